@@ -45,6 +45,8 @@ export interface ChargeControllerEvents {
   linkDown: (reason: LinkDownReason) => void;
   /** The controller rebooted (or its state was unknown); connectors it should offer were re-enabled. */
   controllerReset: (info: ControllerInfo) => void;
+  /** Every line as it crosses the wire (for demos, diagnostics and bring-up). */
+  wire: (direction: 'rx' | 'tx', line: string) => void;
 }
 
 export type ChargeControllerEvent = keyof ChargeControllerEvents;

@@ -1,0 +1,546 @@
+// Driver for the charge controller over a serial line (controller-serial.md):
+// seq 1..65535 with wrap, one command outstanding, ACK/NAK, resend after 250 ms
+// (3 sends in all), PING keep-alive, link-down detection, reopen loop, and
+// resynchronisation ($INFO + $STATUS, wanted ENABLEs re-applied) on link recovery.
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import type { HalLogger } from '../log.js';
+import { SILENT_LOGGER } from '../log.js';
+import { REAL_TIMERS, type HalTimers, type TimerHandle } from '../timers.js';
+import { TypedEmitter } from '../typed-emitter.js';
+import { formatChecksum, xorChecksum } from './protocol/checksum.js';
+import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './protocol/frame-codec.js';
+import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
+import { BoundedLineStream } from './protocol/line-framer.js';
+import {
+  ControllerLinkError,
+  ControllerNakError,
+  type ChargeController,
+  type ChargeControllerEvents,
+  type ControllerCounters,
+  type ControllerInfo,
+  type LinkDownReason,
+} from './types.js';
+
+export interface SerialControllerOptions {
+  path: string;
+  baudRate?: number;
+  logger?: HalLogger;
+  timers?: HalTimers;
+  /** Resend after this long without ACK/NAK (spec: 250 ms). */
+  ackTimeoutMs?: number;
+  /** Sends in all before the link counts as down (spec: 3). */
+  maxSends?: number;
+  /** At least one command this often (spec: every second). */
+  keepAliveMs?: number;
+  /** No frame at all for this long means the link is down (spec: 3 s). */
+  silenceTimeoutMs?: number;
+  /** Wait between attempts to (re)open the device. */
+  reopenDelayMs?: number;
+}
+
+type LinkState = 'down' | 'syncing' | 'up';
+
+interface PendingCommand {
+  name: string;
+  /** Builds the wire line for a sequence number. */
+  build(seq: number): string;
+  /** Resync commands run before anything else and are allowed while syncing. */
+  priority: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+interface Outstanding {
+  cmd: PendingCommand;
+  seq: number;
+  line: string;
+  sends: number;
+  timer: TimerHandle | null;
+}
+
+const TICK_MS = 100;
+export const SEQ_MAX = 65535;
+
+export class SerialController extends TypedEmitter<ChargeControllerEvents> implements ChargeController {
+  private readonly log: HalLogger;
+  private readonly timers: HalTimers;
+  private readonly opts: Required<Omit<SerialControllerOptions, 'logger' | 'timers'>>;
+
+  private port: SerialPort | null = null;
+  private framer: BoundedLineStream | null = null;
+  private overlongBeforeReopen = 0;
+  private stopping = false;
+  private started = false;
+  private reopenTimer: TimerHandle | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private openFailuresLogged = 0;
+
+  private linkState: LinkState = 'down';
+  private lastFrameAt = 0;
+  private lastSentAt = 0;
+  private seq = 0;
+  private queue: PendingCommand[] = [];
+  private outstanding: Outstanding | null = null;
+
+  /** What each connector should be doing: amps offered, or null for disabled. */
+  private readonly wanted = new Map<number, number | null>();
+  private lastHelloUptime: number | null = null;
+  private currentInfo: ControllerInfo | null = null;
+  private resetSeen = false;
+  /** An INFO was sent: the next HELLO answers it. Any other HELLO announces a controller boot. */
+  private expectingHello = false;
+  private resyncRunning = false;
+
+  private readonly stats = {
+    framesReceived: 0,
+    framesSent: 0,
+    resends: 0,
+    naks: 0,
+    linkDowns: 0,
+    reopens: 0,
+  };
+  private readonly dropped: DropCounters = newDropCounters();
+
+  constructor(options: SerialControllerOptions) {
+    super();
+    this.log = (options.logger ?? SILENT_LOGGER).child({ module: 'controller', port: options.path });
+    this.timers = options.timers ?? REAL_TIMERS;
+    this.opts = {
+      path: options.path,
+      baudRate: options.baudRate ?? 115200,
+      ackTimeoutMs: options.ackTimeoutMs ?? 250,
+      maxSends: options.maxSends ?? 3,
+      keepAliveMs: options.keepAliveMs ?? 1000,
+      silenceTimeoutMs: options.silenceTimeoutMs ?? 3000,
+      reopenDelayMs: options.reopenDelayMs ?? 1000,
+    };
+  }
+
+  get isLinkUp(): boolean {
+    return this.linkState === 'up';
+  }
+
+  get info(): ControllerInfo | null {
+    return this.currentInfo;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.tickTimer = this.timers.setInterval(() => this.tick(), TICK_MS);
+    await this.openPort();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    this.started = false;
+    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
+    if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
+    this.tickTimer = null;
+    this.reopenTimer = null;
+    this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
+    const wasUp = this.linkState !== 'down';
+    this.linkState = 'down';
+    await this.closePort();
+    if (wasUp) this.emit('linkDown', 'stopped');
+  }
+
+  enable(connector: number, amps: number): Promise<void> {
+    if (!Number.isFinite(amps) || !(amps === 0 || (amps >= 6 && amps <= 80))) {
+      return Promise.reject(new RangeError(`enable: amps must be 0 or 6..80, got ${amps}`));
+    }
+    const rounded = Number(formatAmps(amps));
+    this.wanted.set(connector, rounded);
+    return this.command(`ENABLE ${connector}`, (seq) => encodeFrame({ type: 'ENABLE', seq, connector, amps: rounded }));
+  }
+
+  disable(connector: number): Promise<void> {
+    this.wanted.set(connector, null);
+    return this.command(`DISABLE ${connector}`, (seq) => encodeFrame({ type: 'DISABLE', seq, connector }));
+  }
+
+  unlock(connector: number): Promise<void> {
+    return this.command(`UNLOCK ${connector}`, (seq) => encodeFrame({ type: 'UNLOCK', seq, connector }));
+  }
+
+  readMeter(connector: number): Promise<void> {
+    return this.command(`READ ${connector}`, (seq) => encodeFrame({ type: 'READ', seq, connector }));
+  }
+
+  configure(key: string, value: string): Promise<void> {
+    if (!/^[A-Z0-9_]{1,32}$/.test(key) || !/^[^,*$\r\n]{1,64}$/.test(value)) {
+      return Promise.reject(new RangeError(`configure: invalid key or value ${JSON.stringify([key, value])}`));
+    }
+    return this.command(`CONFIG ${key}`, (seq) => encodeFrame({ type: 'CONFIG', seq, key, value }));
+  }
+
+  reset(): Promise<void> {
+    return this.command('RESET', (seq) => encodeFrame({ type: 'RESET', seq }));
+  }
+
+  sendRaw(type: string, fields: string[]): Promise<void> {
+    if (!isFrameType(type) || FRAME_TABLE[type].direction !== 'command') {
+      return Promise.reject(new RangeError(`unknown command type ${JSON.stringify(type)}`));
+    }
+    // Validate with a placeholder seq through the codec, so bring-up cannot send a frame the controller must drop.
+    const probe = this.rawLine(type, 1, fields);
+    const decoded = probe === null ? null : decodeLine(probe.trimEnd(), 'command');
+    if (decoded === null || !decoded.ok) {
+      return Promise.reject(
+        new RangeError(`invalid ${type} fields ${JSON.stringify(fields)}: ${decoded && !decoded.ok ? decoded.reason : 'separator in field'}`),
+      );
+    }
+    return this.command(`${type} (raw)`, (seq) => this.rawLine(type, seq, fields)!);
+  }
+
+  counters(): ControllerCounters {
+    const dropped = { ...this.dropped };
+    dropped.overlong += this.overlongBeforeReopen + (this.framer?.framer.overlongCount ?? 0);
+    return { ...this.stats, dropped };
+  }
+
+  // --- commands -------------------------------------------------------------
+
+  private rawLine(type: string, seq: number, fields: string[]): string | null {
+    if (fields.some((f) => /[,*$\r\n]/.test(f))) return null;
+    const body = [type, String(seq), ...fields].join(',');
+    return `$${body}*${formatChecksum(xorChecksum(body))}\n`;
+  }
+
+  private command(name: string, build: (seq: number) => string, priority = false): Promise<void> {
+    if (!this.started || this.stopping) {
+      return Promise.reject(new ControllerLinkError(name, 'controller driver not started'));
+    }
+    if (this.linkState === 'down' && !priority) {
+      return Promise.reject(new ControllerLinkError(name, 'controller link is down (wanted state kept for resync)'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const cmd: PendingCommand = { name, build, priority, resolve, reject };
+      if (priority) {
+        // Behind other priority commands, ahead of everything else.
+        const firstNormal = this.queue.findIndex((c) => !c.priority);
+        if (firstNormal < 0) this.queue.push(cmd);
+        else this.queue.splice(firstNormal, 0, cmd);
+      } else {
+        this.queue.push(cmd);
+      }
+      this.pump();
+    });
+  }
+
+  private nextSeq(): number {
+    this.seq = this.seq >= SEQ_MAX ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  private pump(): void {
+    if (this.outstanding || !this.port?.isOpen) return;
+    const idx = this.linkState === 'syncing' ? this.queue.findIndex((c) => c.priority) : 0;
+    if (idx < 0 || idx >= this.queue.length) return;
+    const [cmd] = this.queue.splice(idx, 1);
+    if (!cmd) return;
+    const seq = this.nextSeq();
+    const line = cmd.build(seq);
+    this.outstanding = { cmd, seq, line, sends: 0, timer: null };
+    this.transmit();
+  }
+
+  private transmit(): void {
+    const out = this.outstanding;
+    if (!out) return;
+    out.sends++;
+    if (out.sends > 1) this.stats.resends++;
+    this.write(out.line);
+    if (out.timer) this.timers.clearTimeout(out.timer);
+    out.timer = this.timers.setTimeout(() => this.onAckTimeout(out), this.opts.ackTimeoutMs);
+  }
+
+  private onAckTimeout(out: Outstanding): void {
+    if (this.outstanding !== out) return;
+    if (out.sends < this.opts.maxSends) {
+      this.log.debug({ seq: out.seq, command: out.cmd.name, sends: out.sends }, 'no answer, resending');
+      this.transmit();
+      return;
+    }
+    this.outstanding = null;
+    out.cmd.reject(new ControllerLinkError(out.cmd.name, `no answer after ${out.sends} sends`));
+    this.linkDown('no-answer');
+  }
+
+  private write(line: string): void {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    this.lastSentAt = this.timers.now();
+    this.stats.framesSent++;
+    port.write(line, 'latin1', (err) => {
+      if (err) this.log.warn({ err: err.message }, 'serial write failed');
+    });
+    this.emit('wire', 'tx', line.trimEnd());
+  }
+
+  private complete(seq: number, nakReason: string | null): void {
+    const out = this.outstanding;
+    if (!out || out.seq !== seq) {
+      // A late answer to a command we already gave up on, or a duplicate: harmless.
+      this.log.debug({ seq }, 'answer for no outstanding command');
+      return;
+    }
+    if (out.timer) this.timers.clearTimeout(out.timer);
+    this.outstanding = null;
+    if (nakReason === null) out.cmd.resolve();
+    else {
+      this.stats.naks++;
+      this.log.warn({ command: out.cmd.name, reason: nakReason }, 'controller refused command');
+      out.cmd.reject(new ControllerNakError(out.cmd.name, nakReason));
+    }
+    this.pump();
+  }
+
+  private failAll(err: ControllerLinkError): void {
+    const out = this.outstanding;
+    this.outstanding = null;
+    if (out) {
+      if (out.timer) this.timers.clearTimeout(out.timer);
+      out.cmd.reject(new ControllerLinkError(out.cmd.name, err.message));
+    }
+    const queued = this.queue;
+    this.queue = [];
+    for (const c of queued) c.reject(new ControllerLinkError(c.name, err.message));
+  }
+
+  // --- link health ----------------------------------------------------------
+
+  private tick(): void {
+    if (!this.port?.isOpen) return;
+    const now = this.timers.now();
+    if (now - this.lastFrameAt > this.opts.silenceTimeoutMs) {
+      if (this.linkState !== 'down') this.linkDown('silence');
+      else this.cyclePort('silence');
+      return;
+    }
+    // Keep-alive: leave margin for one tick so gaps stay within keepAliveMs.
+    if (!this.outstanding && this.queue.length === 0 && now - this.lastSentAt >= this.opts.keepAliveMs - TICK_MS) {
+      this.sendPing();
+    }
+  }
+
+  private sendPing(): void {
+    // While down, a PING is the probe that brings the first frame back; allowed as priority.
+    this.command('PING', (seq) => encodeFrame({ type: 'PING', seq }), this.linkState !== 'up').catch(() => {
+      /* link-down handling already reported it */
+    });
+  }
+
+  private linkDown(reason: LinkDownReason): void {
+    if (this.stopping) return;
+    const wasDown = this.linkState === 'down';
+    this.linkState = 'down';
+    this.resyncRunning = false;
+    this.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
+    if (!wasDown) {
+      this.stats.linkDowns++;
+      this.log.warn({ reason }, 'controller link down');
+      this.emit('linkDown', reason);
+    }
+    if (reason === 'no-answer' || reason === 'silence') this.cyclePort(reason);
+  }
+
+  /** Close and reopen the device: a USB adapter may have vanished and come back under the same path. */
+  private cyclePort(reason: string): void {
+    this.log.debug({ reason }, 'reopening serial device');
+    void this.closePort().then(() => this.scheduleReopen());
+  }
+
+  private scheduleReopen(): void {
+    if (this.stopping || this.reopenTimer) return;
+    this.reopenTimer = this.timers.setTimeout(() => {
+      this.reopenTimer = null;
+      void this.openPort();
+    }, this.opts.reopenDelayMs);
+  }
+
+  private async openPort(): Promise<void> {
+    if (this.stopping || this.port) return;
+    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    this.port = port;
+    const err = await new Promise<Error | null>((resolve) => port.open((e) => resolve(e ?? null)));
+    if (this.port !== port) return;
+    if (err) {
+      this.port = null;
+      if (this.openFailuresLogged++ === 0) this.log.warn({ err: err.message }, 'cannot open serial device; retrying');
+      this.scheduleReopen();
+      return;
+    }
+    if (this.openFailuresLogged > 0 || this.stats.reopens > 0 || this.stats.linkDowns > 0) this.stats.reopens++;
+    this.openFailuresLogged = 0;
+    this.log.info({ baudRate: this.opts.baudRate }, 'serial device open');
+    const framer = new BoundedLineStream();
+    const parser = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
+    this.framer = framer;
+    port.pipe(framer).pipe(parser);
+    parser.on('data', (line: string) => this.onLine(line));
+    port.on('error', (e: Error) => this.log.warn({ err: e.message }, 'serial port error'));
+    port.on('close', () => {
+      if (this.port !== port) return;
+      this.detach();
+      if (this.stopping) return;
+      this.log.warn('serial device closed');
+      this.linkDown('port-closed');
+      this.scheduleReopen();
+    });
+    // A fresh open gets a full silence window before it counts as dead.
+    this.lastFrameAt = this.timers.now();
+    this.lastSentAt = 0;
+    this.sendPing();
+  }
+
+  private detach(): void {
+    if (this.framer) this.overlongBeforeReopen += this.framer.framer.overlongCount;
+    this.framer = null;
+    this.port = null;
+  }
+
+  private async closePort(): Promise<void> {
+    const port = this.port;
+    if (!port) return;
+    this.detach();
+    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  // --- receive --------------------------------------------------------------
+
+  private onLine(line: string): void {
+    this.emit('wire', 'rx', line);
+    const res = decodeLine(line, 'event');
+    if (!res.ok) {
+      this.dropped[res.reason]++;
+      this.log.debug({ reason: res.reason, line: line.slice(0, 80) }, 'dropped serial line');
+      return;
+    }
+    this.stats.framesReceived++;
+    this.lastFrameAt = this.timers.now();
+    const frame = res.frame as EventFrame;
+    if (this.linkState === 'down') this.beginResync();
+    this.dispatch(frame);
+  }
+
+  private dispatch(f: EventFrame): void {
+    switch (f.type) {
+      case 'ACK':
+        return this.complete(f.seq, null);
+      case 'NAK':
+        return this.complete(f.seq, f.reason);
+      case 'HELLO':
+        return this.onHello(f);
+      case 'CP':
+        return this.emit('pilot', f.connector, f.state);
+      case 'PP':
+        return this.emit('cableCapacity', f.connector, f.amps);
+      case 'RELAY':
+        return this.emit('contactor', f.connector, f.closed);
+      case 'LOCK':
+        return this.emit('lock', f.connector, f.state);
+      case 'METER':
+        return this.emit('meter', {
+          connector: f.connector,
+          energyWh: f.energyWh,
+          powerW: f.powerW,
+          voltageV: f.voltageV,
+          currentA: f.currentA,
+          temperatureC: f.temperatureC,
+        });
+      case 'RFID':
+        return this.emit('card', f.uid);
+      case 'FAULT':
+        return this.emit('fault', f.connector, f.code);
+      case 'FAULTCLR':
+        this.emit('faultCleared', f.connector, f.code);
+        // The controller keeps its fallback limit until the next ENABLE (§Link health).
+        if (f.connector === 0 && f.code === 'AGENT_WATCHDOG' && this.linkState === 'up') this.reapplyWanted(false);
+        return;
+    }
+  }
+
+  private onHello(f: Extract<EventFrame, { type: 'HELLO' }>): void {
+    // §Events HELLO: sent at boot and after INFO; an unrequested one, or a lower uptime, is a reboot.
+    const rebooted = !this.expectingHello || (this.lastHelloUptime !== null && f.uptimeSeconds < this.lastHelloUptime);
+    const firstSeen = this.lastHelloUptime === null;
+    this.expectingHello = false;
+    this.lastHelloUptime = f.uptimeSeconds;
+    this.currentInfo = {
+      protocolVersion: f.proto,
+      firmwareVersion: f.firmware,
+      connectorCount: f.connectors,
+      serialNumber: f.serial,
+      capabilities: f.caps,
+      uptimeSeconds: f.uptimeSeconds,
+    };
+    if (f.proto !== 1) this.log.warn({ proto: f.proto }, 'controller speaks an unknown protocol version');
+    if (rebooted) {
+      this.log.warn({ uptime: f.uptimeSeconds }, 'controller rebooted');
+      this.resetSeen = true;
+    }
+    // A reboot noticed while the link stayed up: the controller has every connector disabled now.
+    if ((rebooted || firstSeen) && this.linkState === 'up') this.beginResync(false);
+  }
+
+  /** §Link health: on the first frame after link down, INFO and STATUS before anything else; then wanted ENABLEs. */
+  private beginResync(withInfo = true): void {
+    if (this.resyncRunning) return;
+    this.resyncRunning = true;
+    this.linkState = 'syncing';
+    const steps: Promise<void>[] = [];
+    if (withInfo) {
+      steps.push(
+        this.command(
+          'INFO',
+          (seq) => {
+            this.expectingHello = true;
+            return encodeFrame({ type: 'INFO', seq });
+          },
+          true,
+        ),
+      );
+    }
+    steps.push(this.command('STATUS', (seq) => encodeFrame({ type: 'STATUS', seq }), true));
+    steps.push(...this.reapplyWanted(true));
+    Promise.all(steps).then(
+      () => {
+        if (!this.resyncRunning) return;
+        this.resyncRunning = false;
+        this.linkState = 'up';
+        const info = this.currentInfo;
+        this.log.info({ info }, 'controller link up');
+        if (info) {
+          this.emit('linkUp', info);
+          if (this.resetSeen) {
+            this.resetSeen = false;
+            this.emit('controllerReset', info);
+          }
+        }
+        this.pump();
+      },
+      (err: Error) => {
+        this.resyncRunning = false;
+        this.log.warn({ err: err.message }, 'resynchronisation failed');
+      },
+    );
+  }
+
+  private reapplyWanted(priority: boolean): Promise<void>[] {
+    const out: Promise<void>[] = [];
+    for (const [connector, amps] of this.wanted) {
+      const build =
+        amps === null
+          ? (seq: number) => encodeFrame({ type: 'DISABLE', seq, connector } satisfies CommandFrame)
+          : (seq: number) => encodeFrame({ type: 'ENABLE', seq, connector, amps } satisfies CommandFrame);
+      const p = this.command(`${amps === null ? 'DISABLE' : 'ENABLE'} ${connector} (resync)`, build, priority);
+      // A NAK (e.g. FAULTED) must not abort the resync: the fault is reported by its own event.
+      out.push(p.catch((err: Error) => (err instanceof ControllerNakError ? undefined : Promise.reject(err))));
+    }
+    return out;
+  }
+}

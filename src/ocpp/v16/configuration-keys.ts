@@ -1,0 +1,122 @@
+// OCPP 1.6 §9 standard configuration keys as data: type, access, default, limits,
+// reboot-required. GetConfiguration / ChangeConfiguration are generic over this.
+
+export type KeyType = 'boolean' | 'integer' | 'csl' | 'string';
+export type Access = 'R' | 'RW';
+
+export interface KeySpec {
+  type: KeyType;
+  access: Access;
+  default: string;
+  /** Inclusive integer range. */
+  min?: number;
+  max?: number;
+  /** For CSL: allowed members. */
+  members?: readonly string[];
+  /** A change applies after a reboot only: ChangeConfiguration answers RebootRequired. */
+  rebootRequired?: boolean;
+  /** Never returned by GetConfiguration nor logged (security whitepaper §AuthorizationKey). */
+  writeOnly?: boolean;
+  /** Checks beyond type and range; returns an error text or null. */
+  check?: (value: string) => string | null;
+}
+
+export const MEASURANDS = [
+  'Energy.Active.Import.Register',
+  'Power.Active.Import',
+  'Current.Import',
+  'Current.Offered',
+  'Voltage',
+  'Temperature',
+] as const;
+
+const INT_MAX = 2_147_483_647;
+
+export const CONFIGURATION_KEYS = {
+  AllowOfflineTxForUnknownId: { type: 'boolean', access: 'RW', default: 'false' },
+  AuthorizationCacheEnabled: { type: 'boolean', access: 'RW', default: 'true' },
+  AuthorizeRemoteTxRequests: { type: 'boolean', access: 'RW', default: 'true' },
+  ClockAlignedDataInterval: { type: 'integer', access: 'RW', default: '0', min: 0, max: 86_400 },
+  ConnectionTimeOut: { type: 'integer', access: 'RW', default: '60', min: 1, max: 3_600 },
+  ConnectorPhaseRotation: { type: 'csl', access: 'RW', default: '0.RST,1.RST' },
+  ConnectorPhaseRotationMaxLength: { type: 'integer', access: 'R', default: '8' },
+  GetConfigurationMaxKeys: { type: 'integer', access: 'R', default: '64' },
+  HeartbeatInterval: { type: 'integer', access: 'RW', default: '86400', min: 0, max: INT_MAX },
+  LocalAuthorizeOffline: { type: 'boolean', access: 'RW', default: 'true' },
+  LocalPreAuthorize: { type: 'boolean', access: 'RW', default: 'false' },
+  MaxEnergyOnInvalidId: { type: 'integer', access: 'RW', default: '0', min: 0, max: INT_MAX },
+  MeterValuesAlignedData: { type: 'csl', access: 'RW', default: 'Energy.Active.Import.Register', members: MEASURANDS },
+  MeterValuesAlignedDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
+  MeterValuesSampledData: {
+    type: 'csl',
+    access: 'RW',
+    default: 'Energy.Active.Import.Register,Power.Active.Import',
+    members: MEASURANDS,
+  },
+  MeterValuesSampledDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
+  MeterValueSampleInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400 },
+  MinimumStatusDuration: { type: 'integer', access: 'RW', default: '0', min: 0, max: 3_600 },
+  NumberOfConnectors: { type: 'integer', access: 'R', default: '1' },
+  ResetRetries: { type: 'integer', access: 'RW', default: '3', min: 0, max: 10 },
+  StopTransactionOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
+  StopTransactionOnInvalidId: { type: 'boolean', access: 'RW', default: 'true' },
+  StopTxnAlignedData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },
+  StopTxnAlignedDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
+  StopTxnSampledData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },
+  StopTxnSampledDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
+  SupportedFeatureProfiles: { type: 'csl', access: 'R', default: 'Core' },
+  TransactionMessageAttempts: { type: 'integer', access: 'RW', default: '3', min: 1, max: 100 },
+  TransactionMessageRetryInterval: { type: 'integer', access: 'RW', default: '60', min: 1, max: 86_400 },
+  UnlockConnectorOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
+  WebSocketPingInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400, rebootRequired: false },
+  AuthorizationKey: {
+    type: 'string',
+    access: 'RW',
+    default: '',
+    writeOnly: true,
+    // Security whitepaper: 16..20 bytes as hex (32..40 hex digits) or 16..40 printable characters.
+    check: (v) => (/^[\x21-\x7e]{16,40}$/.test(v) ? null : 'must be 16 to 40 printable ASCII characters'),
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigurationKey = keyof typeof CONFIGURATION_KEYS;
+
+export function isConfigurationKey(key: string): key is ConfigurationKey {
+  return Object.prototype.hasOwnProperty.call(CONFIGURATION_KEYS, key);
+}
+
+export type ValueCheck = { ok: true; normalized: string } | { ok: false; reason: string };
+
+/** Validate a ChangeConfiguration value for a key; booleans accept true/false and 0/1 (field practice). */
+export function checkValue(key: ConfigurationKey, raw: string): ValueCheck {
+  const spec: KeySpec = CONFIGURATION_KEYS[key];
+  const value = raw.trim();
+  switch (spec.type) {
+    case 'boolean': {
+      const v = value.toLowerCase();
+      if (v === 'true' || v === '1') return { ok: true, normalized: 'true' };
+      if (v === 'false' || v === '0') return { ok: true, normalized: 'false' };
+      return { ok: false, reason: `${key}: expected true or false, got ${JSON.stringify(raw)}` };
+    }
+    case 'integer': {
+      if (!/^-?[0-9]{1,10}$/.test(value)) return { ok: false, reason: `${key}: expected an integer, got ${JSON.stringify(raw)}` };
+      const n = Number(value);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        return { ok: false, reason: `${key}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}` };
+      }
+      return { ok: true, normalized: String(n) };
+    }
+    case 'csl': {
+      const items = value === '' ? [] : value.split(',').map((s) => s.trim());
+      if (spec.members) {
+        const bad = items.find((i) => !spec.members!.includes(i));
+        if (bad !== undefined) return { ok: false, reason: `${key}: unsupported member ${JSON.stringify(bad)}` };
+      }
+      return { ok: true, normalized: items.join(',') };
+    }
+    case 'string': {
+      const err = spec.check?.(raw) ?? null;
+      return err ? { ok: false, reason: `${key}: ${err}` } : { ok: true, normalized: raw };
+    }
+  }
+}
