@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// charger-agent command line: `run --config FILE` (the service), `demo` (simulated
+// controller + bundled CSMS + a full charging session), `version`.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadAgentConfig } from './config/agent-config.js';
+import { createLogger } from './platform/logger.js';
+import { startAgent, type RunningAgent } from './main.js';
+import { packageVersion } from './platform/package-info.js';
+
+const USAGE = `usage: charger-agent <command>
+  run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
+  demo [--fast]         simulated controller + bundled local CSMS + one charging session
+  version               print the version`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'demo': {
+      const { runDemo } = await import('./devtools/demo.js');
+      return runDemo(rest);
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`charger-agent: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function optionValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const path = optionValue(args, '--config');
+  if (!path) {
+    process.stderr.write('charger-agent run: --config FILE is required\n');
+    return 2;
+  }
+  let cfg;
+  try {
+    cfg = loadAgentConfig(path);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: cfg.logLevel });
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent(cfg, { logger, onResetRequested: () => void shutdown('Reset') });
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
+    return 1;
+  }
+  logger.info({ chargePointId: cfg.chargePointId, version: packageVersion() }, 'agent running');
+
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let shuttingDown = false;
+  async function shutdown(why: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ why }, 'shutting down');
+    // systemd gives us TimeoutStopSec; we promise 5 s.
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 5 s; exiting anyway');
+      resolveExit(1);
+    }, 5_000);
+    force.unref();
+    try {
+      await agent.stop();
+      resolveExit(0);
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
+      resolveExit(1);
+    } finally {
+      clearTimeout(force);
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  return exited;
+}
+
+// Run when executed directly (also through the npm bin symlink), not when imported by tests.
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`charger-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,54 @@
+// Drives the status LEDs from the station and the CSMS link: connector status ->
+// indication, card answers -> one-shot flashes. Takes an already built StatusLeds
+// (hal/gpio) so only main.ts constructs hardware.
+import type { ChargingStation } from './domain/station/charging-station.js';
+import type { ConnectorStatus } from './domain/connector/connector-status.js';
+
+export type Indication = 'available' | 'preparing' | 'charging' | 'suspended' | 'faulted' | 'unavailable';
+
+export interface LedsPort {
+  setState(indication: Indication): void;
+  setCsmsOnline(online: boolean): void;
+  signal(signal: 'cardAccepted' | 'cardRejected'): void;
+  stop(): void;
+}
+
+const BY_STATUS: Readonly<Record<ConnectorStatus, Indication>> = {
+  Available: 'available',
+  Preparing: 'preparing',
+  Charging: 'charging',
+  SuspendedEV: 'suspended',
+  SuspendedEVSE: 'suspended',
+  Finishing: 'preparing',
+  Reserved: 'preparing',
+  Unavailable: 'unavailable',
+  Faulted: 'faulted',
+};
+
+/** Rank so that, on a multi-connector station, the most important state wins the shared LEDs. */
+const RANK: readonly Indication[] = ['faulted', 'charging', 'suspended', 'preparing', 'available', 'unavailable'];
+
+export function indicationFor(statuses: readonly (ConnectorStatus | null)[]): Indication {
+  const ind = statuses.filter((s): s is ConnectorStatus => s !== null).map((s) => BY_STATUS[s]);
+  return RANK.find((r) => ind.includes(r)) ?? 'unavailable';
+}
+
+export function bindStatusLeds(
+  leds: LedsPort,
+  station: ChargingStation,
+  csms: { on(event: 'connected' | 'disconnected', l: () => void): unknown },
+): () => void {
+  const update = (): void => leds.setState(indicationFor([station.status(0) === 'Faulted' ? 'Faulted' : null, ...station.connectorIds().map((c) => station.status(c))]));
+  const unsubscribe = station.subscribe({
+    statusChanged: update,
+    cardResult: (_tag, accepted) => leds.signal(accepted ? 'cardAccepted' : 'cardRejected'),
+  });
+  csms.on('connected', () => leds.setCsmsOnline(true));
+  csms.on('disconnected', () => leds.setCsmsOnline(false));
+  leds.setCsmsOnline(false);
+  update();
+  return () => {
+    unsubscribe();
+    leds.stop();
+  };
+}

@@ -1,0 +1,17 @@
+// What a CSMS-initiated action handler may use. Each handler takes only what it needs from here.
+import type { ChargingStation } from '../../../domain/station/charging-station.js';
+import type { ConfigurationStore } from '../configuration-store.js';
+import type { OcppSession } from '../session.js';
+import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
+
+export interface HandlerContext {
+  station: ChargingStation;
+  config: ConfigurationStore;
+  session: OcppSession;
+  /** Stops transactions with the reset's reason and restarts the agent (and, for Hard, the controller). */
+  requestReset(type: 'Soft' | 'Hard'): boolean;
+  /** Vendor DataTransfer handlers by vendorId. */
+  vendorHandlers: ReadonlyMap<string, (messageId: string | undefined, data: string | undefined) => ResponseOf<'DataTransfer'>>;
+}
+
+export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

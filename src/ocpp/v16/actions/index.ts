@@ -1,0 +1,44 @@
+// THE registry of CSMS-initiated OCPP 1.6 actions: one line each. Typed over the
+// generated action map, so a missing action fails tsc; 'NotSupported' is explicit.
+import type { CsmsAction } from './types.js';
+import type { IncomingHandler } from './context.js';
+import { ChangeConfiguration } from './ChangeConfiguration.js';
+import { DataTransfer } from './DataTransfer.js';
+import { GetConfiguration } from './GetConfiguration.js';
+import { RemoteStartTransaction } from './RemoteStartTransaction.js';
+import { RemoteStopTransaction } from './RemoteStopTransaction.js';
+import { Reset } from './Reset.js';
+import { TriggerMessage } from './TriggerMessage.js';
+
+export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
+
+export const INCOMING_ACTIONS: IncomingRegistry = {
+  ChangeConfiguration,
+  DataTransfer,
+  GetConfiguration,
+  RemoteStartTransaction,
+  RemoteStopTransaction,
+  Reset,
+  TriggerMessage,
+  // Core actions still to come (tracked in the OCPP Core issue):
+  ChangeAvailability: 'NotSupported',
+  ClearCache: 'NotSupported',
+  UnlockConnector: 'NotSupported',
+  // Other feature profiles, each arriving with its own issue:
+  GetDiagnostics: 'NotSupported',
+  UpdateFirmware: 'NotSupported',
+  GetLocalListVersion: 'NotSupported',
+  SendLocalList: 'NotSupported',
+  CancelReservation: 'NotSupported',
+  ReserveNow: 'NotSupported',
+  ClearChargingProfile: 'NotSupported',
+  GetCompositeSchedule: 'NotSupported',
+  SetChargingProfile: 'NotSupported',
+  CertificateSigned: 'NotSupported',
+  DeleteCertificate: 'NotSupported',
+  ExtendedTriggerMessage: 'NotSupported',
+  GetInstalledCertificateIds: 'NotSupported',
+  GetLog: 'NotSupported',
+  InstallCertificate: 'NotSupported',
+  SignedUpdateFirmware: 'NotSupported',
+};
