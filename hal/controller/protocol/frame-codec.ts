@@ -72,7 +72,8 @@ export function decodeLine(rawLine: string, expect?: 'command' | 'event'): Decod
 export function encodeFrame(frame: Frame): string {
   const fields = FRAME_TABLE[frame.type].encode(frame);
   for (const f of fields) {
-    if (/[,*$\r\n]/.test(f)) throw new Error(`field ${JSON.stringify(f)} of ${frame.type} contains a separator`);
+    // Separators break framing; anything outside printable ASCII would be dropped as 'non-ascii' by the receiver.
+    if (/[,*$]|[^\x20-\x7e]/.test(f)) throw new Error(`field ${JSON.stringify(f)} of ${frame.type} contains a separator or non-ASCII`);
   }
   const body = [frame.type, ...fields].join(',');
   return `$${body}*${formatChecksum(xorChecksum(body))}\n`;

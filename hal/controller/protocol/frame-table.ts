@@ -119,8 +119,12 @@ export function formatAmps(amps: number): string {
   return String(Math.round(amps * 10) / 10);
 }
 
-function num(n: number | null): string {
-  return n === null ? '' : String(n);
+/**
+ * Fixed-point text for METER values, as in vectors.txt (V and degC 1 digit, A 2 digits, Wh and W integers):
+ * String() would write computed floats as `0.30000000000000004` or `1e-7`, which the decoder rejects.
+ */
+function fixed(n: number | null, digits: number): string {
+  return n === null ? '' : n.toFixed(digits);
 }
 
 function all<T extends readonly unknown[]>(...values: T): { [K in keyof T]: Exclude<T[K], undefined> } | undefined {
@@ -296,11 +300,11 @@ export const FRAME_TABLE: Readonly<Record<FrameType, FrameSpec>> = {
       const m = fr as FrameOf<'METER'>;
       return [
         String(m.connector),
-        num(m.energyWh),
-        num(m.powerW),
-        ...m.voltageV.map(num),
-        ...m.currentA.map(num),
-        num(m.temperatureC),
+        fixed(m.energyWh, 0),
+        fixed(m.powerW, 0),
+        ...m.voltageV.map((v) => fixed(v, 1)),
+        ...m.currentA.map((a) => fixed(a, 2)),
+        fixed(m.temperatureC, 1),
       ];
     },
   },

@@ -1,0 +1,17 @@
+// The README's demo, in-process: bundled CSMS + simulated controller on a pty + the
+// real agent; one full session must complete and be reported.
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/devtools/demo.js';
+
+describe('demo', () => {
+  it('plays a full charging session and exits 0', async () => {
+    const lines: string[] = [];
+    const code = await runDemo(['--fast'], (l) => lines.push(l));
+    const text = lines.join('\n');
+    expect(code).toBe(0);
+    expect(text).toMatch(/controller -> agent {2}\$RFID,04A2B3C4\*44/);
+    expect(text).toMatch(/"StartTransaction",\{"connectorId":1,"idTag":"04A2B3C4"/);
+    expect(text).toMatch(/"StopTransaction",\{"transactionId":1,.*"reason":"EVDisconnected"/);
+    expect(text).toMatch(/session complete: transaction 1, [1-9][0-9]* Wh delivered/);
+  }, 60_000);
+});

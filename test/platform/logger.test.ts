@@ -1,0 +1,143 @@
+// Logging seam (src/platform/logger.ts): JSON lines, levels, module children, and secrets
+// (OCPP 1.6 security whitepaper AuthorizationKey, private keys, Authorization) never logged.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { pino, type Logger } from 'pino';
+import type { HalLogger } from '../../hal/log.js';
+import {
+  REDACTED,
+  childLogger,
+  createLogger,
+  redactOcppPayload,
+  type LogLevel,
+} from '../../src/platform/logger.js';
+
+function capture(level: LogLevel = 'trace') {
+  const lines: string[] = [];
+  const logger = createLogger({ level, destination: { write: (s: string) => void lines.push(s) } });
+  const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { logger, lines, records };
+}
+
+const SECRET = 'verySecretPassword0123';
+
+describe('createLogger', () => {
+  it('writes one JSON object per line with level, time and msg', () => {
+    const { logger, lines, records } = capture('info');
+    logger.info({ connectorId: 1 }, 'charging started');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    expect(records()[0]).toMatchObject({ level: 30, msg: 'charging started', connectorId: 1 });
+    expect(typeof records()[0]!['time']).toBe('number');
+  });
+
+  it('drops lines below the configured level', () => {
+    const { logger, records } = capture('warn');
+    logger.info('hidden');
+    logger.debug('hidden');
+    logger.warn('shown');
+    logger.error('shown too');
+    expect(records().map((r) => r['msg'])).toEqual(['shown', 'shown too']);
+  });
+
+  it('writes synchronously to stdout (fd 1) when no destination is given, so a crash loses no line', () => {
+    const logger = createLogger({ level: 'silent' });
+    const stream = (logger as unknown as Record<symbol, { fd?: number; sync?: boolean }>)[pino.symbols.streamSym];
+    expect(stream).toMatchObject({ fd: 1, sync: true });
+  });
+
+  it.each([
+    ['AuthorizationKey at the top', { AuthorizationKey: SECRET }],
+    ['AuthorizationKey one level down', { config: { AuthorizationKey: SECRET } }],
+    ['authorizationKey', { authorizationKey: SECRET }],
+    ['basicAuthPassword', { basicAuthPassword: SECRET }],
+    ['nested basicAuthPassword', { csms: { basicAuthPassword: SECRET } }],
+    ['privateKey', { privateKey: SECRET }],
+    ['nested privateKey', { cert: { privateKey: SECRET } }],
+    ['headers.authorization', { headers: { authorization: `Basic ${SECRET}` } }],
+    ['req.headers.authorization', { req: { headers: { authorization: `Basic ${SECRET}` } } }],
+    ['headers.Authorization', { headers: { Authorization: `Basic ${SECRET}` } }],
+  ])('redacts %s', (_name, obj) => {
+    const { logger, lines } = capture();
+    logger.info(obj, 'connecting');
+    expect(lines[0]).not.toContain(SECRET);
+    expect(lines[0]).toContain(REDACTED);
+  });
+
+  it('keeps everything that is not a secret, and does not modify the logged object', () => {
+    const { logger, records } = capture();
+    const obj = { csms: { url: 'wss://csms.example/ocpp', basicAuthPassword: SECRET } };
+    logger.info(obj, 'connecting');
+    expect(records()[0]!['csms']).toEqual({ url: 'wss://csms.example/ocpp', basicAuthPassword: REDACTED });
+    expect(obj.csms.basicAuthPassword).toBe(SECRET);
+  });
+});
+
+describe('childLogger', () => {
+  it('tags every line with the module and keeps the root level and redaction', () => {
+    const { logger, records } = capture('info');
+    const child = childLogger(logger, 'ocpp.rpc');
+    child.debug('hidden');
+    child.info({ basicAuthPassword: SECRET }, 'open');
+    expect(records()).toHaveLength(1);
+    expect(records()[0]).toMatchObject({ module: 'ocpp.rpc', msg: 'open', basicAuthPassword: REDACTED });
+  });
+});
+
+describe('redactOcppPayload', () => {
+  it('censors the value of ChangeConfiguration AuthorizationKey, case-insensitively (CiString)', () => {
+    const req = { key: 'AuthorizationKey', value: SECRET };
+    expect(redactOcppPayload('ChangeConfiguration', req)).toEqual({ key: 'AuthorizationKey', value: REDACTED });
+    expect(redactOcppPayload('ChangeConfiguration', { key: 'authorizationkey', value: SECRET })).toEqual({
+      key: 'authorizationkey',
+      value: REDACTED,
+    });
+    expect(req.value).toBe(SECRET); // a copy, the payload to send is untouched
+  });
+
+  it('leaves other ChangeConfiguration keys readable', () => {
+    const req = { key: 'HeartbeatInterval', value: '300' };
+    expect(redactOcppPayload('ChangeConfiguration', req)).toEqual(req);
+  });
+
+  it('censors AuthorizationKey in a GetConfiguration response list only', () => {
+    const conf = {
+      configurationKey: [
+        { key: 'HeartbeatInterval', readonly: false, value: '300' },
+        { key: 'AuthorizationKey', readonly: false, value: SECRET },
+      ],
+      unknownKey: [],
+    };
+    const out = redactOcppPayload('GetConfiguration', conf);
+    expect(out.configurationKey[0]).toEqual({ key: 'HeartbeatInterval', readonly: false, value: '300' });
+    expect(out.configurationKey[1]).toEqual({ key: 'AuthorizationKey', readonly: false, value: REDACTED });
+    expect(conf.configurationKey[1]!.value).toBe(SECRET);
+  });
+
+  it('censors a 2.0.1 SetVariables BasicAuthPassword attributeValue', () => {
+    const req = {
+      setVariableData: [
+        { component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' }, attributeValue: SECRET },
+        { component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, attributeValue: '300' },
+      ],
+    };
+    const out = redactOcppPayload('SetVariables', req);
+    expect(out.setVariableData[0]!.attributeValue).toBe(REDACTED);
+    expect(out.setVariableData[1]!.attributeValue).toBe('300');
+  });
+
+  it('censors secret-named properties in any action, and passes non-objects through', () => {
+    expect(JSON.stringify(redactOcppPayload('DataTransfer', { data: { privateKey: SECRET, n: 1 } }))).not.toContain(SECRET);
+    expect(redactOcppPayload('Heartbeat', {})).toEqual({});
+    expect(redactOcppPayload('X', null)).toBeNull();
+    expect(redactOcppPayload('X', 'text')).toBe('text');
+  });
+});
+
+describe('types', () => {
+  it("pino's Logger is assignable to hal's HalLogger", () => {
+    expectTypeOf<Logger>().toExtend<HalLogger>();
+    // Checked by tsc too: main.ts hands a pino child to hal/.
+    const hal: HalLogger = childLogger(createLogger({ level: 'silent' }), 'hal.gpio');
+    expect(typeof hal.child({ pin: 17 }).info).toBe('function');
+  });
+});
