@@ -1,0 +1,293 @@
+// WebSocket transport on `ws` for OCPP-J 1.6 (§3: <url>/<chargePointId>, subprotocol "ocpp1.6") with
+// the Security Whitepaper profiles 0-3 (§2.2-2.4: Basic auth, TLS server check, TLS client certificate),
+// WebSocket ping/pong liveness, and reconnect with full-jitter exponential backoff.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { ClientOptions, RawData } from 'ws';
+import { ReconnectBackoff, type ReconnectOptions } from './reconnect-backoff.js';
+import {
+  SILENT_OCPP_LOGGER,
+  SYSTEM_TIMERS,
+  TransportError,
+  type OcppLogger,
+  type TimerHandle,
+  type TimerPort,
+  type Transport,
+  type TransportEvents,
+} from './transport.js';
+
+export type SecurityProfile = 0 | 1 | 2 | 3;
+
+export interface WsTransportOptions {
+  /** CSMS endpoint without the id, e.g. "wss://csms.example.com/ocpp" (a trailing slash is fine). */
+  readonly url: string;
+  readonly chargePointId: string;
+  /** 0: ws, no auth; 1: ws + Basic; 2: wss + Basic; 3: wss + client certificate (Security Whitepaper §2). */
+  readonly securityProfile: SecurityProfile;
+  /** Basic-auth password for profiles 1 and 2 (configuration key AuthorizationKey), used as-is. */
+  readonly authorizationKey?: string;
+  /** CA certificates (PEM text or file paths). When given they replace the system CAs. */
+  readonly ca?: string | readonly string[];
+  /** Profile 3 client certificate chain and private key (PEM text or file paths), re-read on each connect. */
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  readonly subprotocol?: string;
+  /** WebSocket ping period (configuration key WebSocketPingInterval); 0 = off. Default 30. */
+  readonly pingIntervalSeconds?: number;
+  /** Hard cap on one incoming message; ws closes the connection (1009) above it. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  readonly handshakeTimeoutMs?: number;
+  /** Wait this long for the server's close frame on close() before terminating. Default 5000. */
+  readonly closeTimeoutMs?: number;
+  readonly reconnect?: Partial<ReconnectOptions>;
+  readonly random?: () => number;
+  readonly timers?: TimerPort;
+  readonly logger?: OcppLogger;
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** Text of a PEM given inline, or read from the file it names. */
+function loadPem(value: string): string {
+  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+}
+
+/** `<url>/<chargePointId>` (OCPP-J 1.6 §3.1.1), tolerating trailing slashes on the url. */
+export function endpointUrl(url: string, chargePointId: string): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeURIComponent(chargePointId)}`;
+  return u.toString();
+}
+
+function checkOptions(o: WsTransportOptions): void {
+  const scheme = new URL(o.url).protocol;
+  const tls = o.securityProfile >= 2;
+  if (scheme !== (tls ? 'wss:' : 'ws:')) {
+    throw new TransportError('config', `security profile ${o.securityProfile} needs a ${tls ? 'wss' : 'ws'}:// url, got ${scheme}//`);
+  }
+  if (o.chargePointId.length === 0) throw new TransportError('config', 'chargePointId is empty');
+  if ((o.securityProfile === 1 || o.securityProfile === 2) && !o.authorizationKey) {
+    throw new TransportError('config', `security profile ${o.securityProfile} needs an AuthorizationKey`);
+  }
+  if ((o.securityProfile === 1 || o.securityProfile === 2) && o.chargePointId.includes(':')) {
+    throw new TransportError('config', 'chargePointId must not contain ":" with Basic auth (RFC 7617 user-id)');
+  }
+  if (o.securityProfile === 3 && (!o.clientCert || !o.clientKey)) {
+    throw new TransportError('config', 'security profile 3 needs clientCert and clientKey');
+  }
+}
+
+type State = 'stopped' | 'connecting' | 'open' | 'waiting';
+
+export class WsTransport extends EventEmitter<TransportEvents> implements Transport {
+  readonly #o: WsTransportOptions;
+  readonly #url: string;
+  readonly #subprotocol: string;
+  readonly #timers: TimerPort;
+  readonly #log: OcppLogger;
+  readonly #backoff: ReconnectBackoff;
+  #state: State = 'stopped';
+  #ws: WebSocket | undefined;
+  #failure: TransportError | undefined;
+  #reconnectTimer: TimerHandle | undefined;
+  #pingTimer: TimerHandle | undefined;
+  #stableTimer: TimerHandle | undefined;
+  #awaitingPong = false;
+  #closed: Promise<void> = Promise.resolve();
+
+  constructor(options: WsTransportOptions) {
+    super();
+    checkOptions(options);
+    this.#o = options;
+    this.#url = endpointUrl(options.url, options.chargePointId);
+    this.#subprotocol = options.subprotocol ?? 'ocpp1.6';
+    this.#timers = options.timers ?? SYSTEM_TIMERS;
+    this.#log = options.logger ?? SILENT_OCPP_LOGGER;
+    this.#backoff = new ReconnectBackoff(options.reconnect, options.random);
+  }
+
+  /** The full endpoint, `<url>/<chargePointId>`. */
+  get url(): string {
+    return this.#url;
+  }
+
+  isOpen(): boolean {
+    return this.#state === 'open' && this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  open(): void {
+    if (this.#state !== 'stopped') return;
+    this.#connect();
+  }
+
+  send(text: string): boolean {
+    const ws = this.#ws;
+    if (!this.isOpen() || ws === undefined) return false;
+    ws.send(text, (err) => {
+      if (err) this.#log.warn({ err }, 'websocket send failed');
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    const ws = this.#ws;
+    this.#state = 'stopped';
+    this.#clearTimers();
+    if (ws === undefined) return;
+    const closed = this.#closed;
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.close(1000, 'shutdown');
+      const guard = this.#timers.setTimeout(() => ws.terminate(), this.#o.closeTimeoutMs ?? 5000);
+      await closed;
+      this.#timers.clearTimeout(guard);
+    } else {
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      await closed;
+    }
+  }
+
+  #connect(): void {
+    this.#state = 'connecting';
+    this.#failure = undefined;
+    let options: ClientOptions;
+    try {
+      options = this.#clientOptions();
+    } catch (cause) {
+      this.#report(new TransportError('config', `cannot load TLS material: ${String(cause)}`, { cause }));
+      this.#afterClose(1006, '', false);
+      return;
+    }
+    this.#log.info({ url: this.#url, securityProfile: this.#o.securityProfile }, 'connecting');
+    const ws = new WebSocket(this.#url, [this.#subprotocol], options);
+    this.#ws = ws;
+    let wasOpen = false;
+    this.#closed = new Promise<void>((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => {
+        if (this.#ws === ws) {
+          this.#ws = undefined;
+          this.#afterClose(code, reason.toString('utf8'), wasOpen);
+        }
+        resolve();
+      });
+    });
+    ws.on('upgrade', (res: IncomingMessage) => {
+      const agreed = res.headers['sec-websocket-protocol'];
+      if (agreed !== this.#subprotocol) {
+        this.#failure = new TransportError(
+          'subprotocol-rejected',
+          `server did not accept subprotocol ${this.#subprotocol} (answered ${agreed === undefined ? 'none' : JSON.stringify(agreed)})`,
+        );
+      }
+    });
+    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      this.#failure = new TransportError('handshake-rejected', `server answered the upgrade with HTTP ${status}`, {
+        statusCode: status,
+      });
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      wasOpen = true;
+      this.#state = 'open';
+      this.#log.info({ url: this.#url, protocol: ws.protocol }, 'connected');
+      this.#stableTimer = this.#timers.setTimeout(() => this.#backoff.reset(), this.#backoff.options.stableAfterMs);
+      this.#schedulePing(ws);
+      this.emit('open');
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        this.#log.warn({ bytes: Buffer.isBuffer(data) ? data.length : undefined }, 'binary frame dropped (OCPP-J is text only)');
+        return;
+      }
+      this.emit('message', Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    });
+    ws.on('pong', () => {
+      this.#awaitingPong = false;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.#failure ??= classify(err);
+    });
+  }
+
+  #clientOptions(): ClientOptions {
+    const o = this.#o;
+    const headers: Record<string, string> = {};
+    if (o.securityProfile === 1 || o.securityProfile === 2) {
+      headers['Authorization'] = `Basic ${Buffer.from(`${o.chargePointId}:${o.authorizationKey ?? ''}`, 'utf8').toString('base64')}`;
+    }
+    const options: ClientOptions = {
+      headers,
+      maxPayload: o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      handshakeTimeout: o.handshakeTimeoutMs ?? 30_000,
+      followRedirects: false,
+      perMessageDeflate: false,
+    };
+    if (o.securityProfile >= 2) {
+      options.minVersion = 'TLSv1.2'; // Security Whitepaper §2.3: TLS 1.2 or above
+      options.rejectUnauthorized = true;
+      if (o.ca !== undefined) options.ca = (typeof o.ca === 'string' ? [o.ca] : [...o.ca]).map(loadPem);
+      if (o.securityProfile === 3) {
+        options.cert = loadPem(o.clientCert ?? '');
+        options.key = loadPem(o.clientKey ?? '');
+      }
+    }
+    return options;
+  }
+
+  #schedulePing(ws: WebSocket): void {
+    const seconds = this.#o.pingIntervalSeconds ?? 30;
+    if (seconds <= 0) return;
+    this.#awaitingPong = false;
+    const tick = (): void => {
+      if (this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      if (this.#awaitingPong) {
+        this.#failure = new TransportError('pong-timeout', `no pong within ${seconds} s`);
+        this.#log.warn({ seconds }, 'no pong, terminating connection');
+        ws.terminate();
+        return;
+      }
+      this.#awaitingPong = true;
+      ws.ping();
+      this.#pingTimer = this.#timers.setTimeout(tick, seconds * 1000);
+    };
+    this.#pingTimer = this.#timers.setTimeout(tick, seconds * 1000);
+  }
+
+  #report(error: TransportError): void {
+    this.#log.warn({ kind: error.kind, statusCode: error.statusCode, err: error.message }, 'transport error');
+    // Emit only with a listener: an unhandled 'error' on an EventEmitter would throw.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  #afterClose(code: number, reason: string, wasOpen: boolean): void {
+    this.#clearTimers();
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (failure !== undefined) this.#report(failure);
+    if (this.#state === 'stopped') {
+      this.emit('close', { code, reason, willReconnect: false, wasOpen });
+      return;
+    }
+    const delay = this.#backoff.next();
+    this.#state = 'waiting';
+    this.#log.info({ code, reason, wasOpen, reconnectDelayMs: delay, attempt: this.#backoff.attempts }, 'connection closed, reconnecting');
+    this.#reconnectTimer = this.#timers.setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state === 'waiting') this.#connect();
+    }, delay);
+    this.emit('close', { code, reason, willReconnect: true, reconnectDelayMs: delay, wasOpen });
+  }
+
+  #clearTimers(): void {
+    for (const t of [this.#reconnectTimer, this.#pingTimer, this.#stableTimer]) if (t !== undefined) this.#timers.clearTimeout(t);
+    this.#reconnectTimer = this.#pingTimer = this.#stableTimer = undefined;
+  }
+}
+
+function classify(err: Error & { code?: string }): TransportError {
+  const code = err.code ?? '';
+  const tls = /CERT|SSL|TLS/.test(code) || code === 'EPROTO' || /certificate|ssl|tls/i.test(err.message);
+  return new TransportError(tls ? 'tls' : 'network', `${code ? `${code}: ` : ''}${err.message}`, { cause: err });
+}
