@@ -1,5 +1,6 @@
 // Waiting helpers for tests over real pty, sockets and processes: poll or await
 // an event with a generous deadline, never assert on elapsed time.
+import type { ChargeController, ChargeControllerEvents } from '../../hal/controller/types.js';
 
 export async function waitFor(cond: () => boolean, timeoutMs = 8_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -9,30 +10,26 @@ export async function waitFor(cond: () => boolean, timeoutMs = 8_000, what = 'co
   }
 }
 
-type Listener = (...args: never[]) => void;
-interface OnOff<L> {
-  on<E extends keyof L & string>(event: E, listener: L[E]): unknown;
-  off<E extends keyof L & string>(event: E, listener: L[E]): unknown;
-}
+type Events = ChargeControllerEvents;
 
-/** Resolves with the first argument of the first matching event. */
-export function waitForEvent<L extends { [K in keyof L]: Listener }, E extends keyof L & string>(
-  emitter: OnOff<L>,
+/** Resolves with the first argument of the first matching controller event. */
+export function waitForEvent<E extends keyof Events>(
+  emitter: ChargeController,
   event: E,
-  match: (...args: Parameters<L[E]>) => boolean = () => true,
+  match: (...args: Parameters<Events[E]>) => boolean = () => true,
   timeoutMs = 8_000,
-): Promise<Parameters<L[E]>[0]> {
+): Promise<Parameters<Events[E]>[0]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener as L[E]);
-      reject(new Error(`timed out waiting for event ${event}`));
-    }, timeoutMs);
-    const listener = (...args: Parameters<L[E]>): void => {
+    const listener = ((...args: Parameters<Events[E]>): void => {
       if (!match(...args)) return;
       clearTimeout(timer);
-      emitter.off(event, listener as L[E]);
+      emitter.off(event, listener);
       resolve(args[0]);
-    };
-    emitter.on(event, listener as L[E]);
+    }) as unknown as Events[E];
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out waiting for event ${event}`));
+    }, timeoutMs);
+    emitter.on(event, listener);
   });
 }
