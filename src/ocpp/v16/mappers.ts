@@ -1,24 +1,9 @@
 // Domain <-> OCPP 1.6 wire vocabulary. The controller fault table is the one in
 // shared/protocol/controller-serial.md (§Fault codes).
 import { CONTROLLER_LINK_FAULT } from '../../domain/station/charging-station.js';
+import type { ChargePointErrorCode } from './generated/types.js';
 
-export type ChargePointErrorCode16 =
-  | 'ConnectorLockFailure'
-  | 'EVCommunicationError'
-  | 'GroundFailure'
-  | 'HighTemperature'
-  | 'InternalError'
-  | 'LocalListConflict'
-  | 'NoError'
-  | 'OtherError'
-  | 'OverCurrentFailure'
-  | 'PowerMeterFailure'
-  | 'PowerSwitchFailure'
-  | 'ReaderFailure'
-  | 'ResetFailure'
-  | 'UnderVoltage'
-  | 'OverVoltage'
-  | 'WeakSignal';
+export type ChargePointErrorCode16 = ChargePointErrorCode;
 
 const FAULT_TO_ERROR_CODE: Readonly<Record<string, ChargePointErrorCode16>> = {
   GROUND_FAULT: 'GroundFailure',
