@@ -121,7 +121,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     vendorHandlers: new Map(),
     requestReset: (type) => {
       for (const tx of station.activeTransactions()) station.stopTransaction(tx.connector, resetReasons[type]);
-      setTimeout(() => {
+      // Answer the Reset.req first, then restart.
+      clock.setTimeout(() => {
         void (async () => {
           await session!.drain();
           if (type === 'Hard') await controller.reset().catch(() => undefined);

@@ -171,10 +171,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   }
 
   configure(key: string, value: string): Promise<void> {
-    if (!/^[A-Z0-9_]{1,32}$/.test(key) || !/^[^,*$\r\n]{1,64}$/.test(value)) {
-      return Promise.reject(new RangeError(`configure: invalid key or value ${JSON.stringify([key, value])}`));
-    }
-    return this.command(`CONFIG ${key}`, (seq) => encodeFrame({ type: 'CONFIG', seq, key, value }));
+    return this.checkedCommand(`CONFIG ${key}`, 'CONFIG', [key, value]);
   }
 
   reset(): Promise<void> {
@@ -185,15 +182,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (!isFrameType(type) || FRAME_TABLE[type].direction !== 'command') {
       return Promise.reject(new RangeError(`unknown command type ${JSON.stringify(type)}`));
     }
-    // Validate with a placeholder seq through the codec, so bring-up cannot send a frame the controller must drop.
-    const probe = this.rawLine(type, 1, fields);
-    const decoded = probe === null ? null : decodeLine(probe.trimEnd(), 'command');
-    if (decoded === null || !decoded.ok) {
-      return Promise.reject(
-        new RangeError(`invalid ${type} fields ${JSON.stringify(fields)}: ${decoded && !decoded.ok ? decoded.reason : 'separator in field'}`),
-      );
-    }
-    return this.command(`${type} (raw)`, (seq) => this.rawLine(type, seq, fields)!);
+    return this.checkedCommand(`${type} (raw)`, type, fields);
   }
 
   counters(): ControllerCounters {
@@ -204,10 +193,13 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   // --- commands -------------------------------------------------------------
 
-  private rawLine(type: string, seq: number, fields: string[]): string | null {
-    if (fields.some((f) => /[,*$\r\n]/.test(f))) return null;
-    const body = [type, String(seq), ...fields].join(',');
-    return `$${body}*${formatChecksum(xorChecksum(body))}\n`;
+  /** Fields from outside (bring-up, CONFIG values): decoded through the codec first, so nothing goes out that the controller must drop. */
+  private checkedCommand(name: string, type: string, fields: string[]): Promise<void> {
+    const body = [type, '1', ...fields].join(',');
+    const decoded = decodeLine(`$${body}*${formatChecksum(xorChecksum(body))}`, 'command');
+    if (!decoded.ok) return Promise.reject(new RangeError(`invalid ${type} fields ${JSON.stringify(fields)}: ${decoded.reason}`));
+    const frame = decoded.frame as CommandFrame;
+    return this.command(name, (seq) => encodeFrame({ ...frame, seq }));
   }
 
   private command(name: string, build: (seq: number) => string, priority = false): Promise<void> {

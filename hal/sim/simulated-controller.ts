@@ -21,24 +21,12 @@ import {
 } from '../controller/protocol/frame-table.js';
 import { LineFramer } from '../controller/protocol/line-framer.js';
 import { SILENT_LOGGER, type HalLogger } from '../log.js';
+import { REAL_TIMERS, type HalTimers, type TimerHandle } from '../timers.js';
 import { chargeCurrentA, energyDeltaWh, meterReading, nominalPowerW } from './ev-model.js';
 
-/** Timer source; real timers by default. Handles are opaque. */
-export interface SimTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-export const REAL_TIMERS: SimTimers = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
-};
+/** Timer source: the same port as the driver's, real timers by default. */
+export type SimTimers = HalTimers;
+export { REAL_TIMERS };
 
 export interface SimulatedControllerOptions {
   /** The controller end of the pty pair. */
@@ -205,11 +193,11 @@ export class SimulatedController extends EventEmitter<SimulatedControllerEventMa
   private lastCmd: CommandFrame | null = null;
   private watchdogArmed = false;
   private watchdogFired = false;
-  private watchdogTimer: unknown = null;
-  private meterTimer: unknown = null;
-  private bootTimer: unknown = null;
-  private reopenTimer: unknown = null;
-  private presenceTimer: unknown = null;
+  private watchdogTimer: TimerHandle | null = null;
+  private meterTimer: TimerHandle | null = null;
+  private bootTimer: TimerHandle | null = null;
+  private reopenTimer: TimerHandle | null = null;
+  private presenceTimer: TimerHandle | null = null;
   /** The device node behind `path` when it was opened (the pty slave a link points to). */
   private devicePath: string | null = null;
   private readonly count: SimCounters = {

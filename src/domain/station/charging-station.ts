@@ -123,6 +123,11 @@ export class ChargingStation {
       .filter((t): t is Transaction => !!t);
   }
 
+  /** Current offered to the EV on this connector (0 when idle or suspended by the EVSE). */
+  offeredCurrent(connector: number): number {
+    return this.connectors.get(connector)?.offeredA ?? 0;
+  }
+
   lastMeter(connector: number): MeterReading | null {
     return this.connectors.get(connector)?.lastMeter ?? null;
   }

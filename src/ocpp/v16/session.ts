@@ -311,7 +311,7 @@ export class OcppSession implements Authorizer {
   private sample(tx: Transaction): void {
     const reading: MeterReading | null = this.station.lastMeter(tx.connector);
     if (!reading) return;
-    const offered = this.station.snapshot().find((c) => c.connector === tx.connector)?.offeredA ?? 0;
+    const offered = this.station.offeredCurrent(tx.connector);
     const measurands = this.config.getList('MeterValuesSampledData');
     if (measurands.length > 0) {
       this.enqueue({
