@@ -238,7 +238,7 @@ export class OcppSession implements Authorizer {
             const tx = this.station.transaction(c);
             const payload: RequestOf<'MeterValues'> = {
               connectorId: c,
-              meterValue: [buildMeterValue(reading, this.config.getList('MeterValuesSampledData'), this.clock.now(), 'Trigger', 0)],
+              meterValue: [buildMeterValue(reading, this.config.getList('MeterValuesSampledData'), this.clock.now(), 'Trigger', this.station.offeredCurrent(c))],
             };
             const id = tx ? this.transactionIds.get(tx.localId) : undefined;
             if (id !== undefined) payload.transactionId = id;
