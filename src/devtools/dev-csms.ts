@@ -12,12 +12,30 @@ export interface DevCsmsOptions {
   heartbeatIntervalS?: number;
   /** idTags answered Invalid (case-insensitive); all others are Accepted. */
   rejectedTags?: string[];
+  /** idTag -> parentIdTag returned in idTagInfo (case-insensitive keys). */
+  parentIdTags?: Record<string, string>;
+  /**
+   * A StartTransaction identical to one received before (a retransmission after the charge point
+   * crashed before committing the answer) gets the transactionId given the first time, as
+   * production CSMSs deduplicate; default false: every StartTransaction gets a new id.
+   */
+  sameIdForRetransmittedStart?: boolean;
+}
+
+/** A frame that failed ocpp-rpc's strict schema check (either direction). */
+export interface StrictFailure {
+  identity: string;
+  method: string;
+  outbound: boolean;
+  error: string;
 }
 
 export interface ReceivedCall {
   identity: string;
   action: string;
   params: Record<string, unknown>;
+  /** StartTransaction only: the transactionId answered. */
+  transactionId?: number;
 }
 
 export interface DevCsmsEvents {
@@ -33,7 +51,9 @@ interface RpcClientLike {
   handle(method: string, handler: (ctx: { params: Record<string, unknown> }) => unknown): void;
   handle(handler: (ctx: { method: string; params: Record<string, unknown> }) => unknown): void;
   call(method: string, params: unknown): Promise<unknown>;
+  sendRaw(message: string): void;
   on(event: 'message', l: (e: { message: Buffer | string; outbound: boolean }) => void): void;
+  on(event: 'strictValidationFailure', l: (e: { method: string; outbound: boolean; error: unknown }) => void): void;
   on(event: 'close', l: () => void): void;
   close(opts?: { code?: number; force?: boolean }): Promise<unknown>;
 }
@@ -46,9 +66,12 @@ interface RpcServerLike {
 
 export class DevCsms extends EventEmitter<DevCsmsEvents> {
   readonly received: ReceivedCall[] = [];
+  readonly strictFailures: StrictFailure[] = [];
   private server: RpcServerLike | null = null;
   private readonly clients = new Map<string, RpcClientLike>();
   private nextTransactionId = 1;
+  /** StartTransaction params (JSON) -> transactionId, for sameIdForRetransmittedStart. */
+  private readonly startIds = new Map<string, number>();
   private boundPort = 0;
 
   constructor(private readonly opts: DevCsmsOptions = {}) {
@@ -72,7 +95,8 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     }
     const server = new mod.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.on('client', (client) => this.attach(client));
-    const http = await server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
+    // A restart after stop() (outage simulation) listens on the same port again, so agents find it.
+    const http = await server.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1');
     const addr = http.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
     this.server = server;
@@ -90,6 +114,22 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     return client.call(action, params);
   }
 
+  /** Send text as is on a charge point's socket (invalid frames for tests); no schema check. */
+  sendRaw(identity: string, text: string): void {
+    const client = this.clients.get(identity);
+    if (!client) throw new Error(`charge point ${identity} is not connected`);
+    client.sendRaw(text);
+  }
+
+  isConnected(identity: string): boolean {
+    return this.clients.has(identity);
+  }
+
+  /** BootNotification answer from now on (e.g. Pending, then Accepted). */
+  setBootStatus(status: 'Accepted' | 'Pending' | 'Rejected'): void {
+    this.opts.bootStatus = status;
+  }
+
   /** Drop a charge point's connection (outage simulation). */
   async disconnect(identity: string): Promise<void> {
     await this.clients.get(identity)?.close({ code: 1001, force: true });
@@ -104,18 +144,26 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     this.clients.set(id, client);
     this.emit('connect', id, client.protocol);
     client.on('message', ({ message, outbound }) => this.emit('frame', id, outbound, message.toString()));
+    client.on('strictValidationFailure', ({ method, outbound, error }) =>
+      this.strictFailures.push({ identity: id, method, outbound, error: error instanceof Error ? error.message : String(error) }),
+    );
     client.on('close', () => {
       if (this.clients.get(id) === client) this.clients.delete(id);
       this.emit('disconnect', id);
     });
-    const record = (action: string, params: Record<string, unknown>): void => {
-      const call = { identity: id, action, params };
+    const record = (action: string, params: Record<string, unknown>, transactionId?: number): void => {
+      const call: ReceivedCall = { identity: id, action, params, ...(transactionId !== undefined ? { transactionId } : {}) };
       this.received.push(call);
       this.emit('call', call);
     };
     const now = (): string => new Date().toISOString();
     const rejected = new Set((this.opts.rejectedTags ?? []).map((t) => t.trim().toUpperCase()));
-    const idTagInfo = (tag: unknown) => ({ status: rejected.has(String(tag).trim().toUpperCase()) ? 'Invalid' : 'Accepted' });
+    const parents = new Map(Object.entries(this.opts.parentIdTags ?? {}).map(([k, v]) => [k.trim().toUpperCase(), v]));
+    const idTagInfo = (tag: unknown) => {
+      const key = String(tag).trim().toUpperCase();
+      const parentIdTag = parents.get(key);
+      return { status: rejected.has(key) ? 'Invalid' : 'Accepted', ...(parentIdTag ? { parentIdTag } : {}) };
+    };
 
     client.handle('BootNotification', ({ params }) => {
       record('BootNotification', params);
@@ -125,8 +173,11 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     client.handle('StatusNotification', ({ params }) => (record('StatusNotification', params), {}));
     client.handle('Authorize', ({ params }) => (record('Authorize', params), { idTagInfo: idTagInfo(params.idTag) }));
     client.handle('StartTransaction', ({ params }) => {
-      record('StartTransaction', params);
-      return { transactionId: this.nextTransactionId++, idTagInfo: idTagInfo(params.idTag) };
+      const key = `${id} ${JSON.stringify(params)}`;
+      const transactionId = (this.opts.sameIdForRetransmittedStart ? this.startIds.get(key) : undefined) ?? this.nextTransactionId++;
+      this.startIds.set(key, transactionId);
+      record('StartTransaction', params, transactionId);
+      return { transactionId, idTagInfo: idTagInfo(params.idTag) };
     });
     client.handle('StopTransaction', ({ params }) => {
       record('StopTransaction', params);

@@ -1,10 +1,11 @@
 // The OCPP 1.6J link to the CSMS: ws transport (security profile, ping, backoff)
 // plus the validating RPC client, with the action registry plugged in and
-// connected/disconnected events for the session.
+// connected/disconnected events for the session. While the CSMS has Rejected us, its
+// CALLs get no answer at all (OCPP 1.6 §4.2), so they are dropped before the RPC layer.
 import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { createV16RpcClient, type FrameLogEvent } from '../rpc/rpc-client.js';
-import type { OcppLogger } from '../transport/transport.js';
+import type { OcppLogger, Transport, TransportEventName, TransportListener } from '../transport/transport.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import type { HandlerContext } from './actions/context.js';
 import type { IncomingRegistry } from './actions/index.js';
@@ -45,8 +46,9 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
     logger: opts.logger,
   });
   const onFrame = opts.onFrame;
+  let silenced: () => boolean = () => false;
   const rpc = createV16RpcClient({
-    transport,
+    transport: dropCallsWhile(transport, () => silenced(), opts.logger),
     logger: opts.logger,
     ...(onFrame ? { onFrame: (e: FrameLogEvent) => onFrame(e.direction, e.text) } : {}),
   });
@@ -61,6 +63,7 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
       return transport.isOpen();
     },
     registerHandlers(registry, ctx) {
+      silenced = () => ctx.session.registrationStatus === 'Rejected';
       for (const action of Object.keys(registry) as CsmsAction[]) {
         const handler = registry[action];
         // 'NotSupported': no handler, so the RPC client answers CALLERROR NotSupported.
@@ -77,4 +80,43 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
       rpc.dispose();
     },
   };
+}
+
+/** The transport as the RPC client sees it, minus incoming CALL frames while `silent()` holds. */
+function dropCallsWhile(transport: Transport, silent: () => boolean, log: OcppLogger): Transport {
+  const wrapped = new Map<TransportListener<'message'>, TransportListener<'message'>>();
+  const view: Transport = {
+    open: () => transport.open(),
+    close: () => transport.close(),
+    send: (text) => transport.send(text),
+    isOpen: () => transport.isOpen(),
+    on<E extends TransportEventName>(event: E, listener: TransportListener<E>) {
+      if (event !== 'message') {
+        transport.on(event, listener);
+        return view;
+      }
+      const inner = listener as TransportListener<'message'>;
+      const filtered: TransportListener<'message'> = (text) => {
+        // A CALL is `[2,...`; answers to our own CALLs (the next BootNotification) still pass.
+        if (silent() && /^\s*\[\s*2\s*,/.test(text)) {
+          log.warn({ head: text.slice(0, 80) }, 'registration Rejected: CSMS request ignored (OCPP 1.6 §4.2)');
+          return;
+        }
+        inner(text);
+      };
+      wrapped.set(inner, filtered);
+      transport.on('message', filtered);
+      return view;
+    },
+    off<E extends TransportEventName>(event: E, listener: TransportListener<E>) {
+      const inner = listener as TransportListener<'message'>;
+      const filtered = event === 'message' ? wrapped.get(inner) : undefined;
+      if (filtered) {
+        wrapped.delete(inner);
+        transport.off('message', filtered);
+      } else transport.off(event, listener);
+      return view;
+    },
+  };
+  return view;
 }

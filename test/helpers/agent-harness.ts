@@ -1,0 +1,239 @@
+// Test harness for OCPP 1.6 Core tests: the REAL agent (startAgent, simulated controller on a
+// pty) against the DevCsms (ocpp-rpc strict mode), with a temp dataDir, the agent's frames and
+// log lines recorded, typed CSMS calls and a teardown. Optionally a FakeClock for timed keys.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { parseAgentConfig } from '../../src/config/agent-config.js';
+import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
+import { startAgent, type RunningAgent } from '../../src/main.js';
+import type { CsmsAction, RequestOf, ResponseOf } from '../../src/ocpp/v16/actions/types.js';
+import { SimulatedController, type SimulatedControllerOptions } from '../../hal/sim/simulated-controller.js';
+import { SerialController } from '../../hal/controller/serial-controller.js';
+import { openPtyPair } from '../../hal/sim/pty-pair.js';
+import { ChargingStation, type StationOptions, type StationSettings } from '../../src/domain/station/charging-station.js';
+import type { AuthorizationResult, ChargeControllerPort } from '../../src/domain/ports.js';
+import { SystemClock } from '../../src/platform/clock.js';
+import type { FakeClock } from './fake-clock.js';
+import { waitFor } from './wait.js';
+
+export interface HarnessOptions {
+  csms?: DevCsmsOptions;
+  clock?: FakeClock;
+  chargePointId?: string;
+  /** OCPP configuration values set (as ChangeConfiguration would) once ready. */
+  ocppConfig?: Record<string, string>;
+  /** Wait for Accepted, controller link and connector 1 Available reported (default true). */
+  waitReady?: boolean;
+  onResetRequested?: (type: 'Soft' | 'Hard') => void;
+}
+
+export interface FrameRecord {
+  direction: 'in' | 'out';
+  text: string;
+}
+
+export interface LogRecord {
+  level: number;
+  msg?: string;
+  module?: string;
+  [key: string]: unknown;
+}
+
+export interface Harness {
+  readonly csms: DevCsms;
+  readonly agent: RunningAgent;
+  readonly sim: SimulatedController;
+  readonly cpId: string;
+  readonly dataDir: string;
+  /** OCPP frames as the agent saw them ('out' = sent by the agent). */
+  readonly frames: FrameRecord[];
+  readonly logs: LogRecord[];
+  /** A CALL from the CSMS, schema-checked by ocpp-rpc on the way out and on the answer. */
+  call<A extends CsmsAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
+  /** Stops the agent and starts a new one on the same dataDir and CSMS (a reboot); waits for Accepted. */
+  restart(): Promise<void>;
+  /** Index into csms.received, to look only at what came after it. */
+  mark(): number;
+  callsSince(mark: number, action: string): ReceivedCall[];
+  /** Statuses the CSMS received for a connector since a mark, in order. */
+  statusesSince(mark: number, connector: number): string[];
+  /** Waits until the CSMS's last StatusNotification for `connector` says `status`. */
+  waitStatus(connector: number, status: string, what?: string): Promise<void>;
+  /** Waits until the CSMS has received `count` calls of `action` since `mark`. */
+  waitCalls(mark: number, action: string, count?: number): Promise<ReceivedCall[]>;
+  stop(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const csms = new DevCsms(opts.csms ?? {});
+  await csms.start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ca-ocpp-'));
+  const cpId = opts.chargePointId ?? `CP-T${process.pid}-${++seq}`;
+  const frames: FrameRecord[] = [];
+  const logs: LogRecord[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogRecord);
+      done();
+    },
+  });
+  const cfg = parseAgentConfig({
+    chargePointId: cpId,
+    csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
+    controller: { port: 'simulated', baudRate: 115200, simulated: true },
+    dataDir,
+    diagnosticsSocket: join(dataDir, 'diag.sock'),
+    identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
+    leds: {},
+    logLevel: 'info',
+  });
+  const launch = (): Promise<RunningAgent> =>
+    startAgent(cfg, {
+      logger: pino({ level: 'info' }, sink),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      onOcppFrame: (direction, text) => frames.push({ direction, text }),
+      ...(opts.onResetRequested ? { onResetRequested: opts.onResetRequested } : {}),
+    });
+  let agent: RunningAgent;
+  try {
+    agent = await launch();
+  } catch (err) {
+    await csms.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  let stopped = false;
+
+  const statusesSince = (mark: number, connector: number): string[] =>
+    csms.received
+      .slice(mark)
+      .filter((c) => c.action === 'StatusNotification' && c.params.connectorId === connector)
+      .map((c) => String(c.params.status));
+  const registered = (): Promise<void> =>
+    waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 10_000, 'boot and controller link');
+
+  const h: Harness = {
+    csms,
+    get agent() {
+      return agent;
+    },
+    get sim() {
+      return agent.simulator!;
+    },
+    cpId,
+    dataDir,
+    frames,
+    logs,
+    call: async <A extends CsmsAction>(action: A, payload: RequestOf<A>) => (await csms.call(cpId, action, payload)) as ResponseOf<A>,
+    mark: () => csms.received.length,
+    callsSince: (mark, action) => csms.received.slice(mark).filter((c) => c.action === action),
+    statusesSince,
+    waitStatus: (connector, status, what) =>
+      waitFor(() => statusesSince(0, connector).at(-1) === status, 10_000, what ?? `connector ${connector} reported ${status}`),
+    waitCalls: async (mark, action, count = 1) => {
+      await waitFor(() => h.callsSince(mark, action).length >= count, 10_000, `${count} ${action}`);
+      return h.callsSince(mark, action);
+    },
+    restart: async () => {
+      await agent.stop();
+      const m = csms.received.length;
+      agent = await launch();
+      await registered();
+      await h.waitCalls(m, 'BootNotification');
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await agent.stop();
+      await csms.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (opts.waitReady ?? true) {
+    try {
+      await registered();
+      await h.waitStatus(1, 'Available');
+      await h.waitStatus(0, 'Available');
+    } catch (err) {
+      await h.stop();
+      throw err;
+    }
+  }
+  for (const [k, v] of Object.entries(opts.ocppConfig ?? {})) {
+    const r = agent.config.change(k, v).result;
+    if (r !== 'Accepted') throw new Error(`harness: ${k}=${v} -> ${r}`);
+  }
+  return h;
+}
+
+/** The agent's OCPP frames in one direction, parsed (only for well-formed JSON frames). */
+export function parsedFrames(h: Harness, direction: 'in' | 'out'): unknown[][] {
+  const out: unknown[][] = [];
+  for (const f of h.frames) {
+    if (f.direction !== direction) continue;
+    try {
+      const v: unknown = JSON.parse(f.text);
+      if (Array.isArray(v)) out.push(v);
+    } catch {
+      // not JSON: the invalid-frame tests look at the raw text instead
+    }
+  }
+  return out;
+}
+
+export interface StationRig {
+  station: ChargingStation;
+  controller: SerialController;
+  sim: SimulatedController;
+  /** Stops the station's controller end; `restart()` builds a new station on the same simulator. */
+  restart(opts?: StationOptions): Promise<StationRig>;
+  stop(): Promise<void>;
+}
+
+const RIG_SETTINGS: StationSettings = {
+  connectionTimeoutS: () => 60,
+  stopTransactionOnEVSideDisconnect: () => true,
+  stopTransactionOnInvalidId: () => true,
+  authorizeRemoteTxRequests: () => false,
+  maxCurrentA: () => 32,
+};
+
+/**
+ * The domain station alone over the real serial driver and the simulator on a pty (no OCPP):
+ * for what the agent cannot be configured for (a controller without a lock, a station restart
+ * with the same availability store). Every identifier is accepted.
+ */
+export async function startStationRig(sim: Partial<Omit<SimulatedControllerOptions, 'path'>> = {}, opts: StationOptions = {}): Promise<StationRig> {
+  const pty = await openPtyPair();
+  const simulator = new SimulatedController({ path: pty.controllerPath, meterMs: 0, ...sim });
+  await simulator.start();
+  const build = async (o: StationOptions): Promise<StationRig> => {
+    const controller = new SerialController({ path: pty.agentPath });
+    const accept = { authorize: async (): Promise<AuthorizationResult> => ({ status: 'Accepted' }) };
+    const station = new ChargingStation(controller as ChargeControllerPort, accept, RIG_SETTINGS, new SystemClock(), () => {}, o);
+    station.start();
+    await controller.start();
+    await waitFor(() => controller.isLinkUp && station.status(1) !== null, 10_000, 'controller link');
+    const rig: StationRig = {
+      station,
+      controller,
+      sim: simulator,
+      restart: async (next = o) => {
+        await controller.stop();
+        return build(next);
+      },
+      stop: async () => {
+        await controller.stop();
+        await simulator.stop();
+        await pty.close();
+      },
+    };
+    return rig;
+  };
+  return build(opts);
+}

@@ -1,0 +1,204 @@
+// OCPP 1.6 §5.2 ChangeAvailability against the real agent and the DevCsms: connector N or 0,
+// Accepted / Scheduled (applied when the running transaction ends) / Rejected, the statuses
+// that follow, and persistence across a station restart (AvailabilityStore port).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AvailabilityStore } from '../../../../src/domain/ports.js';
+import { startHarness, startStationRig, type Harness, type StationRig } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
+
+const CARD = '04A2B3C4';
+let h: Harness | null = null;
+let rig: StationRig | null = null;
+afterEach(async () => {
+  await h?.stop();
+  await rig?.stop();
+  h = null;
+  rig = null;
+});
+
+/** In-memory AvailabilityStore that counts writes. */
+class MemoryAvailability implements AvailabilityStore {
+  readonly values = new Map<number, boolean>();
+  writes = 0;
+  load(): Map<number, boolean> {
+    return new Map(this.values);
+  }
+  save(connector: number, operative: boolean): void {
+    this.writes++;
+    this.values.set(connector, operative);
+  }
+}
+
+async function charging(x: Harness): Promise<void> {
+  const m = x.mark();
+  x.sim.plugIn(1);
+  x.sim.swipeCard(CARD);
+  await x.waitCalls(m, 'StartTransaction');
+  x.sim.evRequestEnergy(1);
+  await x.waitStatus(1, 'Charging');
+}
+
+describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
+  it('connector 1 Inoperative then Operative: Accepted, Unavailable then Available reported', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Unavailable');
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Available');
+    expect(h.statusesSince(m, 1)).toEqual(['Unavailable', 'Available']);
+    // The station as a whole stayed available.
+    expect(h.statusesSince(m, 0)).toEqual([]);
+  });
+
+  it('connector 0 makes the whole station (and its connectors) Unavailable', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(0, 'Unavailable');
+    await h.waitStatus(1, 'Unavailable');
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(0, 'Available');
+    await h.waitStatus(1, 'Available');
+  });
+
+  it('an unknown connector is Rejected and changes nothing', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    expect(await h.call('ChangeAvailability', { connectorId: 7, type: 'Inoperative' })).toEqual({ status: 'Rejected' });
+    expect(h.agent.station.isOperative(1)).toBe(true);
+    expect(h.agent.station.status(1)).toBe('Available');
+    expect(h.statusesSince(m, 1)).toEqual([]);
+  });
+
+  it('asking for the state it is already in is Accepted', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    expect(h.agent.station.status(1)).toBe('Available');
+  });
+
+  it('Inoperative during a transaction is Scheduled: charging goes on, Unavailable once it ends', async () => {
+    h = await startHarness();
+    await charging(h);
+    const m = h.mark();
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
+    // Still charging: no stop, no Unavailable while the transaction runs.
+    expect(h.agent.station.transaction(1)).not.toBeNull();
+    expect(h.agent.station.status(1)).toBe('Charging');
+    h.sim.unplug(1);
+    const [stop] = await h.waitCalls(m, 'StopTransaction');
+    expect(stop!.params.reason).toBe('EVDisconnected');
+    await h.waitStatus(1, 'Unavailable');
+    expect(h.statusesSince(m, 1)).not.toContain('Available');
+    // A new session cannot start on the inoperative connector.
+    const m2 = h.mark();
+    h.sim.plugIn(1);
+    h.sim.swipeCard(CARD);
+    await h.waitCalls(m2, 'Authorize');
+    expect(h.agent.station.transaction(1)).toBeNull();
+    expect(h.callsSince(m2, 'StartTransaction')).toEqual([]);
+    expect(h.agent.station.status(1)).toBe('Unavailable');
+  });
+
+  it('a card presented while Unavailable is not kept waiting for a later plug-in', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    const m = h.mark();
+    h.sim.swipeCard(CARD);
+    await h.waitCalls(m, 'Authorize');
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Available');
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    await h.agent.session.heartbeat();
+    await h.waitCalls(m, 'Heartbeat');
+    expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
+  });
+
+  it('a card waiting for a plug-in gives up when its connector goes Inoperative', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    h.sim.swipeCard(CARD);
+    await h.waitStatus(1, 'Preparing');
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Unavailable');
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Available');
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    await h.agent.session.heartbeat();
+    await h.waitCalls(m, 'Heartbeat');
+    expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
+  });
+
+  it('connector 0 Inoperative during a transaction is Scheduled; the station goes Unavailable after it', async () => {
+    h = await startHarness();
+    await charging(h);
+    const m = h.mark();
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
+    expect(h.agent.station.status(0)).toBe('Available');
+    const tx = h.callsSince(0, 'StartTransaction').length;
+    expect(tx).toBe(1);
+    h.sim.evPause(1);
+    h.sim.unplug(1);
+    await h.waitCalls(m, 'StopTransaction');
+    await h.waitStatus(0, 'Unavailable');
+    await h.waitStatus(1, 'Unavailable');
+  });
+});
+
+describe('ChangeAvailability persisted across a restart (AvailabilityStore)', () => {
+  it('the agent reboots with connector 1 still Unavailable (store in the data dir)', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Unavailable');
+    await h.restart();
+    const m = h.mark();
+    await waitFor(() => h!.agent.station.status(1) === 'Unavailable', 8_000, 'Unavailable after reboot');
+    await h.waitStatus(1, 'Unavailable');
+    expect(h.statusesSince(m, 1)).not.toContain('Available');
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Available');
+  });
+
+  it('a restarted station keeps Inoperative; values are written only when they change', async () => {
+    const store = new MemoryAvailability();
+    rig = await startStationRig({}, { availability: store });
+    expect(rig.station.setOperative(1, false)).toBe('Accepted');
+    expect(rig.station.setOperative(1, false)).toBe('Accepted');
+    expect(rig.station.setOperative(0, true)).toBe('Accepted'); // already operative: nothing to write
+    expect(store.writes).toBe(1);
+    expect(store.values.get(1)).toBe(false);
+
+    rig = await rig.restart({ availability: store });
+    await waitFor(() => rig!.station.status(1) === 'Unavailable', 8_000, 'Unavailable after restart');
+    expect(rig.station.isOperative(1)).toBe(false);
+    expect(rig.station.setOperative(1, true)).toBe('Accepted');
+    expect(store.writes).toBe(2);
+    expect(rig.station.status(1)).toBe('Available');
+
+    rig = await rig.restart({ availability: store });
+    expect(rig.station.status(1)).toBe('Available');
+    expect(store.writes).toBe(2);
+  });
+
+  it('the whole station (connector 0) is restored too', async () => {
+    const store = new MemoryAvailability();
+    store.values.set(0, false);
+    rig = await startStationRig({}, { availability: store });
+    expect(rig.station.status(0)).toBe('Unavailable');
+    expect(rig.station.status(1)).toBe('Unavailable');
+    expect(store.writes).toBe(0);
+  });
+
+  it('the answer goes out before the StatusNotification it causes', async () => {
+    h = await startHarness();
+    const n = h.frames.length;
+    await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' });
+    await h.waitStatus(1, 'Unavailable');
+    const out = h.frames.slice(n).filter((f) => f.direction === 'out').map((f) => f.text);
+    const answer = out.findIndex((t) => t.startsWith('[3,') && t.includes('{"status":"Accepted"}'));
+    const status = out.findIndex((t) => t.includes('"StatusNotification"') && t.includes('"Unavailable"'));
+    expect(answer).toBeGreaterThanOrEqual(0);
+    expect(answer).toBeLessThan(status);
+  });
+});

@@ -1,0 +1,93 @@
+// OCPP 1.6 §5.3 ChangeConfiguration against the real agent and the DevCsms, over the §9 key
+// catalogue: booleans accept true/false and 0/1, unknown key NotSupported, read-only and out of
+// range Rejected, reboot-required RebootRequired, AuthorizationKey write-only and never logged,
+// values persisted across a reboot.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+async function valueOf(x: Harness, key: string): Promise<string | undefined> {
+  const conf = await x.call('GetConfiguration', { key: [key] });
+  return conf.configurationKey?.find((k) => k.key === key)?.value;
+}
+
+describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
+  it('booleans accept true/false and 1/0 (stored as true/false), nothing else', async () => {
+    h = await startHarness();
+    const key = 'StopTransactionOnEVSideDisconnect';
+    for (const [given, stored] of [
+      ['0', 'false'],
+      ['1', 'true'],
+      ['false', 'false'],
+      ['TRUE', 'true'],
+    ] as const) {
+      expect(await h.call('ChangeConfiguration', { key, value: given })).toEqual({ status: 'Accepted' });
+      expect(await valueOf(h, key)).toBe(stored);
+    }
+    expect(await h.call('ChangeConfiguration', { key, value: 'yes' })).toEqual({ status: 'Rejected' });
+    expect(await valueOf(h, key)).toBe('true');
+  });
+
+  it('integers: in range Accepted, out of range or not a number Rejected (value unchanged)', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '90' })).toEqual({ status: 'Accepted' });
+    expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '0' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '999999' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '1.5' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: 'soon' })).toEqual({ status: 'Rejected' });
+    expect(await valueOf(h, 'ConnectionTimeOut')).toBe('90');
+  });
+
+  it('comma-separated lists: only supported measurands', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'MeterValuesSampledData', value: 'Voltage, Current.Import' })).toEqual({ status: 'Accepted' });
+    expect(await valueOf(h, 'MeterValuesSampledData')).toBe('Voltage,Current.Import');
+    expect(await h.call('ChangeConfiguration', { key: 'MeterValuesSampledData', value: 'SoC' })).toEqual({ status: 'Rejected' });
+    expect(await valueOf(h, 'MeterValuesSampledData')).toBe('Voltage,Current.Import');
+  });
+
+  it('a read-only key is Rejected', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'NumberOfConnectors', value: '4' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('ChangeConfiguration', { key: 'SupportedFeatureProfiles', value: 'Core,SmartCharging' })).toEqual({ status: 'Rejected' });
+    expect(await valueOf(h, 'NumberOfConnectors')).toBe('1');
+  });
+
+  it('an unknown key is NotSupported', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'FrobnicationLevel', value: '3' })).toEqual({ status: 'NotSupported' });
+  });
+
+  it('a key applied only at start answers RebootRequired (and is stored)', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'WebSocketPingInterval', value: '30' })).toEqual({ status: 'RebootRequired' });
+    expect(await valueOf(h, 'WebSocketPingInterval')).toBe('30');
+  });
+
+  it('AuthorizationKey: accepted when valid, never returned, never logged', async () => {
+    h = await startHarness();
+    const secret = 'S3cretKey-0123456789';
+    expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: 'short' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: secret })).toEqual({ status: 'Accepted' });
+    const all = await h.call('GetConfiguration', {});
+    expect(all.configurationKey?.map((k) => k.key)).not.toContain('AuthorizationKey');
+    const asked = await h.call('GetConfiguration', { key: ['AuthorizationKey'] });
+    expect(asked.configurationKey ?? []).toEqual([]);
+    expect(asked.unknownKey).toEqual(['AuthorizationKey']);
+    expect(JSON.stringify(h.logs)).not.toContain(secret);
+  });
+
+  it('values survive a reboot', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '15' })).toEqual({ status: 'Accepted' });
+    expect(await h.call('ChangeConfiguration', { key: 'StopTransactionOnInvalidId', value: '0' })).toEqual({ status: 'Accepted' });
+    await h.restart();
+    expect(await valueOf(h, 'MeterValueSampleInterval')).toBe('15');
+    expect(await valueOf(h, 'StopTransactionOnInvalidId')).toBe('false');
+  });
+});

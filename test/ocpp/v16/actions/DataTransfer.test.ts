@@ -1,0 +1,35 @@
+// OCPP 1.6 §5.6 / §4.3 DataTransfer both ways against the real agent and the DevCsms: an
+// unregistered vendor gets UnknownVendorId; the schema limits are enforced on the way in.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+describe('DataTransfer (OCPP 1.6 §5.6, §4.3)', () => {
+  it('CSMS -> CP: an unknown vendorId is answered UnknownVendorId', async () => {
+    h = await startHarness();
+    expect(await h.call('DataTransfer', { vendorId: 'com.example', messageId: 'Hello', data: '{"a":1}' })).toEqual({ status: 'UnknownVendorId' });
+    expect(await h.call('DataTransfer', { vendorId: 'com.example' })).toEqual({ status: 'UnknownVendorId' });
+  });
+
+  it('CSMS -> CP: a vendorId over 255 characters is a PropertyConstraintViolation', async () => {
+    h = await startHarness();
+    h.csms.sendRaw(h.cpId, JSON.stringify([2, 'dt-long', 'DataTransfer', { vendorId: 'v'.repeat(256) }]));
+    await waitFor(() => h!.frames.some((f) => f.direction === 'out' && f.text.includes('"dt-long"')), 8_000, 'answer');
+    const answer = JSON.parse(h.frames.find((f) => f.direction === 'out' && f.text.includes('"dt-long"'))!.text) as unknown[];
+    expect(answer.slice(0, 3)).toEqual([4, 'dt-long', 'PropertyConstraintViolation']);
+  });
+
+  it('CP -> CSMS: the request passes the CSMS schema check and the answer comes back', async () => {
+    h = await startHarness();
+    const conf = await h.agent.csms.rpc.call('DataTransfer', { vendorId: 'com.acme', messageId: 'Ping', data: 'x' });
+    expect(conf).toEqual({ status: 'UnknownVendorId' });
+    expect(h.csms.callsOf('DataTransfer').at(-1)?.params).toEqual({ vendorId: 'com.acme', messageId: 'Ping', data: 'x' });
+    expect(h.csms.strictFailures).toEqual([]);
+  });
+});

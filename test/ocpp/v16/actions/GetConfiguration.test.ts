@@ -1,0 +1,60 @@
+// OCPP 1.6 §5.8 GetConfiguration against the real agent and the DevCsms: every §9 key of the
+// catalogue with its access, unknown keys listed apart, write-only AuthorizationKey never
+// returned, SupportedFeatureProfiles listing only what works.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CONFIGURATION_KEYS } from '../../../../src/ocpp/v16/configuration-keys.js';
+import { INCOMING_ACTIONS } from '../../../../src/ocpp/v16/actions/index.js';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+
+const PROFILE_ACTIONS: Record<string, Array<keyof typeof INCOMING_ACTIONS>> = {
+  Core: ['ChangeAvailability', 'ChangeConfiguration', 'ClearCache', 'DataTransfer', 'GetConfiguration', 'RemoteStartTransaction', 'RemoteStopTransaction', 'Reset', 'UnlockConnector'],
+  FirmwareManagement: ['GetDiagnostics', 'UpdateFirmware'],
+  LocalAuthListManagement: ['GetLocalListVersion', 'SendLocalList'],
+  Reservation: ['ReserveNow', 'CancelReservation'],
+  SmartCharging: ['SetChargingProfile', 'ClearChargingProfile', 'GetCompositeSchedule'],
+  RemoteTrigger: ['TriggerMessage'],
+};
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
+  it('without keys: every catalogue key but the write-only one, with its access', async () => {
+    h = await startHarness();
+    const conf = await h.call('GetConfiguration', {});
+    const got = new Map((conf.configurationKey ?? []).map((k) => [k.key, k]));
+    const expected = Object.entries(CONFIGURATION_KEYS).filter(([, spec]) => !('writeOnly' in spec && spec.writeOnly));
+    expect([...got.keys()].sort()).toEqual(expected.map(([k]) => k).sort());
+    for (const [key, spec] of expected) expect(got.get(key)?.readonly, key).toBe(spec.access === 'R');
+    expect(conf.unknownKey).toBeUndefined();
+    // Values the charger knows about itself.
+    expect(got.get('NumberOfConnectors')?.value).toBe('1');
+    expect(got.get('HeartbeatInterval')?.value).toBe('300'); // from the BootNotification answer
+    // Only profiles whose CSMS-initiated actions are all handled (OCPP 1.6 §3.3 profile table).
+    const profiles = got.get('SupportedFeatureProfiles')?.value?.split(',') ?? [];
+    expect(profiles).toContain('Core');
+    for (const p of profiles) {
+      for (const action of PROFILE_ACTIONS[p] ?? []) expect(INCOMING_ACTIONS[action], `${p}: ${action}`).not.toBe('NotSupported');
+    }
+  });
+
+  it('asked keys: known ones with values, the rest in unknownKey', async () => {
+    h = await startHarness();
+    const conf = await h.call('GetConfiguration', { key: ['ConnectionTimeOut', 'NoSuchKey', 'MeterValuesSampledData', 'AuthorizationKey'] });
+    expect(conf.configurationKey).toEqual([
+      { key: 'ConnectionTimeOut', readonly: false, value: '60' },
+      { key: 'MeterValuesSampledData', readonly: false, value: 'Energy.Active.Import.Register,Power.Active.Import' },
+    ]);
+    expect(conf.unknownKey).toEqual(['NoSuchKey', 'AuthorizationKey']);
+  });
+
+  it('reflects a ChangeConfiguration', async () => {
+    h = await startHarness();
+    expect(await h.call('ChangeConfiguration', { key: 'LocalAuthorizeOffline', value: '0' })).toEqual({ status: 'Accepted' });
+    const conf = await h.call('GetConfiguration', { key: ['LocalAuthorizeOffline'] });
+    expect(conf.configurationKey).toEqual([{ key: 'LocalAuthorizeOffline', readonly: false, value: 'false' }]);
+  });
+});

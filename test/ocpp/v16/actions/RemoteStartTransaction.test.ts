@@ -1,0 +1,89 @@
+// OCPP 1.6 §5.11 RemoteStartTransaction against the real agent and the DevCsms: plugged or not
+// (ConnectionTimeOut), AuthorizeRemoteTxRequests on/off, refused for an unknown, busy or
+// unavailable connector, the identifier trimmed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
+  it('EV plugged in: Accepted, Authorize (AuthorizeRemoteTxRequests=true), then StartTransaction', async () => {
+    h = await startHarness();
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    const m = h.mark();
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE1', connectorId: 1 })).toEqual({ status: 'Accepted' });
+    const [start] = await h.waitCalls(m, 'StartTransaction');
+    expect(start!.params).toMatchObject({ connectorId: 1, idTag: 'REMOTE1' });
+    expect(h.callsSince(m, 'Authorize').map((c) => c.params.idTag)).toEqual(['REMOTE1']);
+    h.sim.evRequestEnergy(1);
+    await h.waitStatus(1, 'Charging');
+  });
+
+  it('no EV yet: Preparing until it plugs in, then StartTransaction', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE2' })).toEqual({ status: 'Accepted' });
+    await h.waitStatus(1, 'Preparing');
+    expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
+    h.sim.plugIn(1);
+    const [start] = await h.waitCalls(m, 'StartTransaction');
+    expect(start!.params).toMatchObject({ connectorId: 1, idTag: 'REMOTE2' });
+  });
+
+  it('AuthorizeRemoteTxRequests=false: no Authorize, the identifier is trimmed', async () => {
+    h = await startHarness({ ocppConfig: { AuthorizeRemoteTxRequests: 'false' } });
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    const m = h.mark();
+    expect(await h.call('RemoteStartTransaction', { idTag: '  remote3 ', connectorId: 1 })).toEqual({ status: 'Accepted' });
+    const [start] = await h.waitCalls(m, 'StartTransaction');
+    expect(start!.params.idTag).toBe('remote3');
+    expect(h.callsSince(m, 'Authorize')).toEqual([]);
+  });
+
+  it('an identifier the CSMS refuses (Authorize Invalid) starts nothing', async () => {
+    h = await startHarness({ csms: { rejectedTags: ['BADTAG'] } });
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    const m = h.mark();
+    expect(await h.call('RemoteStartTransaction', { idTag: 'badtag', connectorId: 1 })).toEqual({ status: 'Accepted' });
+    await h.waitCalls(m, 'Authorize');
+    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'still Preparing');
+    expect(h.agent.station.transaction(1)).toBeNull();
+    expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
+  });
+
+  it('Rejected: unknown connector, connector busy with a transaction, connector Unavailable', async () => {
+    h = await startHarness();
+    expect(await h.call('RemoteStartTransaction', { idTag: 'X', connectorId: 3 })).toEqual({ status: 'Rejected' });
+
+    const m = h.mark();
+    h.sim.plugIn(1);
+    expect(await h.call('RemoteStartTransaction', { idTag: 'FIRST', connectorId: 1 })).toEqual({ status: 'Accepted' });
+    await h.waitCalls(m, 'StartTransaction');
+    expect(await h.call('RemoteStartTransaction', { idTag: 'SECOND', connectorId: 1 })).toEqual({ status: 'Rejected' });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'SECOND' })).toEqual({ status: 'Rejected' });
+    h.sim.unplug(1);
+    await h.waitCalls(m, 'StopTransaction');
+
+    expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'THIRD', connectorId: 1 })).toEqual({ status: 'Rejected' });
+    expect(h.callsSince(m, 'StartTransaction')).toHaveLength(1);
+  });
+
+  it('a connector Reserved for another idTag is Rejected; the reserved idTag is Accepted', async () => {
+    h = await startHarness();
+    const expiryDate = new Date(Date.now() + 30 * 60_000).toISOString();
+    await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: 'HOLDER01', reservationId: 3 });
+    await h.waitStatus(1, 'Reserved');
+    expect(await h.call('RemoteStartTransaction', { idTag: 'STRANGER', connectorId: 1 })).toEqual({ status: 'Rejected' });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'STRANGER' })).toEqual({ status: 'Rejected' });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'holder01', connectorId: 1 })).toEqual({ status: 'Accepted' });
+  });
+});
