@@ -1,14 +1,18 @@
 // OCPP 1.6 adapter between the domain station and the RPC client: registration
 // (BootNotification Accepted/Pending/Rejected, §4.2), Heartbeat (§4.6),
 // StatusNotification (§4.9), transaction messages in order (§4.8, §4.10, §4.7),
-// sampled MeterValues, and the Authorizer the domain uses (§4.1).
-import type { Authorizer, AuthorizationResult, Clock, MeterReading } from '../../domain/ports.js';
+// sampled MeterValues, and Authorize.req for the domain's authorizer (§4.1).
+import type { AuthorizationInfo, Clock, MeterReading } from '../../domain/ports.js';
+import { fromIdTagInfo } from './id-tag-info.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
 import type { Transaction } from '../../domain/session/transaction.js';
 import type { ConfigurationStore } from './configuration-store.js';
-import { mapFault } from './mappers.js';
 import { buildMeterValue } from './meter-values.js';
+import { StatusReporter } from './status-reporter.js';
+import { MeterSampler } from './meter-sampler.js';
+import type { TransactionMessenger } from './transaction-messages.js';
+import type { MeterValue } from './generated/types.js';
 import type { CpAction, RequestOf, ResponseOf } from './actions/types.js';
 
 export interface RpcCaller {
@@ -33,26 +37,17 @@ export interface BootIdentity {
 
 export type RegistrationStatus = 'Unknown' | 'Pending' | 'Accepted' | 'Rejected';
 
-/** A transaction message waiting for delivery, in order. */
-type TxMessage =
-  | { kind: 'start'; tx: Transaction }
-  | { kind: 'meter'; localId: string; connector: number; values: ReturnType<typeof buildMeterValue>[] }
-  | { kind: 'stop'; tx: Transaction; transactionData: ReturnType<typeof buildMeterValue>[] };
-
 const RETRY_BOOT_DEFAULT_S = 30;
 
-export class OcppSession implements Authorizer {
+export class OcppSession {
   private registration: RegistrationStatus = 'Unknown';
   private connected = false;
   private bootTimer: unknown = null;
   private heartbeatTimer: unknown = null;
-  private readonly sentStatus = new Map<number, string>();
-  private readonly txQueue: TxMessage[] = [];
-  private draining = false;
-  /** localId -> CSMS transactionId. */
-  private readonly transactionIds = new Map<string, number>();
-  private readonly samplers = new Map<number, unknown>();
-  private readonly stopTxnSamples = new Map<string, ReturnType<typeof buildMeterValue>[]>();
+  /** Monotonic time before which no unprompted BootNotification goes out (after Pending/Rejected). */
+  private nextBootAtMs = 0;
+  private readonly statusReporter: StatusReporter;
+  private readonly sampler: MeterSampler;
   private stopped = false;
 
   constructor(
@@ -62,11 +57,20 @@ export class OcppSession implements Authorizer {
     private readonly clock: Clock & { setOffsetFrom?(csmsTime: Date): void },
     private readonly identity: () => BootIdentity,
     private readonly log: SessionLogger,
+    /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
+    private readonly messenger: TransactionMessenger,
   ) {
+    this.sampler = new MeterSampler(station, config, clock, {
+      transactionMeter: (tx, values) => messenger.meter(tx, values),
+      idleMeter: (connector, values) => void this.sendIdleMeter(connector, values),
+    });
+    this.sampler.start();
+    this.statusReporter = new StatusReporter({ rpc, station, config, clock, log, canSend: () => this.canSend() });
     station.subscribe({
       statusChanged: (c, status, fault) => this.onStatus(c, status, fault),
       transactionStarted: (tx) => this.onTransactionStarted(tx),
       transactionStopped: (tx) => this.onTransactionStopped(tx),
+      transactionResumed: (tx) => this.sampler.transactionStarted(tx, true),
     });
     config.onChange((key) => {
       if (key === 'HeartbeatInterval' && this.registration === 'Accepted') this.scheduleHeartbeat();
@@ -78,22 +82,30 @@ export class OcppSession implements Authorizer {
   }
 
   get queueDepth(): number {
-    return this.txQueue.length;
+    return this.messenger.queueDepth;
   }
 
   csmsTransactionId(localId: string): number | undefined {
-    return this.transactionIds.get(localId);
+    return this.messenger.csmsTransactionId(localId);
   }
 
   localIdFor(transactionId: number): string | undefined {
-    for (const [local, id] of this.transactionIds) if (id === transactionId) return local;
-    return undefined;
+    return this.messenger.localIdFor(transactionId);
   }
+
 
   // --- connection lifecycle -------------------------------------------------
 
   onConnected(): void {
     this.connected = true;
+    // §4.2: after Pending/Rejected the interval is the minimum wait before the next
+    // BootNotification, a reconnect included (no storm when the CSMS drops refused chargers).
+    const refused = this.registration === 'Pending' || this.registration === 'Rejected';
+    const waitMs = refused ? this.nextBootAtMs - this.clock.monotonicMs() : 0;
+    if (waitMs > 0) {
+      this.retryBoot(waitMs / 1000);
+      return;
+    }
     // Every (re)connection starts with a BootNotification (§4.2: until Accepted only Boot is sent).
     this.registration = this.registration === 'Accepted' ? 'Accepted' : 'Unknown';
     void this.boot();
@@ -103,13 +115,15 @@ export class OcppSession implements Authorizer {
     this.connected = false;
     this.clearTimer('boot');
     this.clearTimer('heartbeat');
+    this.statusReporter.stop();
+    this.messenger.setOnline(false);
   }
 
   stop(): void {
     this.stopped = true;
     this.onDisconnected();
-    for (const t of this.samplers.values()) this.clock.clearInterval(t);
-    this.samplers.clear();
+    this.sampler.stop();
+    this.messenger.stop();
   }
 
   private async boot(): Promise<void> {
@@ -130,11 +144,12 @@ export class OcppSession implements Authorizer {
     if (conf.status === 'Accepted') {
       if (conf.interval > 0) this.config.setInternal('HeartbeatInterval', String(conf.interval));
       this.scheduleHeartbeat();
-      this.sentStatus.clear();
-      this.sendAllStatuses();
-      void this.drain();
+      this.statusReporter.sendAll();
+      this.messenger.setOnline(true);
     } else {
-      this.retryBoot(conf.interval > 0 ? conf.interval : RETRY_BOOT_DEFAULT_S);
+      const waitS = conf.interval > 0 ? conf.interval : RETRY_BOOT_DEFAULT_S;
+      this.nextBootAtMs = this.clock.monotonicMs() + waitS * 1000;
+      this.retryBoot(waitS);
     }
   }
 
@@ -150,8 +165,9 @@ export class OcppSession implements Authorizer {
     this.heartbeatTimer = this.clock.setInterval(() => void this.heartbeat(), s * 1000);
   }
 
-  async heartbeat(): Promise<void> {
-    if (!this.canSend()) return;
+  /** `triggered`: asked for by TriggerMessage, which §4.2 allows while Pending too. */
+  async heartbeat(triggered = false): Promise<void> {
+    if (!this.canSend() && !(triggered && this.canSendTriggered())) return;
     try {
       const conf = await this.rpc.call('Heartbeat', {});
       const t = new Date(conf.currentTime);
@@ -172,52 +188,21 @@ export class OcppSession implements Authorizer {
     return this.connected && this.registration === 'Accepted' && !this.stopped;
   }
 
-  // --- status ---------------------------------------------------------------
+  /** §4.2: while Pending the CP sends only what a TriggerMessage asks for; while Rejected nothing. */
+  private canSendTriggered(): boolean {
+    return this.connected && !this.stopped && (this.registration === 'Accepted' || this.registration === 'Pending');
+  }
+
+  // --- status (status-reporter.ts: dedup, MinimumStatusDuration) -------------
 
   private onStatus(connector: number, status: ConnectorStatus, fault: string | null): void {
     if (connector > 0) this.config.setInternal('NumberOfConnectors', String(this.station.connectorIds().length));
-    if (!this.canSend()) return;
-    void this.sendStatus(connector, status, fault);
-  }
-
-  private sendAllStatuses(): void {
-    for (const c of [0, ...this.station.connectorIds()]) {
-      const status = this.station.status(c);
-      if (status) void this.sendStatus(c, status, this.station.statusFault(c));
-    }
-  }
-
-  async sendStatus(connector: number, status: ConnectorStatus, fault: string | null): Promise<void> {
-    const mapped = mapFault(fault);
-    const key = `${status}/${mapped.errorCode}/${mapped.vendorErrorCode ?? ''}`;
-    if (this.sentStatus.get(connector) === key) return;
-    this.sentStatus.set(connector, key);
-    // Connector 0 reports station-wide states only (§7.7: Available, Unavailable, Faulted).
-    const payload: RequestOf<'StatusNotification'> = {
-      connectorId: connector,
-      status,
-      errorCode: mapped.errorCode,
-      timestamp: this.clock.now().toISOString(),
-    };
-    if (mapped.vendorErrorCode) payload.vendorErrorCode = mapped.vendorErrorCode;
-    if (mapped.info) payload.info = mapped.info;
-    try {
-      await this.rpc.call('StatusNotification', payload);
-    } catch (err) {
-      this.sentStatus.delete(connector);
-      this.log.warn({ err: errText(err), connector }, 'StatusNotification failed');
-    }
+    this.statusReporter.onStatus(connector, status, fault);
   }
 
   /** TriggerMessage(StatusNotification): send again even when unchanged. */
   async resendStatus(connector?: number): Promise<void> {
-    const list = connector === undefined ? [0, ...this.station.connectorIds()] : [connector];
-    for (const c of list) {
-      const status = this.station.status(c);
-      if (!status) continue;
-      this.sentStatus.delete(c);
-      await this.sendStatus(c, status, this.station.statusFault(c));
-    }
+    await this.statusReporter.resend(connector);
   }
 
   /** TriggerMessage: the sender for a requested message, or null when this charger cannot send it. */
@@ -226,7 +211,7 @@ export class OcppSession implements Authorizer {
       case 'BootNotification':
         return () => this.boot();
       case 'Heartbeat':
-        return () => this.heartbeat();
+        return () => this.heartbeat(true);
       case 'StatusNotification':
         return () => this.resendStatus(connectorId === 0 ? 0 : connectorId);
       case 'MeterValues':
@@ -240,7 +225,7 @@ export class OcppSession implements Authorizer {
               connectorId: c,
               meterValue: [buildMeterValue(reading, this.config.getList('MeterValuesSampledData'), this.clock.now(), 'Trigger', this.station.offeredCurrent(c))],
             };
-            const id = tx ? this.transactionIds.get(tx.localId) : undefined;
+            const id = tx ? this.messenger.csmsTransactionId(tx.localId) : undefined;
             if (id !== undefined) payload.transactionId = id;
             await this.rpc.call('MeterValues', payload).catch((err: unknown) => this.log.warn({ err: errText(err) }, 'MeterValues failed'));
           }
@@ -256,136 +241,42 @@ export class OcppSession implements Authorizer {
 
   // --- authorization --------------------------------------------------------
 
-  async authorize(idTag: string): Promise<AuthorizationResult> {
-    if (this.canSend()) {
-      try {
-        const conf = await this.rpc.call('Authorize', { idTag });
-        const r: AuthorizationResult = { status: conf.idTagInfo.status };
-        if (conf.idTagInfo.parentIdTag) r.parentIdTag = conf.idTagInfo.parentIdTag;
-        return r;
-      } catch (err) {
-        this.log.warn({ err: errText(err) }, 'Authorize failed; deciding offline');
-      }
+  /**
+   * Authorize.req (§4.1) when registered and connected; 'offline' when it cannot be sent or
+   * gets no answer. The decision order (local list, cache, offline rules) is the domain
+   * authorizer's (domain/authorization/authorizer.ts).
+   */
+  async authorizeRemote(idTag: string): Promise<AuthorizationInfo | 'offline'> {
+    if (!this.canSend()) return 'offline';
+    try {
+      const conf = await this.rpc.call('Authorize', { idTag });
+      return fromIdTagInfo(conf.idTagInfo);
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'Authorize failed; deciding offline');
+      return 'offline';
     }
-    // Offline without a local list yet: only AllowOfflineTxForUnknownId lets an unknown tag charge.
-    const offlineOk = this.config.getBoolean('LocalAuthorizeOffline') && this.config.getBoolean('AllowOfflineTxForUnknownId');
-    return { status: offlineOk ? 'Accepted' : 'Invalid' };
   }
 
-  // --- transactions ---------------------------------------------------------
+  // --- transactions (ordered outbox: transaction-messages.ts; sampling: meter-sampler.ts) ---
 
   private onTransactionStarted(tx: Transaction): void {
-    this.enqueue({ kind: 'start', tx });
-    this.startSampling(tx);
+    this.messenger.started(tx);
+    this.sampler.transactionStarted(tx);
   }
 
   private onTransactionStopped(tx: Transaction): void {
-    this.stopSampling(tx.connector);
-    const transactionData = this.stopTxnSamples.get(tx.localId) ?? [];
-    this.stopTxnSamples.delete(tx.localId);
-    const last = this.station.lastMeter(tx.connector);
-    const stopMeasurands = this.config.getList('StopTxnSampledData');
-    if (last && stopMeasurands.length > 0) transactionData.push(buildMeterValue(last, stopMeasurands, this.clock.now(), 'Transaction.End', 0));
-    this.enqueue({ kind: 'stop', tx, transactionData });
+    this.messenger.stopped(tx, this.sampler.transactionStopped(tx));
   }
 
-  private startSampling(tx: Transaction): void {
-    this.stopSampling(tx.connector);
-    const begin = this.station.lastMeter(tx.connector);
-    const stopMeasurands = this.config.getList('StopTxnSampledData');
-    if (begin && stopMeasurands.length > 0) {
-      this.stopTxnSamples.set(tx.localId, [buildMeterValue(begin, stopMeasurands, tx.startedAt, 'Transaction.Begin', 0)]);
-    }
-    const interval = this.config.getInt('MeterValueSampleInterval');
-    if (interval <= 0) return;
-    const timer = this.clock.setInterval(() => this.sample(tx), interval * 1000);
-    this.samplers.set(tx.connector, timer);
+  /** Clock-aligned values of an idle connector are not transaction messages: sent when online, else dropped. */
+  private async sendIdleMeter(connector: number, values: MeterValue[]): Promise<void> {
+    if (!this.canSend()) return;
+    await this.rpc.call('MeterValues', { connectorId: connector, meterValue: values }).catch((err: unknown) => this.log.warn({ err: errText(err), connector }, 'MeterValues failed'));
   }
 
-  private stopSampling(connector: number): void {
-    const t = this.samplers.get(connector);
-    if (t !== undefined) this.clock.clearInterval(t);
-    this.samplers.delete(connector);
-  }
-
-  private sample(tx: Transaction): void {
-    const reading: MeterReading | null = this.station.lastMeter(tx.connector);
-    if (!reading) return;
-    const offered = this.station.offeredCurrent(tx.connector);
-    const measurands = this.config.getList('MeterValuesSampledData');
-    if (measurands.length > 0) {
-      this.enqueue({
-        kind: 'meter',
-        localId: tx.localId,
-        connector: tx.connector,
-        values: [buildMeterValue(reading, measurands, this.clock.now(), 'Sample.Periodic', offered)],
-      });
-    }
-    const stopMeasurands = this.config.getList('StopTxnSampledData');
-    if (stopMeasurands.length > 0) {
-      this.stopTxnSamples.get(tx.localId)?.push(buildMeterValue(reading, stopMeasurands, this.clock.now(), 'Sample.Periodic', offered));
-    }
-  }
-
-  private enqueue(m: TxMessage): void {
-    this.txQueue.push(m);
-    void this.drain();
-  }
-
-  /** Delivers transaction messages strictly in order, one at a time; stops at the first failure. */
+  /** Waits until the queued transaction messages are delivered (Reset: stop reasons reach the CSMS first). */
   async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.txQueue.length > 0 && this.canSend()) {
-        const m = this.txQueue[0]!;
-        const ok = await this.deliver(m);
-        if (!ok) break;
-        this.txQueue.shift();
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private async deliver(m: TxMessage): Promise<boolean> {
-    try {
-      if (m.kind === 'start') {
-        const conf = await this.rpc.call('StartTransaction', {
-          connectorId: m.tx.connector,
-          idTag: m.tx.idTag,
-          meterStart: Math.round(m.tx.meterStartWh),
-          timestamp: m.tx.startedAt.toISOString(),
-        });
-        this.transactionIds.set(m.tx.localId, conf.transactionId);
-        this.log.info({ connector: m.tx.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'transaction started');
-        if (conf.idTagInfo.status !== 'Accepted') this.station.onStartRejected(m.tx.localId);
-        return true;
-      }
-      const transactionId = this.transactionIds.get(m.kind === 'meter' ? m.localId : m.tx.localId);
-      if (m.kind === 'meter') {
-        const payload: RequestOf<'MeterValues'> = { connectorId: m.connector, meterValue: m.values };
-        if (transactionId !== undefined) payload.transactionId = transactionId;
-        await this.rpc.call('MeterValues', payload);
-        return true;
-      }
-      const stop: RequestOf<'StopTransaction'> = {
-        // A start the CSMS never answered cannot be reported with its id; -1 is never a real id.
-        transactionId: transactionId ?? -1,
-        meterStop: Math.round(m.tx.meterStopWh ?? m.tx.meterStartWh),
-        timestamp: (m.tx.stoppedAt ?? this.clock.now()).toISOString(),
-        reason: m.tx.stopReason ?? 'Other',
-      };
-      if (m.tx.stopIdTag) stop.idTag = m.tx.stopIdTag;
-      if (m.transactionData.length > 0) stop.transactionData = m.transactionData;
-      await this.rpc.call('StopTransaction', stop);
-      this.log.info({ connector: m.tx.connector, transactionId, reason: stop.reason }, 'transaction stopped');
-      this.transactionIds.delete(m.tx.localId);
-      return true;
-    } catch (err) {
-      this.log.warn({ err: errText(err), kind: m.kind }, 'transaction message not delivered; will retry');
-      return false;
-    }
+    await this.messenger.drain();
   }
 }
 

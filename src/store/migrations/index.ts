@@ -1,0 +1,18 @@
+// Numbered schema migrations, applied in order above PRAGMA user_version. Adding one:
+// a new file NNN-name.ts and one line here. Never edit a migration that has shipped.
+import type Database from 'better-sqlite3';
+import { m001Core } from './001-core.js';
+import { m002Authorization } from './002-authorization.js';
+import { m003Reservations } from './003-reservations.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  m001Core,
+  m002Authorization,
+  m003Reservations,
+];

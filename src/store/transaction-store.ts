@@ -1,0 +1,221 @@
+// Transactions and the ordered outbox of their OCPP messages in SQLite. Start and
+// Stop are committed with fsync together with the outbox row that reports them;
+// intermediate MeterValues arrive here in batches (lazy commits) only when they
+// could not be delivered promptly. Implements the messenger's TransactionOutboxStore.
+import type { StopReason, Transaction } from '../domain/session/transaction.js';
+import type { OutboxEntry, StoredTransaction, TransactionOutboxStore } from '../ocpp/v16/transaction-messages.js';
+import type { AgentDatabase } from './database.js';
+
+interface TransactionRow {
+  local_id: string;
+  connector: number;
+  id_tag: string;
+  parent_id_tag: string | null;
+  reservation_id: number | null;
+  started_at: string;
+  meter_start_wh: number;
+  boot_id: string | null;
+  csms_transaction_id: number | null;
+  stopped_at: string | null;
+  meter_stop_wh: number | null;
+  stop_reason: string | null;
+  stop_id_tag: string | null;
+  reported: number;
+}
+
+interface OutboxRow {
+  position: number;
+  kind: OutboxEntry['kind'];
+  local_id: string;
+  payload: string;
+  attempts: number;
+  created_at: string;
+}
+
+/** Reported transactions kept for diagnostics (`charger-agent diag transactions`). */
+const KEEP_REPORTED = 50;
+
+export class SqliteTransactionStore implements TransactionOutboxStore {
+  private readonly s;
+
+  constructor(private readonly store: AgentDatabase) {
+    const db = store.db;
+    this.s = {
+      insertTx: db.prepare(
+        `INSERT INTO transactions (local_id, connector, id_tag, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id)
+         VALUES (@localId, @connector, @idTag, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId)`,
+      ),
+      stopTx: db.prepare(
+        `UPDATE transactions SET stopped_at = @stoppedAt, meter_stop_wh = @meterStopWh, stop_reason = @stopReason, stop_id_tag = @stopIdTag
+         WHERE local_id = @localId`,
+      ),
+      insertEntry: db.prepare(
+        `INSERT OR IGNORE INTO outbox (position, kind, local_id, payload, attempts, created_at)
+         VALUES (@position, @kind, @localId, @payload, @attempts, @createdAt)`,
+      ),
+      head: db.prepare('SELECT * FROM outbox ORDER BY position LIMIT 1'),
+      maxPosition: db.prepare('SELECT MAX(position) AS m FROM outbox'),
+      deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
+      setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
+      setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ? WHERE local_id = ?'),
+      setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
+      pruneReported: db.prepare(
+        `DELETE FROM transactions WHERE reported = 1 AND local_id NOT IN
+           (SELECT local_id FROM transactions WHERE reported = 1 ORDER BY started_at DESC LIMIT ${KEEP_REPORTED})`,
+      ),
+      getTx: db.prepare('SELECT * FROM transactions WHERE local_id = ?'),
+      openTx: db.prepare('SELECT * FROM transactions WHERE stopped_at IS NULL ORDER BY started_at'),
+      unreportedTx: db.prepare('SELECT * FROM transactions WHERE reported = 0 ORDER BY started_at'),
+      recentTx: db.prepare('SELECT * FROM transactions ORDER BY started_at DESC LIMIT ?'),
+      count: db.prepare('SELECT COUNT(*) AS n FROM outbox'),
+      oldestMeters: db.prepare("SELECT position FROM outbox WHERE kind = 'meter' ORDER BY position LIMIT ?"),
+      lastMeterOf: db.prepare("SELECT created_at FROM outbox WHERE kind = 'meter' AND local_id = ? ORDER BY position DESC LIMIT 1"),
+    };
+  }
+
+  nextPosition(): number {
+    const row = this.s.maxPosition.get() as { m: number | null };
+    return (row.m ?? 0) + 1;
+  }
+
+  recordStart(tx: Transaction, bootId: string | null, entry: OutboxEntry, pending: readonly OutboxEntry[]): void {
+    this.store.durable(() => {
+      this.insertEntries(pending);
+      this.s.insertTx.run({
+        localId: tx.localId,
+        connector: tx.connector,
+        idTag: tx.idTag,
+        parentIdTag: tx.parentIdTag ?? null,
+        reservationId: tx.reservationId ?? null,
+        startedAt: tx.startedAt.toISOString(),
+        meterStartWh: tx.meterStartWh,
+        bootId,
+      });
+      this.insertEntries([entry]);
+    });
+  }
+
+  recordStop(tx: Transaction, entry: OutboxEntry, pending: readonly OutboxEntry[]): void {
+    this.store.durable(() => {
+      this.insertEntries(pending);
+      this.s.stopTx.run({
+        localId: tx.localId,
+        stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
+        meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
+        stopReason: tx.stopReason ?? 'Other',
+        stopIdTag: tx.stopIdTag ?? null,
+      });
+      this.insertEntries([entry]);
+    });
+  }
+
+  persist(entries: readonly OutboxEntry[]): void {
+    if (entries.length === 0) return;
+    this.store.lazy(() => this.insertEntries(entries));
+  }
+
+  head(): OutboxEntry | null {
+    const row = this.s.head.get() as OutboxRow | undefined;
+    return row ? toEntry(row) : null;
+  }
+
+  acknowledgeStart(position: number, localId: string, csmsTransactionId: number): void {
+    this.store.durable(() => {
+      this.s.setCsmsId.run(csmsTransactionId, localId);
+      this.s.deleteEntry.run(position);
+    });
+  }
+
+  acknowledgeStop(position: number, localId: string): void {
+    this.store.durable(() => {
+      this.s.setReported.run(localId);
+      this.s.deleteEntry.run(position);
+      this.s.pruneReported.run();
+    });
+  }
+
+  acknowledgeMeter(position: number): void {
+    this.store.lazy(() => this.s.deleteEntry.run(position));
+  }
+
+  recordAttempt(position: number, attempts: number): void {
+    this.store.lazy(() => this.s.setAttempts.run(attempts, position));
+  }
+
+  discard(position: number, localId: string, kind: OutboxEntry['kind']): void {
+    this.store.durable(() => {
+      this.s.deleteEntry.run(position);
+      // A Stop the CSMS refused for good still ends the transaction's life here.
+      if (kind === 'stop') this.s.setReported.run(localId);
+    });
+  }
+
+  size(): number {
+    return (this.s.count.get() as { n: number }).n;
+  }
+
+  dropOldestMeters(count: number): number {
+    if (count <= 0) return 0;
+    const rows = this.s.oldestMeters.all(count) as Array<{ position: number }>;
+    if (rows.length === 0) return 0;
+    this.store.lazy(() => {
+      for (const r of rows) this.s.deleteEntry.run(r.position);
+    });
+    return rows.length;
+  }
+
+  transaction(localId: string): StoredTransaction | null {
+    const row = this.s.getTx.get(localId) as TransactionRow | undefined;
+    return row ? toStored(row) : null;
+  }
+
+  openTransactions(): StoredTransaction[] {
+    return (this.s.openTx.all() as TransactionRow[]).map(toStored);
+  }
+
+  unreportedTransactions(): StoredTransaction[] {
+    return (this.s.unreportedTx.all() as TransactionRow[]).map(toStored);
+  }
+
+  recentTransactions(limit: number): StoredTransaction[] {
+    return (this.s.recentTx.all(limit) as TransactionRow[]).map(toStored);
+  }
+
+  /** The newest durable moment of an open transaction: its last persisted sample, else its start. */
+  lastKnownAlive(localId: string): Date | null {
+    const row = this.s.lastMeterOf.get(localId) as { created_at: string } | undefined;
+    if (row) return new Date(row.created_at);
+    const tx = this.transaction(localId);
+    return tx ? tx.startedAt : null;
+  }
+
+  private insertEntries(entries: readonly OutboxEntry[]): void {
+    for (const e of entries) {
+      this.s.insertEntry.run({ position: e.position, kind: e.kind, localId: e.localId, payload: e.payload, attempts: e.attempts, createdAt: e.createdAt });
+    }
+  }
+}
+
+function toEntry(r: OutboxRow): OutboxEntry {
+  return { position: r.position, kind: r.kind, localId: r.local_id, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+}
+
+function toStored(r: TransactionRow): StoredTransaction {
+  const tx: StoredTransaction = {
+    localId: r.local_id,
+    connector: r.connector,
+    idTag: r.id_tag,
+    startedAt: new Date(r.started_at),
+    meterStartWh: r.meter_start_wh,
+    csmsTransactionId: r.csms_transaction_id,
+    bootId: r.boot_id,
+    reported: r.reported === 1,
+  };
+  if (r.parent_id_tag !== null) tx.parentIdTag = r.parent_id_tag;
+  if (r.reservation_id !== null) tx.reservationId = r.reservation_id;
+  if (r.stopped_at !== null) tx.stoppedAt = new Date(r.stopped_at);
+  if (r.meter_stop_wh !== null) tx.meterStopWh = r.meter_stop_wh;
+  if (r.stop_reason !== null) tx.stopReason = r.stop_reason as StopReason;
+  if (r.stop_id_tag !== null) tx.stopIdTag = r.stop_id_tag;
+  return tx;
+}

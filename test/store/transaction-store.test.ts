@@ -1,0 +1,142 @@
+// SQLite store on a real file: numbered migrations, transactions and the ordered
+// outbox, configuration and availability written only on change.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentDatabase } from '../../src/store/database.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { SqliteTransactionStore } from '../../src/store/transaction-store.js';
+import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
+import { SqliteAvailabilityRepo } from '../../src/store/availability-repo.js';
+import type { OutboxEntry } from '../../src/ocpp/v16/transaction-messages.js';
+import type { Transaction } from '../../src/domain/session/transaction.js';
+
+const dirs: string[] = [];
+const opened: AgentDatabase[] = [];
+function open(dir?: string): AgentDatabase {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'ca-store-'));
+  if (!dirs.includes(d)) dirs.push(d);
+  const db = new AgentDatabase(join(d, 'agent.db'));
+  opened.push(db);
+  return db;
+}
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const tx = (localId: string, connector = 1): Transaction => ({
+  localId,
+  connector,
+  idTag: 'TAG1',
+  startedAt: new Date('2026-01-01T10:00:00Z'),
+  meterStartWh: 1000,
+});
+const entry = (position: number, kind: OutboxEntry['kind'], localId: string, payload = '{}'): OutboxEntry => ({
+  position,
+  kind,
+  localId,
+  payload,
+  attempts: 0,
+  createdAt: new Date('2026-01-01T10:00:00Z').toISOString(),
+});
+
+describe('AgentDatabase', () => {
+  it('migrates an empty file to the latest schema version, once', () => {
+    const db = open();
+    const latest = Math.max(...MIGRATIONS.map((m) => m.version));
+    expect(db.schemaVersion).toBe(latest);
+    expect(Number(db.db.pragma('user_version', { simple: true }))).toBe(latest);
+    expect(String(db.db.pragma('journal_mode', { simple: true }))).toBe('wal');
+    expect(Number(db.db.pragma('page_size', { simple: true }))).toBe(1024);
+    const dir = dirs[0]!;
+    db.close();
+    const again = open(dir);
+    expect(again.schemaVersion).toBe(latest);
+    expect(again.integrityCheck()).toBe('ok');
+  });
+});
+
+describe('SqliteTransactionStore', () => {
+  it('records a start durably with its outbox entry and acknowledges it with the CSMS id', () => {
+    const db = open();
+    const store = new SqliteTransactionStore(db);
+    store.recordStart(tx('a'), 'boot-1', entry(1, 'start', 'a'), []);
+    expect(store.head()).toMatchObject({ position: 1, kind: 'start', localId: 'a' });
+    expect(store.openTransactions().map((t) => t.localId)).toEqual(['a']);
+    expect(db.stats().durableCommits).toBe(1);
+    store.acknowledgeStart(1, 'a', 77);
+    expect(store.head()).toBeNull();
+    expect(store.transaction('a')).toMatchObject({ csmsTransactionId: 77, bootId: 'boot-1', reported: false });
+  });
+
+  it('orders the queue by position, whatever order rows were written in', () => {
+    const store = new SqliteTransactionStore(open());
+    store.recordStart(tx('a'), null, entry(5, 'start', 'a'), []);
+    // Meters enqueued before the start but written behind later keep their earlier position.
+    store.persist([entry(3, 'meter', 'z'), entry(4, 'meter', 'z')]);
+    expect(store.head()?.position).toBe(3);
+    expect(store.nextPosition()).toBe(6);
+    expect(store.size()).toBe(3);
+  });
+
+  it('a stop closes the transaction; its acknowledgement marks it reported', () => {
+    const store = new SqliteTransactionStore(open());
+    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
+    store.acknowledgeStart(1, 'a', 9);
+    const stopped: Transaction = { ...tx('a'), stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 5000, stopReason: 'EVDisconnected' };
+    store.recordStop(stopped, entry(3, 'stop', 'a'), [entry(2, 'meter', 'a')]);
+    expect(store.openTransactions()).toEqual([]);
+    expect(store.head()?.kind).toBe('meter');
+    expect(store.transaction('a')).toMatchObject({ meterStopWh: 5000, stopReason: 'EVDisconnected' });
+    store.acknowledgeMeter(2);
+    store.acknowledgeStop(3, 'a');
+    expect(store.size()).toBe(0);
+    expect(store.unreportedTransactions()).toEqual([]);
+    expect(store.recentTransactions(10)[0]).toMatchObject({ localId: 'a', reported: true });
+  });
+
+  it('drops only MeterValues, oldest first, when asked to make room', () => {
+    const store = new SqliteTransactionStore(open());
+    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
+    store.persist([entry(2, 'meter', 'a'), entry(3, 'meter', 'a'), entry(4, 'meter', 'a')]);
+    expect(store.dropOldestMeters(2)).toBe(2);
+    expect(store.dropOldestMeters(5)).toBe(1);
+    expect(store.size()).toBe(1);
+    expect(store.head()?.kind).toBe('start');
+  });
+
+  it('knows the newest durable moment of an open transaction', () => {
+    const store = new SqliteTransactionStore(open());
+    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
+    expect(store.lastKnownAlive('a')?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    store.persist([{ ...entry(2, 'meter', 'a'), createdAt: '2026-01-01T10:30:00.000Z' }]);
+    expect(store.lastKnownAlive('a')?.toISOString()).toBe('2026-01-01T10:30:00.000Z');
+  });
+});
+
+describe('configuration and availability repos', () => {
+  it('configuration: a value that did not change is not written', () => {
+    const db = open();
+    const repo = new SqliteConfigurationRepo(db);
+    repo.save('HeartbeatInterval', '300');
+    repo.save('HeartbeatInterval', '300');
+    expect(db.stats().durableCommits).toBe(1);
+    repo.save('HeartbeatInterval', '60');
+    expect(repo.loadAll()).toEqual({ HeartbeatInterval: '60' });
+    expect(db.stats().durableCommits).toBe(2);
+  });
+
+  it('availability: operative by default writes nothing; changes persist', () => {
+    const db = open();
+    const repo = new SqliteAvailabilityRepo(db);
+    repo.save(1, true);
+    expect(db.stats().durableCommits).toBe(0);
+    repo.save(1, false);
+    repo.save(1, false);
+    expect(db.stats().durableCommits).toBe(1);
+    repo.save(0, false);
+    expect(repo.load()).toEqual(new Map([[1, false], [0, false]]));
+  });
+});
