@@ -11,6 +11,8 @@ import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
 
 const CARD = '04A2B3C4';
+/** A card only the local authorization list knows about (issue 5). */
+const LIST_CARD = '0B0B0B0B';
 const CP_ID = 'CP-DEMO-1';
 
 interface DemoOptions {
@@ -95,6 +97,7 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
         .map((x) => `${csms.callsOf(x).length} ${x}`)
         .join(', ')}`,
     );
+    if (!(await offlineSession(a, csms, out))) return 1;
     return energyWh > 0 ? 0 : 1;
   } catch (err) {
     out(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -105,6 +108,31 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     clearTimeout(deadline);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Issue 5: a second session authorized from the local authorization list while the CSMS is down. */
+async function offlineSession(a: RunningAgent, csms: DevCsms, out: (l: string) => void): Promise<boolean> {
+  say(out, `the CSMS sends a local authorization list with card ${LIST_CARD} (SendLocalList)`);
+  const list = await csms.call(CP_ID, 'SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: LIST_CARD, idTagInfo: { status: 'Accepted' } }] });
+  if ((list as { status?: string }).status !== 'Accepted') return false;
+  say(out, 'the CSMS goes down');
+  await csms.stop();
+  await until(() => !a.csms.isConnected, 'the agent to notice the outage');
+  say(out, `a second driver plugs in and presents card ${LIST_CARD}: authorized offline from the local list`);
+  a.simulator!.plugIn(1, { cableAmps: 32, evMaxAmps: 16 });
+  a.simulator!.swipeCard(LIST_CARD);
+  await until(() => a.station.transaction(1) !== null, 'offline transaction');
+  a.simulator!.evRequestEnergy(1);
+  await until(() => a.station.status(1) === 'Charging', 'Charging');
+  await sleep(1_000);
+  say(out, 'the driver unplugs; the CSMS comes back and receives the queued transaction messages in order');
+  a.simulator!.unplug(1);
+  await until(() => a.station.transaction(1) === null, 'offline transaction stopped');
+  await csms.start();
+  await until(() => csms.callsOf('StopTransaction').length === 2 && a.session.queueDepth === 0, 'queued messages delivered');
+  const start = csms.callsOf('StartTransaction')[1]!.params;
+  say(out, `offline session delivered: card ${String(start.idTag)}, ${csms.callsOf('Authorize').length} Authorize.req in all (none for it)`);
+  return true;
 }
 
 function say(out: (l: string) => void, text: string): void {

@@ -13,5 +13,8 @@ describe('demo', () => {
     expect(text).toMatch(/"StartTransaction",\{"connectorId":1,"idTag":"04A2B3C4"/);
     expect(text).toMatch(/"StopTransaction",\{"transactionId":1,.*"reason":"EVDisconnected"/);
     expect(text).toMatch(/session complete: transaction 1, [1-9][0-9]* Wh delivered/);
+    // Issue 5: the second session, authorized from the local list while the CSMS was down, delivered afterwards.
+    expect(text).toMatch(/"StartTransaction",\{"connectorId":1,"idTag":"0B0B0B0B"/);
+    expect(text).toMatch(/offline session delivered: card 0B0B0B0B/);
   }, 60_000);
 });

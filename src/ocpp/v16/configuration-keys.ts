@@ -42,6 +42,9 @@ export const CONFIGURATION_KEYS = {
   ConnectorPhaseRotationMaxLength: { type: 'integer', access: 'R', default: '8' },
   GetConfigurationMaxKeys: { type: 'integer', access: 'R', default: '64' },
   HeartbeatInterval: { type: 'integer', access: 'RW', default: '86400', min: 0, max: INT_MAX },
+  // Local Auth List Management profile (§9.2): the list holds up to 10,000 identifiers.
+  LocalAuthListEnabled: { type: 'boolean', access: 'RW', default: 'true' },
+  LocalAuthListMaxLength: { type: 'integer', access: 'R', default: '10000' },
   LocalAuthorizeOffline: { type: 'boolean', access: 'RW', default: 'true' },
   LocalPreAuthorize: { type: 'boolean', access: 'RW', default: 'false' },
   MaxEnergyOnInvalidId: { type: 'integer', access: 'RW', default: '0', min: 0, max: INT_MAX },
@@ -57,18 +60,23 @@ export const CONFIGURATION_KEYS = {
   MeterValueSampleInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400 },
   MinimumStatusDuration: { type: 'integer', access: 'RW', default: '0', min: 0, max: 3_600 },
   NumberOfConnectors: { type: 'integer', access: 'R', default: '1' },
+  // Reservation profile (§9.4): connector 0 = any one connector.
+  ReserveConnectorZeroSupported: { type: 'boolean', access: 'R', default: 'true' },
   ResetRetries: { type: 'integer', access: 'RW', default: '3', min: 0, max: 10 },
+  // 400 worst-case entries (20-char tags, parent and expiry: ~153 bytes each) fit the RPC layer's 64 KiB incoming frame limit.
+  SendLocalListMaxLength: { type: 'integer', access: 'R', default: '400' },
   StopTransactionOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
   StopTransactionOnInvalidId: { type: 'boolean', access: 'RW', default: 'true' },
   StopTxnAlignedData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },
   StopTxnAlignedDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
   StopTxnSampledData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },
   StopTxnSampledDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
-  SupportedFeatureProfiles: { type: 'csl', access: 'R', default: 'Core' },
+  SupportedFeatureProfiles: { type: 'csl', access: 'R', default: 'Core,LocalAuthListManagement,Reservation,RemoteTrigger' },
   TransactionMessageAttempts: { type: 'integer', access: 'RW', default: '3', min: 1, max: 100 },
   TransactionMessageRetryInterval: { type: 'integer', access: 'RW', default: '60', min: 1, max: 86_400 },
   UnlockConnectorOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
-  WebSocketPingInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400, rebootRequired: false },
+  // The transport takes its ping period when the agent starts (main.ts): a change applies after a reboot.
+  WebSocketPingInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400, rebootRequired: true },
   AuthorizationKey: {
     type: 'string',
     access: 'RW',

@@ -1,5 +1,8 @@
 // What a CSMS-initiated action handler may use. Each handler takes only what it needs from here.
 import type { ChargingStation } from '../../../domain/station/charging-station.js';
+import type { LocalAuthorizationList } from '../../../domain/authorization/local-list.js';
+import type { AuthorizationCache } from '../../../domain/authorization/authorization-cache.js';
+import type { ReservationBook } from '../../../domain/reservation/reservations.js';
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
@@ -12,6 +15,10 @@ export interface HandlerContext {
   requestReset(type: 'Soft' | 'Hard'): boolean;
   /** Vendor DataTransfer handlers by vendorId. */
   vendorHandlers: ReadonlyMap<string, (messageId: string | undefined, data: string | undefined) => ResponseOf<'DataTransfer'>>;
+  /** Local Auth List Management (SendLocalList, GetLocalListVersion) and ClearCache. */
+  authorization: { localList: LocalAuthorizationList; cache: AuthorizationCache };
+  /** Reservation profile (ReserveNow, CancelReservation). */
+  reservations: ReservationBook;
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

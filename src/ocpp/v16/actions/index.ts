@@ -2,6 +2,7 @@
 // generated action map, so a missing action fails tsc; 'NotSupported' is explicit.
 import type { CsmsAction } from './types.js';
 import type { IncomingHandler } from './context.js';
+import { ChangeAvailability } from './ChangeAvailability.js';
 import { ChangeConfiguration } from './ChangeConfiguration.js';
 import { DataTransfer } from './DataTransfer.js';
 import { GetConfiguration } from './GetConfiguration.js';
@@ -9,10 +10,17 @@ import { RemoteStartTransaction } from './RemoteStartTransaction.js';
 import { RemoteStopTransaction } from './RemoteStopTransaction.js';
 import { Reset } from './Reset.js';
 import { TriggerMessage } from './TriggerMessage.js';
+import { UnlockConnector } from './UnlockConnector.js';
+import { ClearCache } from './ClearCache.js';
+import { GetLocalListVersion } from './GetLocalListVersion.js';
+import { SendLocalList } from './SendLocalList.js';
+import { ReserveNow } from './ReserveNow.js';
+import { CancelReservation } from './CancelReservation.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
 export const INCOMING_ACTIONS: IncomingRegistry = {
+  ChangeAvailability,
   ChangeConfiguration,
   DataTransfer,
   GetConfiguration,
@@ -20,17 +28,15 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   RemoteStopTransaction,
   Reset,
   TriggerMessage,
-  // Core actions still to come (tracked in the OCPP Core issue):
-  ChangeAvailability: 'NotSupported',
-  ClearCache: 'NotSupported',
-  UnlockConnector: 'NotSupported',
+  UnlockConnector,
+  ClearCache,
   // Other feature profiles, each arriving with its own issue:
   GetDiagnostics: 'NotSupported',
   UpdateFirmware: 'NotSupported',
-  GetLocalListVersion: 'NotSupported',
-  SendLocalList: 'NotSupported',
-  CancelReservation: 'NotSupported',
-  ReserveNow: 'NotSupported',
+  GetLocalListVersion,
+  SendLocalList,
+  CancelReservation,
+  ReserveNow,
   ClearChargingProfile: 'NotSupported',
   GetCompositeSchedule: 'NotSupported',
   SetChargingProfile: 'NotSupported',
