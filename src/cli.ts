@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 // charger-agent command line: `run --config FILE` (the service), `demo` (simulated
-// controller + bundled CSMS + a full charging session), `version`.
+// controller + bundled CSMS + a full charging session), `diag` (talk to the running
+// agent over its diagnostics socket), `version`.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';
-import { createLogger } from './platform/logger.js';
-import { startAgent, type RunningAgent } from './main.js';
+import { childLogger, createLogger } from './platform/logger.js';
+import { ocppFrameLogger } from './diagnostics/ocpp-frame-log.js';
+import type { RunningAgent } from './main.js';
 import { packageVersion } from './platform/package-info.js';
 
 const USAGE = `usage: charger-agent <command>
   run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
   demo [--fast]         simulated controller + bundled local CSMS + one charging session
+  diag <command>        ask the running agent (status, config, logs, ...; \`diag help\`)
   version               print the version`;
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration (`diag`: also 3, agent not reachable). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -22,6 +25,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('./devtools/demo.js');
       return runDemo(rest);
+    }
+    case 'diag': {
+      const { runDiag } = await import('./diagnostics/diag-cli.js');
+      return runDiag(rest);
     }
     case 'version':
     case '--version':
@@ -59,15 +66,21 @@ async function runCommand(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: cfg.logLevel });
+  const logger = createLogger({ level: cfg.logLevel, bindings: { chargePointId: cfg.chargePointId } });
   let agent: RunningAgent;
   try {
-    agent = await startAgent(cfg, { logger, onResetRequested: () => void shutdown('Reset') });
+    // Loaded here, not at the top: `diag` and `version` start fast without the agent's modules.
+    const { startAgent } = await import('./main.js');
+    agent = await startAgent(cfg, {
+      logger,
+      onOcppFrame: ocppFrameLogger(childLogger(logger, 'ocpp')),
+      onResetRequested: () => void shutdown('Reset'),
+    });
   } catch (err) {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
     return 1;
   }
-  logger.info({ chargePointId: cfg.chargePointId, version: packageVersion() }, 'agent running');
+  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
 
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));

@@ -19,6 +19,22 @@ import type { HandlerContext } from './ocpp/v16/actions/context.js';
 import { ConfigurationStore } from './ocpp/v16/configuration-store.js';
 import { OcppSession, type BootIdentity } from './ocpp/v16/session.js';
 import { connectCsms, type CsmsConnection } from './ocpp/v16/connection.js';
+import { startOperations } from './diagnostics/operations.js';
+import { TransactionMessenger } from './ocpp/v16/transaction-messages.js';
+import { AgentDatabase, type StoreLogger } from './store/database.js';
+import { SqliteConfigurationRepo } from './store/configuration-repo.js';
+import { SqliteAvailabilityRepo } from './store/availability-repo.js';
+import { SqliteTransactionStore } from './store/transaction-store.js';
+import { AuthorizationCache } from './domain/authorization/authorization-cache.js';
+import { LocalAuthorizationList } from './domain/authorization/local-list.js';
+import { AuthorizationService } from './domain/authorization/authorizer.js';
+import { ReservationBook } from './domain/reservation/reservations.js';
+import { SqliteLocalListRepo } from './store/local-list-repo.js';
+import { SqliteAuthCacheRepo } from './store/auth-cache-repo.js';
+import { SqliteReservationRepo } from './store/reservation-repo.js';
+import { fromIdTagInfo } from './ocpp/v16/id-tag-info.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface AgentOptions {
   logger: Logger;
@@ -41,6 +57,12 @@ export interface RunningAgent {
   csms: CsmsConnection;
   /** The simulated controller when `controller.simulated` is on. */
   simulator: SimulatedController | null;
+  database: AgentDatabase;
+  transactionStore: SqliteTransactionStore;
+  messenger: TransactionMessenger;
+  /** Local authorization list, authorization cache and the decision order over them (issue 5). */
+  authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
+  reservations: ReservationBook;
   stop(): Promise<void>;
 }
 
@@ -73,21 +95,58 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   });
   if (opts.onSerialLine) controller.on('wire', opts.onSerialLine);
 
-  const config = new ConfigurationStore(null);
+  const database = openDataDir(cfg.dataDir, childLogger(log, 'store'));
+  const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
+  const transactionStore = new SqliteTransactionStore(database);
   const stationLog = childLogger(log, 'station');
   let session: OcppSession | null = null;
+  // ---- authorization and reservations (issue 5) ----
+  const authLog = childLogger(log, 'authorization');
+  const localList = new LocalAuthorizationList(new SqliteLocalListRepo(database), {
+    enabled: () => config.getBoolean('LocalAuthListEnabled'),
+    maxEntries: () => config.getInt('LocalAuthListMaxLength'),
+    maxUpdateEntries: () => config.getInt('SendLocalListMaxLength'),
+  });
+  const authCache = new AuthorizationCache(new SqliteAuthCacheRepo(database), clock, {
+    onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'authorization cache write failed'),
+  });
+  const authorizer = new AuthorizationService({
+    remote: (idTag) => session!.authorizeRemote(idTag),
+    list: localList,
+    cache: authCache,
+    settings: {
+      localPreAuthorize: () => config.getBoolean('LocalPreAuthorize'),
+      localAuthorizeOffline: () => config.getBoolean('LocalAuthorizeOffline'),
+      allowOfflineTxForUnknownId: () => config.getBoolean('AllowOfflineTxForUnknownId'),
+      authorizationCacheEnabled: () => config.getBoolean('AuthorizationCacheEnabled'),
+    },
+    clock,
+  });
+  const reservations = new ReservationBook(
+    new SqliteReservationRepo(database),
+    clock,
+    { reserveConnectorZeroSupported: () => config.getBoolean('ReserveConnectorZeroSupported') },
+    {
+      onEnded: (r, why) => authLog.info({ reservationId: r.id, connector: r.connector, why }, 'reservation ended'),
+      onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'reservation store failed'),
+    },
+  );
+  // ---- end authorization and reservations ----
   const station = new ChargingStation(
     controller as ChargeControllerPort,
-    { authorize: (idTag) => session!.authorize(idTag) },
+    authorizer,
     {
       connectionTimeoutS: () => config.getInt('ConnectionTimeOut'),
       stopTransactionOnEVSideDisconnect: () => config.getBoolean('StopTransactionOnEVSideDisconnect'),
       stopTransactionOnInvalidId: () => config.getBoolean('StopTransactionOnInvalidId'),
       authorizeRemoteTxRequests: () => config.getBoolean('AuthorizeRemoteTxRequests'),
       maxCurrentA: () => cfg.controller.maxCurrentA,
+      maxEnergyOnInvalidIdWh: () => config.getInt('MaxEnergyOnInvalidId'),
+      unlockConnectorOnEVSideDisconnect: () => config.getBoolean('UnlockConnectorOnEVSideDisconnect'),
     },
     clock,
     (err, context) => stationLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'station operation failed'),
+    { availability: new SqliteAvailabilityRepo(database), reservations },
   );
 
   const identity = (): BootIdentity => {
@@ -111,7 +170,37 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
   });
-  session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'));
+  const bootId = readBootId();
+  const messenger = new TransactionMessenger(
+    csms.rpc,
+    transactionStore,
+    {
+      transactionMessageAttempts: () => config.getInt('TransactionMessageAttempts'),
+      transactionMessageRetryIntervalS: () => config.getInt('TransactionMessageRetryInterval'),
+    },
+    clock,
+    childLogger(log, 'outbox'),
+    {
+      startAnswered: (localId, idTag, info) => {
+        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache (issue 5)
+        if (info.status !== 'Accepted') station.onStartRejected(localId);
+      },
+      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache (issue 5)
+    },
+    { bootId },
+  );
+  session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger);
+  station.restoreTransactions(
+    transactionStore.openTransactions().map((tx) => {
+      // Same kernel boot: only the agent restarted (crash, upgrade), moments ago. Else the power went.
+      const sameBoot = bootId !== null && tx.bootId === bootId;
+      return {
+        tx,
+        reasonIfEnded: sameBoot ? ('Reboot' as const) : ('PowerLoss' as const),
+        endedAt: sameBoot ? clock.now() : (transactionStore.lastKnownAlive(tx.localId) ?? tx.startedAt),
+      };
+    }),
+  );
 
   const resetReasons = { Soft: 'SoftReset', Hard: 'HardReset' } as const;
   const ctx: HandlerContext = {
@@ -119,6 +208,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     config,
     session,
     vendorHandlers: new Map(),
+    authorization: { localList, cache: authCache },
+    reservations,
     requestReset: (type) => {
       for (const tx of station.activeTransactions()) station.stopTransaction(tx.connector, resetReasons[type]);
       // Answer the Reset.req first, then restart.
@@ -147,18 +238,65 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   await controller.start();
   csms.open();
 
+  // ---- operations (issue 6): diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
+  const ops = await startOperations({ station, controller, session, config, csms, simulator }, {
+    cfg,
+    clock,
+    logger: log,
+    queueDepth: () => messenger.queueDepth,
+    storeStats: () => {
+      const bytes = database.stats().processWriteBytes;
+      return bytes === null ? null : { bytesWritten: bytes };
+    },
+    recentTransactions: (limit) =>
+      transactionStore
+        .recentTransactions(limit)
+        .filter((t) => t.stoppedAt !== undefined)
+        .map((t) => ({
+          localId: t.localId,
+          transactionId: t.csmsTransactionId,
+          connector: t.connector,
+          idTag: t.idTag,
+          startedAt: t.startedAt.toISOString(),
+          stoppedAt: t.stoppedAt?.toISOString() ?? null,
+          stopReason: t.stopReason ?? null,
+          meterStartWh: t.meterStartWh,
+          energyWh: t.meterStopWh === undefined ? null : t.meterStopWh - t.meterStartWh,
+        })),
+  });
+  // ---- end operations ----
+
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await ops.stop(); // operations (issue 6)
       session!.stop();
       await csms.close();
       unbindLeds();
       await controller.stop();
       await simulator?.stop();
       await pty?.close();
+      reservations.stop();
+      authCache.stop(); // writes the cache's pending batch
+      database.close();
     })();
     return stopping;
   };
 
-  return { station, controller, session, config, csms, simulator, stop };
+  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization: { service: authorizer, localList, cache: authCache }, reservations, stop };
+}
+
+/** The data dir (0700: device keys live here too) and its database. */
+function openDataDir(dataDir: string, log: StoreLogger): AgentDatabase {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return new AgentDatabase(join(dataDir, 'charger-agent.db'), log);
+}
+
+/** The kernel's id of this boot; a transaction recorded under another one was cut by a power loss. */
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
 }

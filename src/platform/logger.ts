@@ -1,6 +1,7 @@
 // Logging seam: one pino root writing JSON lines to stdout (journald keeps them), a child
 // per module, and secrets redacted: OCPP 1.6 security whitepaper AuthorizationKey (the
 // Basic Auth password), private keys and Authorization headers never reach the log.
+import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
 export type LogLevel = Level | 'silent';
@@ -31,12 +32,122 @@ export interface CreateLoggerOptions {
   level: LogLevel;
   /** Where JSON lines go; stdout when omitted (tests pass a stream to read them back). */
   destination?: DestinationStream;
+  /** Fields on every line (e.g. chargePointId), besides pid and hostname. */
+  bindings?: Record<string, string | number>;
+  /** Recent lines kept in memory for the diagnostics socket (`logs`); 0 keeps none. Default 1000. */
+  ringLines?: number;
 }
 
 export function createLogger(opts: CreateLoggerOptions): Logger {
-  const options = { level: opts.level, redact: { paths: [...REDACT_PATHS], censor: REDACTED } };
+  const ring = new LogRing({ maxLines: opts.ringLines ?? 1000 });
+  const options = {
+    level: opts.level,
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    ...(opts.bindings ? { base: { pid: process.pid, hostname: hostname(), ...opts.bindings } } : {}),
+    // The tee sees the line after redaction; stdout itself stays the same synchronous destination.
+    hooks: { streamWrite: (line: string): string => (ring.push(line), line) },
+  };
   // Synchronous stdout: pino's default buffers, and the lines before a crash or kill -9 are the ones we need.
-  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: true }));
+  const logger = pino(options, opts.destination ?? pino.destination({ dest: 1, sync: true }));
+  // Children are prototype copies of the root, so they find the ring too.
+  (logger as unknown as Record<symbol, LogRing>)[RING] = ring;
+  return logger;
+}
+
+// ---- runtime level and the in-memory ring (diagnostics socket, issue 6) ----
+
+const RING = Symbol('charger-agent.logRing');
+
+/** The ring of recent lines of a logger made by createLogger (or one of its children); null otherwise. */
+export function logRingOf(logger: Logger): LogRing | null {
+  const ring = (logger as unknown as Record<symbol, unknown>)[RING];
+  return ring instanceof LogRing ? ring : null;
+}
+
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/**
+ * Change the level at runtime. Children made with child() inherit the level through their
+ * prototype unless one was given its own, so setting it on the root reaches every module.
+ */
+export function setLogLevel(logger: Logger, level: LogLevel): void {
+  logger.level = level;
+}
+
+export interface LogRingOptions {
+  /** Most lines kept (oldest dropped first). */
+  maxLines: number;
+  /** Most bytes kept in all (UTF-16 length as a cheap bound); default 512 KiB. */
+  maxBytes?: number;
+  /** A longer line is replaced by a short notice; default 16 KiB. */
+  maxLineBytes?: number;
+}
+
+/**
+ * A bounded in-memory ring of recent JSON log lines, and listeners for `logs --follow`.
+ * Never written to disk: the board's eMMC must not wear out on logs (journald has them).
+ */
+export class LogRing {
+  private readonly lines: string[] = [];
+  private head = 0;
+  private bytes = 0;
+  private readonly listeners = new Set<(line: string) => void>();
+  readonly maxLines: number;
+  private readonly maxBytes: number;
+  private readonly maxLineBytes: number;
+
+  constructor(opts: LogRingOptions) {
+    this.maxLines = Math.max(0, Math.floor(opts.maxLines));
+    this.maxBytes = opts.maxBytes ?? 512 * 1024;
+    this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024;
+  }
+
+  push(raw: string): void {
+    const line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+    const kept = line.length <= this.maxLineBytes ? line : JSON.stringify({ time: Date.now(), msg: `[log line of ${line.length} characters not kept]` });
+    if (this.maxLines > 0) {
+      this.lines.push(kept);
+      this.bytes += kept.length;
+      while (this.lines.length - this.head > this.maxLines || (this.bytes > this.maxBytes && this.lines.length - this.head > 1)) {
+        this.bytes -= this.lines[this.head]!.length;
+        this.head++;
+      }
+      // Compact now and then instead of shift() on every line.
+      if (this.head > 1024 && this.head * 2 > this.lines.length) {
+        this.lines.splice(0, this.head);
+        this.head = 0;
+      }
+    }
+    for (const l of this.listeners) {
+      try {
+        l(kept);
+      } catch {
+        // A diagnostics listener must never break logging.
+      }
+    }
+  }
+
+  /** The last `n` lines (all kept lines when n is omitted), oldest first. */
+  tail(n?: number): string[] {
+    const from = n === undefined ? this.head : Math.max(this.head, this.lines.length - Math.max(0, Math.floor(n)));
+    return this.lines.slice(from);
+  }
+
+  get size(): number {
+    return this.lines.length - this.head;
+  }
+
+  /** Every new line from now on; returns the unsubscribe function. */
+  follow(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  get followers(): number {
+    return this.listeners.size;
+  }
 }
 
 /** A child logger whose lines carry `module`, so an installer can filter one subsystem. */

@@ -1,0 +1,265 @@
+#!/bin/sh
+# Installs a built charger-agent release on the board (issue 6, "systemd"): the release goes to
+# /opt/charger-agent/releases/<version>, /opt/charger-agent/current points at it, the service
+# user, its directories and a first config are created, and the unit is enabled (and started
+# or restarted when systemd runs). Running it again changes nothing; --uninstall removes the
+# releases and the unit but keeps the data dir, the config and the user.
+#
+# A throwaway root (DESTDIR=/tmp/root, or --destdir): every path is under it, the user is
+# created in its /etc/passwd (systemd-sysusers --root), and the running systemd is never asked
+# anything. --no-systemctl does the same for the real root. Tested in test/ops/install.test.ts.
+set -eu
+
+usage() {
+  cat <<'EOF'
+usage: scripts/install.sh [options]
+  --destdir DIR          install under DIR instead of / (default: $DESTDIR)
+  --from DIR             the built release (default: the checkout holding this script);
+                         it needs package.json, dist/ and production node_modules/
+  --node PATH            node binary for the unit's ExecStart (default: node on PATH)
+  --no-systemctl         do not talk to the running systemd (no reload, start or restart)
+  --uninstall            remove releases, unit and links; keep data dir, config and user
+  first config only (an existing /etc/charger-agent/config.json is never changed):
+  --charge-point-id ID   default CP-CHANGE-ME
+  --csms-url URL         default ws://csms.invalid/ocpp
+  --serial-port DEV      default /dev/ttyS1
+  --vendor NAME --model NAME
+EOF
+}
+
+say() { printf 'install: %s\n' "$*"; }
+die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
+
+NAME=charger-agent
+ROOT=${DESTDIR:-}
+FROM=
+NODE_BIN=
+NO_SYSTEMCTL=0
+UNINSTALL=0
+CPID=CP-CHANGE-ME
+CSMS_URL=ws://csms.invalid/ocpp
+SERIAL_PORT=/dev/ttyS1
+VENDOR=Vendor
+MODEL=Model
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --destdir) [ $# -ge 2 ] || die "$1 needs a value"; ROOT=$2; shift 2 ;;
+    --from) [ $# -ge 2 ] || die "$1 needs a value"; FROM=$2; shift 2 ;;
+    --node) [ $# -ge 2 ] || die "$1 needs a value"; NODE_BIN=$2; shift 2 ;;
+    --no-systemctl) NO_SYSTEMCTL=1; shift ;;
+    --uninstall) UNINSTALL=1; shift ;;
+    --charge-point-id) [ $# -ge 2 ] || die "$1 needs a value"; CPID=$2; shift 2 ;;
+    --csms-url) [ $# -ge 2 ] || die "$1 needs a value"; CSMS_URL=$2; shift 2 ;;
+    --serial-port) [ $# -ge 2 ] || die "$1 needs a value"; SERIAL_PORT=$2; shift 2 ;;
+    --vendor) [ $# -ge 2 ] || die "$1 needs a value"; VENDOR=$2; shift 2 ;;
+    --model) [ $# -ge 2 ] || die "$1 needs a value"; MODEL=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+
+# "/" and "" both mean the real root.
+ROOT=${ROOT%/}
+if [ -n "$ROOT" ]; then
+  mkdir -p "$ROOT"
+  ROOT=$(cd "$ROOT" && pwd)
+  [ "$ROOT" = / ] && ROOT=
+fi
+# Only the real root with a running systemd is ever told anything.
+LIVE=0
+if [ -z "$ROOT" ] && [ "$NO_SYSTEMCTL" = 0 ] && [ -d /run/systemd/system ]; then LIVE=1; fi
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$HERE/.." && pwd)
+OPT=$ROOT/opt/$NAME
+UNIT=$ROOT/etc/systemd/system/$NAME.service
+WANTS=$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service
+SYSUSERS=$ROOT/etc/sysusers.d/$NAME.conf
+TMPFILES=$ROOT/etc/tmpfiles.d/$NAME.conf
+CONFIG=$ROOT/etc/$NAME/config.json
+DATA=$ROOT/var/lib/$NAME
+
+# Copy $1 to $2 only when the content differs (so a second run leaves mtimes alone); sets CHANGED.
+install_file() {
+  if [ -f "$2" ] && cmp -s "$1" "$2"; then CHANGED=0; return; fi
+  mkdir -p "$(dirname "$2")"
+  cp "$1" "$2.tmp.$$"
+  chmod "$3" "$2.tmp.$$"
+  mv -f "$2.tmp.$$" "$2"
+  CHANGED=1
+  say "wrote ${2#"$ROOT"}"
+}
+
+# Point symlink $2 at $1 unless it already does.
+link() {
+  if [ -L "$2" ] && [ "$(readlink "$2")" = "$1" ]; then return 1; fi
+  mkdir -p "$(dirname "$2")"
+  ln -sfn "$1" "$2.tmp.$$"
+  # Atomic switch; -T so an existing link to a directory is replaced, not moved into.
+  # (Without GNU mv -T: a plain ln -sfn, not atomic but correct.)
+  mv -Tf "$2.tmp.$$" "$2" 2>/dev/null || { rm -f "$2.tmp.$$"; ln -sfn "$1" "$2"; }
+  say "linked ${2#"$ROOT"} -> $1"
+  return 0
+}
+
+# id of user/group $2 (passwd|group) in the target root.
+lookup_id() {
+  if [ -z "$ROOT" ]; then
+    getent "$1" "$2" | cut -d: -f3
+  elif [ -f "$ROOT/etc/$1" ]; then
+    awk -F: -v n="$2" '$1 == n { print $3 }' "$ROOT/etc/$1"
+  fi
+}
+
+# Is $1 a member of group $2 in the target root?
+in_group() {
+  if [ -z "$ROOT" ]; then
+    id -nG "$1" 2>/dev/null | tr ' ' '\n' | grep -qx "$2"
+  else
+    [ -f "$ROOT/etc/group" ] && awk -F: -v g="$2" -v u="$1" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) found = 1 } END { exit !found }' "$ROOT/etc/group"
+  fi
+}
+
+systemctl_live() {
+  [ "$LIVE" = 1 ] || return 0
+  systemctl "$@"
+}
+
+# ---------------------------------------------------------------- uninstall
+if [ "$UNINSTALL" = 1 ]; then
+  if [ "$LIVE" = 1 ] && [ -f "$UNIT" ]; then
+    systemctl disable --now "$NAME.service" || true
+  fi
+  for f in "$WANTS" "$UNIT" "$SYSUSERS" "$TMPFILES"; do
+    if [ -e "$f" ] || [ -L "$f" ]; then rm -f "$f"; say "removed ${f#"$ROOT"}"; fi
+  done
+  if [ -e "$OPT" ]; then rm -rf "$OPT"; say "removed /opt/$NAME"; fi
+  systemctl_live daemon-reload
+  say "kept /var/lib/$NAME (data), /etc/$NAME (config) and the $NAME user; remove them by hand to purge"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- install
+FROM=${FROM:-$SRC_DIR}
+[ -d "$FROM" ] || die "no release at $FROM"
+FROM=$(cd "$FROM" && pwd)
+for need in package.json dist/src/cli.js node_modules; do
+  [ -e "$FROM/$need" ] || die "$FROM is not a built release: $need is missing (npm ci --omit=dev && npm run build)"
+done
+if [ -z "$NODE_BIN" ]; then NODE_BIN=$(command -v node || true); fi
+[ -n "$NODE_BIN" ] || die "node not found (pass --node PATH)"
+VERSION=$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version))' "$FROM/package.json") ||
+  die "cannot read the version from $FROM/package.json"
+case $VERSION in
+  ''|*[!0-9A-Za-z.+-]*) die "unexpected version '$VERSION' in $FROM/package.json" ;;
+esac
+
+ITEMS="package.json package-lock.json dist node_modules hal/sim/pty-relay.py systemd scripts README.md"
+REL=$OPT/releases/$VERSION
+
+# 1. The release: left alone when identical, else staged beside and swapped in.
+same=0
+if [ -d "$REL" ]; then
+  same=1
+  for item in $ITEMS; do
+    if [ -e "$FROM/$item" ]; then
+      diff -rq --no-dereference "$FROM/$item" "$REL/$item" >/dev/null 2>&1 || { same=0; break; }
+    fi
+  done
+fi
+RELEASE_CHANGED=0
+if [ "$same" = 1 ]; then
+  say "release $VERSION already installed"
+else
+  stage=$OPT/releases/.$VERSION.new.$$
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  for item in $ITEMS; do
+    if [ -e "$FROM/$item" ]; then
+      mkdir -p "$stage/$(dirname "$item")"
+      cp -a "$FROM/$item" "$stage/$item"
+    fi
+  done
+  if [ "$(id -u)" = 0 ]; then chown -R 0:0 "$stage"; fi
+  chmod 0755 "$stage"
+  if [ -d "$REL" ]; then mv "$REL" "$OPT/releases/.$VERSION.old.$$"; fi
+  mv "$stage" "$REL"
+  rm -rf "$OPT/releases/.$VERSION.old.$$"
+  RELEASE_CHANGED=1
+  say "installed release $VERSION in /opt/$NAME/releases/$VERSION"
+fi
+if link "releases/$VERSION" "$OPT/current"; then RELEASE_CHANGED=1; fi
+
+# 2. The unit (ExecStart names this board's node), the user and the directories.
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE_BIN #" "$FROM/systemd/$NAME.service" >"$tmp"
+install_file "$tmp" "$UNIT" 0644
+UNIT_CHANGED=$CHANGED
+install_file "$FROM/systemd/$NAME.sysusers.conf" "$SYSUSERS" 0644
+install_file "$FROM/systemd/$NAME.tmpfiles.conf" "$TMPFILES" 0644
+
+if [ -n "$(lookup_id passwd "$NAME")" ] && in_group "$NAME" dialout && in_group "$NAME" gpio; then
+  :
+elif command -v systemd-sysusers >/dev/null 2>&1; then
+  if [ -n "$ROOT" ]; then systemd-sysusers --root="$ROOT" "$NAME.conf"; else systemd-sysusers "$NAME.conf"; fi
+elif [ -z "$ROOT" ]; then
+  getent group gpio >/dev/null || groupadd --system gpio
+  getent group "$NAME" >/dev/null || groupadd --system "$NAME"
+  getent passwd "$NAME" >/dev/null ||
+    useradd --system --gid "$NAME" --home-dir "/var/lib/$NAME" --no-create-home --shell /usr/sbin/nologin "$NAME"
+  usermod -a -G dialout,gpio "$NAME"
+else
+  die "systemd-sysusers is needed to create the $NAME user under $ROOT"
+fi
+uid=$(lookup_id passwd "$NAME")
+gid=$(lookup_id group "$NAME")
+if [ -z "$uid" ] || [ -z "$gid" ]; then die "the $NAME user was not created"; fi
+
+if command -v systemd-tmpfiles >/dev/null 2>&1; then
+  if [ -n "$ROOT" ]; then systemd-tmpfiles --root="$ROOT" --create "$NAME.conf"; else systemd-tmpfiles --create "$NAME.conf"; fi
+else
+  mkdir -p "$ROOT/etc/$NAME" "$DATA"
+  chown "0:$gid" "$ROOT/etc/$NAME" && chmod 0750 "$ROOT/etc/$NAME"
+  chown "$uid:$gid" "$DATA" && chmod 0700 "$DATA"
+fi
+
+# 3. A first config; an existing one is the installer's and is never touched.
+if [ -e "$CONFIG" ]; then
+  say "kept /etc/$NAME/config.json"
+else
+  node -e '
+    const [cpid, url, port, vendor, model] = process.argv.slice(1);
+    const cfg = {
+      chargePointId: cpid,
+      csms: { url, securityProfile: 0, basicAuthPassword: null },
+      controller: { port, baudRate: 115200 },
+      identity: { vendor, model, serialNumber: null },
+      dataDir: "/var/lib/charger-agent",
+      diagnosticsSocket: "/run/charger-agent/diag.sock",
+      logLevel: "info",
+    };
+    process.stdout.write(JSON.stringify(cfg, null, 2) + "\n");
+  ' "$CPID" "$CSMS_URL" "$SERIAL_PORT" "$VENDOR" "$MODEL" >"$CONFIG.tmp.$$"
+  chown "0:$gid" "$CONFIG.tmp.$$"
+  chmod 0640 "$CONFIG.tmp.$$"
+  mv "$CONFIG.tmp.$$" "$CONFIG"
+  say "wrote /etc/$NAME/config.json: edit chargePointId, csms and controller, then restart the service"
+fi
+
+# 4. Enabled = the WantedBy link (made by hand, so a throwaway root needs no systemctl).
+link "/etc/systemd/system/$NAME.service" "$WANTS" || true
+if [ "$LIVE" = 1 ]; then
+  [ "$UNIT_CHANGED" = 0 ] || systemctl daemon-reload
+  if ! systemctl is-active --quiet "$NAME.service"; then
+    systemctl start "$NAME.service"
+    say "started $NAME.service"
+  elif [ "$RELEASE_CHANGED" = 1 ] || [ "$UNIT_CHANGED" = 1 ]; then
+    systemctl restart "$NAME.service"
+    say "restarted $NAME.service"
+  fi
+elif [ -z "$ROOT" ]; then
+  say "systemd not asked (--no-systemctl or not running): start it with systemctl start $NAME"
+fi
+say "done: $NAME $VERSION"

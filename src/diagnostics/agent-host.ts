@@ -1,0 +1,212 @@
+// The DiagnosticsHost over a running agent (issue 6): reads station, session, CSMS link,
+// controller and configuration into plain reports, and maps the few actions (trigger,
+// raw controller command, simulator steps, log level) onto them. Built in main.ts.
+import type { Logger } from 'pino';
+import type { ChargeController } from '../../hal/controller/types.js';
+import type { SimulatedController } from '../../hal/sim/simulated-controller.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { ChargingStation } from '../domain/station/charging-station.js';
+import type { Transaction } from '../domain/session/transaction.js';
+import { CONFIGURATION_KEYS, isConfigurationKey, type KeySpec } from '../ocpp/v16/configuration-keys.js';
+import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
+import { logRingOf, setLogLevel, type LogLevel } from '../platform/logger.js';
+import { packageVersion } from '../platform/package-info.js';
+import type { DiagConfig, DiagnosticsHost, LogSource, SimulateAction, StatusReport, TransactionReport, TriggerKind } from './host.js';
+import { DIAG_PROTOCOL_VERSION, DiagError } from './protocol.js';
+
+/** The parts of RunningAgent the host reads (structural, so main.ts passes them as they are). */
+export interface AgentParts {
+  station: ChargingStation;
+  controller: ChargeController;
+  session: {
+    readonly registrationStatus: string;
+    csmsTransactionId(localId: string): number | undefined;
+    triggerable(message: string, connectorId?: number): (() => Promise<void>) | null;
+  };
+  config: ConfigurationStore;
+  csms: { readonly isConnected: boolean };
+  simulator: SimulatedController | null;
+}
+
+export interface AgentHostOptions {
+  cfg: AgentConfig;
+  /** The agent's clock (offset from the CSMS time). */
+  clock: { readonly offsetMs: number; readonly synced: boolean };
+  /** The root logger given to startAgent: its level is the runtime level, its ring feeds `logs`. */
+  logger: Logger;
+  /** Transaction messages waiting for the CSMS (the durable outbox); null when unknown. */
+  queueDepth?: () => number | null;
+  /** Bytes the store wrote to flash since start; the store work connects it. */
+  storeStats?: () => { bytesWritten: number } | null;
+  /** Expiry of the client certificate (security profile 3); the security work connects it. */
+  certificateExpiry?: () => Date | null;
+  /** Recent finished transactions from the store; without it, the ones since start are kept in memory. */
+  recentTransactions?: (limit: number) => TransactionReport[];
+}
+
+export interface AgentHost extends DiagnosticsHost {
+  /** Stop listening to the station. */
+  dispose(): void;
+}
+
+const RECENT_STOPPED = 20;
+
+export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): AgentHost {
+  const { station, controller, session, csms, simulator } = agent;
+  const { cfg, clock, logger } = opts;
+  const startedAt = performance.now();
+  const report = (tx: Transaction): TransactionReport => {
+    const endWh = tx.meterStopWh ?? station.lastMeter(tx.connector)?.energyWh ?? null;
+    return {
+      localId: tx.localId,
+      transactionId: session.csmsTransactionId(tx.localId) ?? null,
+      connector: tx.connector,
+      idTag: tx.idTag,
+      startedAt: tx.startedAt.toISOString(),
+      stoppedAt: tx.stoppedAt?.toISOString() ?? null,
+      stopReason: tx.stopReason ?? null,
+      meterStartWh: tx.meterStartWh,
+      energyWh: endWh === null ? null : Math.max(0, endWh - tx.meterStartWh),
+    };
+  };
+
+  // Stopped transactions since start, newest first, for `transactions` when no store hook is given.
+  const stopped: TransactionReport[] = [];
+  const unsubscribe = station.subscribe({
+    transactionStopped: (tx) => {
+      stopped.unshift(report(tx));
+      stopped.length = Math.min(stopped.length, RECENT_STOPPED);
+    },
+  });
+
+  const config: DiagConfig = {
+    list: (keys) => agent.config.list(keys),
+    change: (key, value) => {
+      const outcome = agent.config.change(key, value);
+      // The value of a write-only key never reaches the log.
+      const shown = isConfigurationKey(key) && isWriteOnlyKey(key) ? undefined : value;
+      logger.info({ key, value: shown, result: outcome.result }, 'configuration change requested through diagnostics');
+      return outcome;
+    },
+    isWriteOnly: (key) => isConfigurationKey(key) && isWriteOnlyKey(key),
+    isSet: (key) => isConfigurationKey(key) && agent.config.get(key) !== '',
+  };
+
+  const ring = logRingOf(logger);
+  const logs: LogSource | null = ring ? { tail: (n) => ring.tail(n), follow: (l) => ring.follow(l) } : null;
+
+  const simulate = simulator
+    ? (a: SimulateAction): void => {
+        switch (a.action) {
+          case 'plug':
+            simulator.plugIn(a.connector, {
+              ...(a.cableAmps !== undefined ? { cableAmps: a.cableAmps } : {}),
+              ...(a.evMaxAmps !== undefined ? { evMaxAmps: a.evMaxAmps } : {}),
+            });
+            return;
+          case 'charge':
+            return simulator.evRequestEnergy(a.connector);
+          case 'pause':
+            return simulator.evPause(a.connector);
+          case 'unplug':
+            return simulator.unplug(a.connector);
+          case 'card':
+            return simulator.swipeCard(a.uid);
+        }
+      }
+    : null;
+
+  return {
+    chargePointId: cfg.chargePointId,
+    agentVersion: packageVersion(),
+    config,
+    logs,
+    simulate,
+
+    status(): StatusReport {
+      const info = controller.info;
+      return {
+        chargePointId: cfg.chargePointId,
+        uptimeSeconds: Math.floor((performance.now() - startedAt) / 1000),
+        versions: {
+          agent: packageVersion(),
+          node: process.version,
+          firmware: cfg.identity.firmwareVersion,
+          controllerFirmware: info?.firmwareVersion ?? null,
+          diagProtocol: DIAG_PROTOCOL_VERSION,
+        },
+        csms: {
+          url: `${cfg.csms.url.replace(/\/+$/, '')}/${cfg.chargePointId}`,
+          connected: csms.isConnected,
+          registration: session.registrationStatus,
+          securityProfile: cfg.csms.securityProfile,
+        },
+        controller: {
+          port: cfg.controller.simulated ? 'simulated' : cfg.controller.port,
+          linkUp: controller.isLinkUp,
+          serialNumber: info?.serialNumber ?? null,
+          connectorCount: info?.connectorCount ?? null,
+        },
+        connectors: station.snapshot().map((c) => ({
+          connector: c.connector,
+          status: c.status,
+          pilot: c.pilot,
+          cableA: c.cableA,
+          contactorClosed: c.contactorClosed,
+          offeredA: c.offeredA,
+          faults: c.faults,
+          meterWh: c.energyWh,
+          transaction: c.transaction ? report(c.transaction) : null,
+        })),
+        queueDepth: opts.queueDepth?.() ?? null,
+        clock: { synced: clock.synced, offsetMs: Math.round(clock.offsetMs) },
+        certificateExpiry: opts.certificateExpiry?.()?.toISOString() ?? null,
+        flashBytesWritten: opts.storeStats?.()?.bytesWritten ?? null,
+        logLevel: logger.level as LogLevel,
+      };
+    },
+
+    transactions(): TransactionReport[] {
+      const active = station.activeTransactions().map(report);
+      const recent = opts.recentTransactions ? opts.recentTransactions(RECENT_STOPPED) : stopped.map((t) => ({ ...t, transactionId: t.transactionId ?? session.csmsTransactionId(t.localId) ?? null }));
+      return [...active, ...recent];
+    },
+
+    async trigger(kind: TriggerKind, connector?: number): Promise<void> {
+      if (!csms.isConnected) throw new DiagError('unavailable', 'the CSMS is not connected');
+      if (kind !== 'BootNotification' && session.registrationStatus !== 'Accepted' && session.registrationStatus !== 'Pending') {
+        throw new DiagError('unavailable', `not registered with the CSMS (registration ${session.registrationStatus})`);
+      }
+      if (kind === 'StatusNotification' && connector !== undefined && connector !== 0 && !station.connectorIds().includes(connector)) {
+        throw new DiagError('bad_args', `trigger: no connector ${connector}`);
+      }
+      const send = session.triggerable(kind, connector);
+      if (!send) throw new DiagError('unavailable', `${kind} cannot be sent`);
+      logger.info({ action: kind, connector }, 'message triggered through diagnostics');
+      await send();
+    },
+
+    async controllerRaw(type: string, fields: string[]): Promise<void> {
+      logger.info({ type, fields }, 'raw controller command through diagnostics');
+      await controller.sendRaw(type, fields);
+    },
+
+    getLogLevel: () => logger.level as LogLevel,
+    setLogLevel(level: LogLevel): void {
+      const previous = logger.level;
+      const say = (): void => logger.info({ level, previous }, 'log level changed through diagnostics');
+      // Logged under whichever of the two levels is more verbose, so the change shows when it is allowed to.
+      const louder = (logger.levels.values[level] ?? Infinity) < (logger.levels.values[previous] ?? Infinity);
+      if (!louder) say();
+      setLogLevel(logger, level);
+      if (louder) say();
+    },
+
+    dispose: () => unsubscribe(),
+  };
+}
+
+function isWriteOnlyKey(key: keyof typeof CONFIGURATION_KEYS): boolean {
+  const spec: KeySpec = CONFIGURATION_KEYS[key];
+  return spec.writeOnly === true;
+}

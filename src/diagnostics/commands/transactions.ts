@@ -1,0 +1,13 @@
+// `transactions`: the active transactions and the most recent stopped ones, with the CSMS
+// transaction id once known and the energy delivered (issue 6).
+import { onlyArgs } from './args.js';
+import type { DiagCommand } from './types.js';
+
+export const transactions: DiagCommand = {
+  name: 'transactions',
+  summary: 'active and recent transactions',
+  run: (args, { host }) => {
+    onlyArgs('transactions', args, []);
+    return { transactions: host.transactions() };
+  },
+};

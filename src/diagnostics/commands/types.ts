@@ -1,0 +1,20 @@
+// A diagnostics command (issue 6): one module per command under commands/, one line in
+// the registry (index.ts). Handlers validate their own args and throw DiagError on purpose.
+import type { DiagnosticsHost } from '../host.js';
+import type { Json, JsonObject } from '../protocol.js';
+
+export interface CommandContext {
+  host: DiagnosticsHost;
+  /**
+   * Keep sending `{id, event: "log", line}` for this request after the answer, until the
+   * client hangs up. `subscribe` gets the emitter and returns the unsubscribe function.
+   */
+  stream(subscribe: (emit: (line: string) => void) => () => void): void;
+}
+
+export interface DiagCommand {
+  /** The `cmd` on the wire. */
+  readonly name: string;
+  readonly summary: string;
+  run(args: JsonObject, ctx: CommandContext): Json | Promise<Json>;
+}

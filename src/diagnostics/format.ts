@@ -1,0 +1,150 @@
+// Human-readable output of `charger-agent diag` (issue 6): aligned tables and short lines for
+// people on site; scripts use --json. Results arrive as plain JSON, so every reader here is
+// defensive: a field an older agent does not send prints as "-".
+import { isJsonObject, type Json, type JsonObject } from './protocol.js';
+
+/** Columns padded to the widest cell; the last column is not padded. */
+export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+function obj(v: Json | undefined): JsonObject {
+  return v !== undefined && isJsonObject(v) ? v : {};
+}
+
+function list(v: Json | undefined): Json[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function text(v: Json | undefined, fallback = '-'): string {
+  if (v === undefined || v === null) return fallback;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function kWh(wh: Json | undefined): string {
+  return typeof wh === 'number' ? `${(wh / 1000).toFixed(3)} kWh` : '-';
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h ${m}m`;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m ${s % 60}s` : `${s % 60}s`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatStatus(result: Json): string {
+  const r = obj(result);
+  const v = obj(r['versions']);
+  const csms = obj(r['csms']);
+  const ctl = obj(r['controller']);
+  const clock = obj(r['clock']);
+  const offset = typeof clock['offsetMs'] === 'number' ? `${clock['offsetMs'] >= 0 ? '+' : ''}${clock['offsetMs']} ms` : '-';
+  const uptime = typeof r['uptimeSeconds'] === 'number' ? formatDuration(r['uptimeSeconds']) : '-';
+  const flash = typeof r['flashBytesWritten'] === 'number' ? formatBytes(r['flashBytesWritten']) : 'n/a';
+  const summary: Array<[string, string]> = [
+    ['Charge point', `${text(r['chargePointId'])}   up ${uptime}`],
+    ['Versions', `agent ${text(v['agent'])}, node ${text(v['node'])}, firmware ${text(v['firmware'])}, controller ${text(v['controllerFirmware'])}`],
+    [
+      'CSMS',
+      `${csms['connected'] === true ? 'connected' : 'NOT connected'}, registration ${text(csms['registration'])}, security profile ${text(csms['securityProfile'])}  ${text(csms['url'])}`,
+    ],
+    ['Controller', `${ctl['linkUp'] === true ? 'link up' : 'link DOWN'} on ${text(ctl['port'])}, serial ${text(ctl['serialNumber'])}`],
+    ['Queue', `${text(r['queueDepth'], 'n/a')} transaction message(s) waiting`],
+    ['Clock', `${clock['synced'] === true ? 'synced with the CSMS' : 'not synced'}, offset ${offset}`],
+    ['Certificate', r['certificateExpiry'] ? `expires ${text(r['certificateExpiry'])}` : 'n/a'],
+    ['Flash written', flash],
+    ['Log level', text(r['logLevel'])],
+  ];
+  const width = Math.max(...summary.map(([k]) => k.length));
+  const head = summary.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
+  const rows = list(r['connectors']).map((c) => {
+    const k = obj(c);
+    const tx = k['transaction'] ? obj(k['transaction']) : null;
+    const faults = list(k['faults']).map((f) => text(f));
+    return [
+      text(k['connector']),
+      text(k['pilot']),
+      text(k['status']) + (faults.length > 0 ? ` (${faults.join(',')})` : ''),
+      typeof k['offeredA'] === 'number' ? `${k['offeredA']} A` : '-',
+      k['contactorClosed'] === true ? 'closed' : 'open',
+      tx ? `${text(tx['transactionId'], text(tx['localId']))} ${text(tx['idTag'])}` : '-',
+      tx ? kWh(tx['energyWh']) : '-',
+      kWh(k['meterWh']),
+    ];
+  });
+  const table = formatTable(['CONNECTOR', 'PILOT', 'STATUS', 'OFFERED', 'CONTACTOR', 'TRANSACTION', 'ENERGY', 'METER'], rows);
+  return `${head}\n\n${table}`;
+}
+
+export function formatConfig(result: Json): string {
+  const r = obj(result);
+  const rows = list(r['keys']).map((e) => {
+    const k = obj(e);
+    const value = k['writeOnly'] === true ? (k['set'] === true ? '(set, write-only)' : '(not set, write-only)') : text(k['value'], '');
+    return [text(k['key']), k['readonly'] === true ? 'R' : 'RW', value];
+  });
+  const unknown = list(r['unknown']).map((u) => text(u));
+  const out = formatTable(['KEY', 'ACCESS', 'VALUE'], rows);
+  return unknown.length > 0 ? `${out}\n\nunknown: ${unknown.join(', ')}` : out;
+}
+
+export function formatTransactions(result: Json): string {
+  const rows = list(obj(result)['transactions']).map((t) => {
+    const x = obj(t);
+    return [
+      text(x['connector']),
+      text(x['transactionId']),
+      text(x['localId']),
+      text(x['idTag']),
+      text(x['startedAt']),
+      x['stoppedAt'] ? `${text(x['stoppedAt'])} (${text(x['stopReason'])})` : 'active',
+      kWh(x['energyWh']),
+    ];
+  });
+  if (rows.length === 0) return 'no transactions';
+  return formatTable(['CONNECTOR', 'ID', 'LOCAL ID', 'ID TAG', 'STARTED', 'STOPPED', 'ENERGY'], rows);
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const STANDARD_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'module', 'chargePointId']);
+
+/** One pino JSON line as `time LEVEL [module] msg key=value ...`; a line that is not JSON as is. */
+export function formatLogLine(line: string): string {
+  let rec: Json;
+  try {
+    rec = JSON.parse(line) as Json;
+  } catch {
+    return line;
+  }
+  if (!isJsonObject(rec)) return line;
+  const time = typeof rec['time'] === 'number' ? new Date(rec['time']).toISOString() : '-';
+  const level = typeof rec['level'] === 'number' ? (LEVEL_NAMES[rec['level']] ?? String(rec['level'])) : '-';
+  const module = typeof rec['module'] === 'string' ? ` [${rec['module']}]` : '';
+  const extras = Object.entries(rec)
+    .filter(([k]) => !STANDARD_FIELDS.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return `${time} ${level.padEnd(5)}${module} ${text(rec['msg'], '')}${extras.length > 0 ? ` ${extras.join(' ')}` : ''}`;
+}
+
+/** Small results (config set, trigger, log-level, controller, simulate) as `key: value` lines. */
+export function formatPlain(result: Json): string {
+  if (!isJsonObject(result)) return text(result);
+  return Object.entries(result)
+    .map(([k, v]) => `${k}: ${text(v)}`)
+    .join('\n');
+}

@@ -1,0 +1,103 @@
+// What the diagnostics commands may ask of the running agent (issue 6, "Diagnostics socket"):
+// a narrow interface returning plain data, so the socket server and its commands are tested
+// without the rest of the agent and main.ts only builds the adapter (agent-host.ts).
+// Reports are type aliases (not interfaces) so they are assignable to Json.
+import type { LogLevel } from '../platform/logger.js';
+
+export type ConnectorReport = {
+  connector: number;
+  /** OCPP 1.6 ChargePointStatus, null before the controller reported. */
+  status: string | null;
+  /** Control pilot state A..F. */
+  pilot: string;
+  cableA: number;
+  contactorClosed: boolean;
+  offeredA: number;
+  faults: string[];
+  /** Lifetime energy register in Wh, when the meter reported. */
+  meterWh: number | null;
+  transaction: TransactionReport | null;
+};
+
+export type TransactionReport = {
+  localId: string;
+  /** The CSMS's transactionId once StartTransaction.conf came back. */
+  transactionId: number | null;
+  connector: number;
+  idTag: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  stopReason: string | null;
+  meterStartWh: number;
+  /** Energy delivered so far (or in all, when stopped), in Wh. */
+  energyWh: number | null;
+};
+
+export type StatusReport = {
+  chargePointId: string;
+  uptimeSeconds: number;
+  versions: { agent: string; node: string; firmware: string; controllerFirmware: string | null; diagProtocol: number };
+  csms: { url: string; connected: boolean; registration: string; securityProfile: number };
+  controller: { port: string; linkUp: boolean; serialNumber: string | null; connectorCount: number | null };
+  connectors: ConnectorReport[];
+  /** Transaction messages waiting for the CSMS. */
+  queueDepth: number | null;
+  clock: { synced: boolean; offsetMs: number };
+  /** Client certificate expiry (security profile 3), ISO time; null when there is none. */
+  certificateExpiry: string | null;
+  /** Bytes written to flash by the store since start; null when the store does not count. */
+  flashBytesWritten: number | null;
+  logLevel: LogLevel;
+};
+
+export type ConfigEntry = {
+  key: string;
+  readonly: boolean;
+  value: string;
+};
+
+/** The ConfigurationStore, seen from diagnostics: the same validation as ChangeConfiguration. */
+export interface DiagConfig {
+  list(keys?: readonly string[]): { known: ConfigEntry[]; unknown: string[] };
+  change(key: string, value: string): { result: 'Accepted' | 'Rejected' | 'RebootRequired' | 'NotSupported'; reason?: string };
+  /** True for keys whose value never leaves the charger (AuthorizationKey). */
+  isWriteOnly(key: string): boolean;
+  /** Whether a write-only key has a value, without revealing it. */
+  isSet(key: string): boolean;
+}
+
+export type TriggerKind = 'BootNotification' | 'StatusNotification' | 'Heartbeat';
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['BootNotification', 'StatusNotification', 'Heartbeat'];
+
+export type SimulateAction =
+  | { action: 'plug'; connector: number; cableAmps?: number; evMaxAmps?: number }
+  | { action: 'charge'; connector: number }
+  | { action: 'pause'; connector: number }
+  | { action: 'unplug'; connector: number }
+  | { action: 'card'; uid: string };
+
+export interface LogSource {
+  /** The last n lines, oldest first (JSON text, already redacted). */
+  tail(n: number): string[];
+  /** New lines from now on; returns the unsubscribe function. */
+  follow(listener: (line: string) => void): () => void;
+}
+
+export interface DiagnosticsHost {
+  readonly chargePointId: string;
+  readonly agentVersion: string;
+  status(): StatusReport;
+  readonly config: DiagConfig;
+  /** Active transactions first, then the most recent stopped ones. */
+  transactions(): TransactionReport[];
+  /** Send the message now; rejects with DiagError('unavailable') when the CSMS is not connected. */
+  trigger(kind: TriggerKind, connector?: number): Promise<void>;
+  /** Board bring-up: one raw controller command (type and fields); resolves on ACK. */
+  controllerRaw(type: string, fields: string[]): Promise<void>;
+  /** Present only when the simulated controller runs. */
+  readonly simulate: ((action: SimulateAction) => void) | null;
+  /** Null when the logger keeps no ring. */
+  readonly logs: LogSource | null;
+  getLogLevel(): LogLevel;
+  setLogLevel(level: LogLevel): void;
+}

@@ -1,0 +1,206 @@
+// Diagnostics socket server (issue 6, "Diagnostics socket"): the hello and version handshake,
+// mode 0660, and that bad requests (not JSON, unknown command, wrong arguments, overlong lines,
+// silent clients, clients that never read, hundreds of connections) get an error answer or are
+// cut off without blocking the agent. Real Unix sockets and a real agent on the simulator.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAgentHost, type AgentHost } from '../../src/diagnostics/agent-host.js';
+import { DiagnosticsServer, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { LineClient, startAgentFixture, type AgentFixture } from './agent-fixture.js';
+
+let fx: AgentFixture;
+let host: AgentHost;
+let n = 0;
+
+beforeAll(async () => {
+  fx = await startAgentFixture();
+  host = createAgentHost(fx.agent, { cfg: fx.cfg, clock: { offsetMs: 0, synced: false }, logger: fx.logger });
+}, 30_000);
+
+afterAll(async () => {
+  host?.dispose();
+  await fx?.stop();
+});
+
+/** A second server over the same agent, with its own limits and path. */
+async function extraServer(limits: Partial<DiagnosticsServerOptions> = {}): Promise<DiagnosticsServer> {
+  const dir = join(fx.dir, `extra-${++n}`);
+  mkdirSync(dir, { recursive: true });
+  const server = new DiagnosticsServer({ path: join(dir, 'diag.sock'), host, ...limits });
+  await server.start();
+  return server;
+}
+
+describe('the agent socket', { timeout: 60_000 }, () => {
+  it('listens at diagnosticsSocket with mode 0660', () => {
+    const st = statSync(fx.socketPath);
+    expect(st.isSocket()).toBe(true);
+    expect(st.mode & 0o777).toBe(0o660);
+  });
+
+  it('answers the hello with its protocol version and the agent', async () => {
+    const c = await LineClient.connect(fx.socketPath);
+    c.send({ hello: 'charger-agent-diag', version: 1 });
+    const hello = await c.next();
+    expect(hello).toMatchObject({ hello: 'charger-agent-diag', version: 1, ok: true, agent: { chargePointId: 'CP-DIAG' } });
+    expect(typeof (hello['agent'] as Record<string, unknown>)['version']).toBe('string');
+    expect(await c.request(1, 'status')).toMatchObject({ id: 1, ok: true });
+    c.close();
+  });
+
+  it('refuses a request before the hello and closes the connection', async () => {
+    const c = await LineClient.connect(fx.socketPath);
+    c.send({ id: 1, cmd: 'status' });
+    expect(await c.next()).toMatchObject({ ok: false, error: { code: 'handshake' } });
+    await waitFor(() => c.closed, 5_000, 'close');
+  });
+
+  it('refuses an unsupported protocol version, naming the one it speaks', async () => {
+    const c = await LineClient.connect(fx.socketPath);
+    c.send({ hello: 'charger-agent-diag', version: 2 });
+    const answer = await c.next();
+    expect(answer).toMatchObject({ hello: 'charger-agent-diag', version: 1, ok: false, error: { code: 'unsupported_version' } });
+    expect(JSON.stringify(answer)).toMatch(/speaks 1/);
+    await waitFor(() => c.closed, 5_000, 'close');
+  });
+
+  it('answers each bad request with an error and keeps serving the connection', async () => {
+    const c = await LineClient.hello(fx.socketPath);
+    c.send('this is not json');
+    expect(await c.next()).toMatchObject({ id: null, ok: false, error: { code: 'bad_json' } });
+    c.send('[1,2,3]');
+    expect(await c.next()).toMatchObject({ id: null, ok: false, error: { code: 'bad_request' } });
+    c.send({ id: 7 });
+    expect(await c.next()).toMatchObject({ id: 7, ok: false, error: { code: 'bad_request' } });
+    c.send({ id: 8, cmd: 'status', args: [] });
+    expect(await c.next()).toMatchObject({ id: 8, ok: false, error: { code: 'bad_request' } });
+    expect(await c.request(9, 'frobnicate')).toMatchObject({ id: 9, ok: false, error: { code: 'unknown_command' } });
+    expect(await c.request(10, 'status', { verbose: true })).toMatchObject({ ok: false, error: { code: 'bad_args' } });
+    expect(await c.request(11, 'config.get', { keys: 5 })).toMatchObject({ ok: false, error: { code: 'bad_args' } });
+    expect(await c.request(12, 'logs', { lines: -1 })).toMatchObject({ ok: false, error: { code: 'bad_args' } });
+    expect(await c.request(13, 'trigger', { message: 'Reset' })).toMatchObject({ ok: false, error: { code: 'bad_args' } });
+    expect(await c.request(14, 'config.set', { key: 'HeartbeatInterval' })).toMatchObject({ ok: false, error: { code: 'bad_args' } });
+    // Still the same connection, still answering.
+    expect(await c.request(15, 'status')).toMatchObject({ id: 15, ok: true });
+    expect(c.closed).toBe(false);
+    c.close();
+  });
+
+  it('cuts off a line longer than 64 KiB, and the agent keeps serving others', async () => {
+    const c = await LineClient.hello(fx.socketPath);
+    c.socket.write('{"id":1,"cmd":"status","args":{"pad":"' + 'x'.repeat(70 * 1024));
+    expect(await c.next()).toMatchObject({ ok: false, error: { code: 'line_too_long' } });
+    await waitFor(() => c.closed, 5_000, 'close');
+    const d = await LineClient.hello(fx.socketPath);
+    expect(await d.request(1, 'status')).toMatchObject({ ok: true });
+    d.close();
+  });
+});
+
+describe('limits', { timeout: 60_000 }, () => {
+  it('serves at most maxConnections clients; hundreds more get "busy" and are closed; then it serves again', async () => {
+    const server = await extraServer({ maxConnections: 32 });
+    const clients = await Promise.all(Array.from({ length: 200 }, () => LineClient.connect(server.path)));
+    for (const c of clients) c.send({ hello: 'charger-agent-diag', version: 1 });
+    await waitFor(() => clients.every((c) => c.received.length > 0), 15_000, 'an answer for every client');
+    const ok = clients.filter((c) => (c.received[0] as Record<string, unknown>)['ok'] === true);
+    const busy = clients.filter((c) => ((c.received[0] as Record<string, unknown>)['error'] as Record<string, unknown> | undefined)?.['code'] === 'busy');
+    expect(ok).toHaveLength(32);
+    expect(busy).toHaveLength(168);
+    await waitFor(() => busy.every((c) => c.closed), 10_000, 'busy clients closed');
+    expect(server.stats).toMatchObject({ accepted: 32, refusedBusy: 168, connections: 32 });
+    // The agent's own socket answered all along.
+    const probe = await LineClient.hello(fx.socketPath);
+    expect(await probe.request(1, 'status')).toMatchObject({ ok: true });
+    probe.close();
+    for (const c of clients) c.close();
+    await waitFor(() => server.stats.connections === 0, 10_000, 'all closed');
+    const again = await LineClient.hello(server.path);
+    expect(await again.request(1, 'status')).toMatchObject({ ok: true });
+    again.close();
+    await server.stop();
+  });
+
+  it('cuts off a client that never reads, instead of buffering for it without end', async () => {
+    const server = await extraServer({ maxBufferedBytes: 64 * 1024 });
+    const slow = await LineClient.hello(server.path);
+    slow.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+    expect(await slow.next()).toMatchObject({ id: 1, ok: true });
+    slow.socket.pause(); // never reads again
+    // About 1.5 MB of log lines: more than the kernel buffer plus the 64 KiB allowed.
+    const pad = 'x'.repeat(700);
+    for (let i = 0; i < 2_000 && server.stats.droppedSlow === 0; i++) fx.logger.info({ pad, i }, 'filler for a slow reader');
+    await waitFor(() => server.stats.droppedSlow === 1 && server.stats.connections === 0, 10_000, 'slow client dropped');
+    const fast = await LineClient.hello(server.path);
+    expect(await fast.request(1, 'status')).toMatchObject({ ok: true });
+    fast.close();
+    slow.close();
+    await server.stop();
+  });
+
+  it('closes clients that stay silent, before and after the hello, but not one following logs', async () => {
+    const server = await extraServer({ handshakeTimeoutMs: 300, idleTimeoutMs: 300 });
+    const follower = await LineClient.hello(server.path);
+    follower.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+    expect(await follower.next()).toMatchObject({ id: 1, ok: true, result: { following: true } });
+    const silent = await LineClient.connect(server.path);
+    const idle = await LineClient.hello(server.path);
+    await waitFor(() => silent.closed && idle.closed, 10_000, 'silent clients closed');
+    expect(server.stats.timedOut).toBe(2);
+    expect(follower.closed).toBe(false);
+    follower.close();
+    await server.stop();
+  });
+
+  it('limits requests in flight per connection', async () => {
+    const server = await extraServer({ maxInFlight: 1 });
+    const c = await LineClient.hello(server.path);
+    // The CSMS is connected, so trigger waits for the Heartbeat answer; the second request meets it in flight.
+    c.send({ id: 1, cmd: 'trigger', args: { message: 'Heartbeat' } });
+    c.send({ id: 2, cmd: 'status' });
+    const answers = [await c.next(), await c.next()];
+    expect(answers.find((a) => a['id'] === 2)).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(answers.find((a) => a['id'] === 1)).toMatchObject({ ok: true });
+    c.close();
+    await server.stop();
+  });
+});
+
+describe('socket file', { timeout: 60_000 }, () => {
+  it('removes a stale socket file left by a dead agent', async () => {
+    const dir = join(fx.dir, 'stale');
+    mkdirSync(dir);
+    const path = join(dir, 'diag.sock');
+    // A socket file nobody listens on, as after kill -9.
+    const r = spawnSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', path]);
+    expect(r.status).toBe(0);
+    expect(statSync(path).isSocket()).toBe(true);
+    const server = new DiagnosticsServer({ path, host });
+    await server.start();
+    const c = await LineClient.hello(path);
+    expect(await c.request(1, 'status')).toMatchObject({ ok: true });
+    c.close();
+    await server.stop();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('does not take over a socket another agent listens on', async () => {
+    const first = await extraServer();
+    const second = new DiagnosticsServer({ path: first.path, host });
+    await expect(second.start()).rejects.toThrow(/another process is listening/);
+    const c = await LineClient.hello(first.path);
+    expect(await c.request(1, 'status')).toMatchObject({ ok: true });
+    c.close();
+    await first.stop();
+  });
+
+  it('does not remove a file that is not a socket', async () => {
+    const path = join(fx.dir, 'not-a-socket');
+    writeFileSync(path, 'keep me');
+    await expect(new DiagnosticsServer({ path, host }).start()).rejects.toThrow(/not a socket/);
+    expect(readFileSync(path, 'utf8')).toBe('keep me');
+  });
+});

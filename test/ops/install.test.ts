@@ -1,0 +1,236 @@
+// scripts/install.sh in a throwaway root (issue 6, "systemd"): installs a built release to
+// /opt/charger-agent/releases/<version> with `current` pointing at it, creates the user, the
+// directories and a valid config, enables the unit; a second run changes nothing (same files,
+// modes, owners and mtimes); --uninstall keeps the data dir. The real system is not touched.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { loadAgentConfig } from '../../src/config/agent-config.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** Temp dirs made by this file, removed at the end. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+const SCRIPT = join(ROOT, 'scripts/install.sh');
+
+function install(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('sh', [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A small built release: the layout install.sh copies (the real node_modules would be 100+ MB). */
+function makeRelease(version: string): string {
+  const dir = tempDir('ca-release-');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'charger-agent', version }));
+  mkdirSync(join(dir, 'dist/src'), { recursive: true });
+  writeFileSync(join(dir, 'dist/src/cli.js'), `// charger-agent ${version}\n`);
+  mkdirSync(join(dir, 'node_modules/pino'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/pino/index.js'), 'module.exports = {};\n');
+  mkdirSync(join(dir, 'hal/sim'), { recursive: true });
+  writeFileSync(join(dir, 'hal/sim/pty-relay.py'), '# relay\n');
+  cpSync(join(ROOT, 'systemd'), join(dir, 'systemd'), { recursive: true });
+  cpSync(join(ROOT, 'scripts/install.sh'), join(dir, 'scripts/install.sh'));
+  writeFileSync(join(dir, 'README.md'), '# charger-agent\n');
+  return dir;
+}
+
+/** Every path under root with type, mode, owner, size, mtime, link target and content hash. */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      const rel = relative(root, p);
+      const base = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs}`;
+      if (st.isSymbolicLink()) out[rel] = `${base} -> ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
+        out[rel] = base;
+        walk(p);
+      } else out[rel] = `${base} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function passwdEntry(root: string, user: string): string[] | undefined {
+  return readFileSync(join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === user);
+}
+
+function groupMembers(root: string, group: string): string[] {
+  const line = readFileSync(join(root, 'etc/group'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === group);
+  return line?.[3]?.split(',').filter(Boolean) ?? [];
+}
+
+const hostHadUser = readFileSync('/etc/passwd', 'utf8').includes('\ncharger-agent:');
+const hostHadUnit = existsSync('/etc/systemd/system/charger-agent.service');
+const hostHadOpt = existsSync('/opt/charger-agent');
+
+let dest: string;
+let release: string;
+let first: ReturnType<typeof install>;
+
+beforeAll(() => {
+  dest = tempDir('ca-destdir-');
+  release = makeRelease('1.2.3');
+  // DESTDIR from the environment, as packaging tools set it.
+  first = install(['--from', release, '--node', '/usr/bin/node', '--charge-point-id', 'CP-0042', '--csms-url', 'wss://csms.example.com/ocpp'], { DESTDIR: dest });
+}, 60_000);
+
+describe('install.sh into a throwaway root', () => {
+  it('installs the release and points current at it', () => {
+    expect(first.stderr).not.toMatch(/error/);
+    expect(first.status).toBe(0);
+    const rel = join(dest, 'opt/charger-agent/releases/1.2.3');
+    expect(readFileSync(join(rel, 'dist/src/cli.js'), 'utf8')).toBe('// charger-agent 1.2.3\n');
+    for (const f of ['package.json', 'node_modules/pino/index.js', 'hal/sim/pty-relay.py', 'systemd/charger-agent.service', 'scripts/install.sh', 'README.md']) {
+      expect(existsSync(join(rel, f)), f).toBe(true);
+    }
+    expect(readlinkSync(join(dest, 'opt/charger-agent/current'))).toBe('releases/1.2.3');
+    expect(statSync(join(rel, 'dist/src/cli.js')).uid).toBe(0);
+  });
+
+  it('installs and enables the unit', () => {
+    const unit = readFileSync(join(dest, 'etc/systemd/system/charger-agent.service'), 'utf8');
+    expect(unit).toBe(readFileSync(join(ROOT, 'systemd/charger-agent.service'), 'utf8'));
+    expect(readlinkSync(join(dest, 'etc/systemd/system/multi-user.target.wants/charger-agent.service'))).toBe('/etc/systemd/system/charger-agent.service');
+  });
+
+  it('creates the service user with the serial and GPIO groups', () => {
+    const user = passwdEntry(dest, 'charger-agent');
+    expect(user).toBeDefined();
+    expect(user![5]).toBe('/var/lib/charger-agent');
+    expect(user![6]).toMatch(/nologin$/);
+    expect(Number(user![2])).toBeGreaterThan(0);
+    expect(groupMembers(dest, 'dialout')).toContain('charger-agent');
+    expect(groupMembers(dest, 'gpio')).toContain('charger-agent');
+  });
+
+  it('creates the directories and a first config the agent accepts, readable by the service group only', () => {
+    const uid = Number(passwdEntry(dest, 'charger-agent')![2]);
+    const gid = Number(passwdEntry(dest, 'charger-agent')![3]);
+    const data = statSync(join(dest, 'var/lib/charger-agent'));
+    expect([data.mode & 0o777, data.uid, data.gid]).toEqual([0o700, uid, gid]);
+    const etc = statSync(join(dest, 'etc/charger-agent'));
+    expect([etc.mode & 0o777, etc.uid, etc.gid]).toEqual([0o750, 0, gid]);
+    const file = join(dest, 'etc/charger-agent/config.json');
+    const st = statSync(file);
+    expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o640, 0, gid]);
+    const cfg = loadAgentConfig(file);
+    expect(cfg).toMatchObject({ chargePointId: 'CP-0042', csms: { url: 'wss://csms.example.com/ocpp' }, diagnosticsSocket: '/run/charger-agent/diag.sock', dataDir: '/var/lib/charger-agent' });
+  });
+
+  it('a second run changes nothing at all', () => {
+    const before = snapshot(dest);
+    const again = install(['--destdir', dest, '--from', release, '--node', '/usr/bin/node']);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/release 1\.2\.3 already installed/);
+    expect(again.stdout).toMatch(/kept \/etc\/charger-agent\/config\.json/);
+    expect(snapshot(dest)).toEqual(before);
+  });
+
+  it('never changes an existing config', () => {
+    const file = join(dest, 'etc/charger-agent/config.json');
+    const edited = `${readFileSync(file, 'utf8').replace('CP-0042', 'CP-EDITED')}`;
+    writeFileSync(file, edited);
+    expect(install(['--destdir', dest, '--from', release, '--node', '/usr/bin/node', '--charge-point-id', 'CP-OTHER']).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(edited);
+  });
+
+  it('a new version goes beside the old one and current moves to it', () => {
+    const next = makeRelease('1.3.0');
+    const r = install(['--destdir', dest, '--from', next, '--node', '/usr/bin/node']);
+    expect(r.status).toBe(0);
+    expect(readlinkSync(join(dest, 'opt/charger-agent/current'))).toBe('releases/1.3.0');
+    expect(readdirSync(join(dest, 'opt/charger-agent/releases')).sort()).toEqual(['1.2.3', '1.3.0']);
+    // The switch replaced the link; nothing landed inside the old release.
+    expect(readdirSync(join(dest, 'opt/charger-agent/releases/1.2.3')).sort()).toEqual(['README.md', 'dist', 'hal', 'node_modules', 'package.json', 'scripts', 'systemd']);
+  });
+
+  it('the same version with different files is replaced whole, leaving no staging directory', () => {
+    const changed = makeRelease('1.3.0');
+    writeFileSync(join(changed, 'dist/src/cli.js'), '// rebuilt\n');
+    const r = install(['--destdir', dest, '--from', changed, '--node', '/usr/bin/node']);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dest, 'opt/charger-agent/releases/1.3.0/dist/src/cli.js'), 'utf8')).toBe('// rebuilt\n');
+    expect(readdirSync(join(dest, 'opt/charger-agent/releases')).sort()).toEqual(['1.2.3', '1.3.0']);
+  });
+
+  it('writes the board node path into ExecStart', () => {
+    const other = tempDir('ca-destdir-node-');
+    expect(install(['--destdir', other, '--from', release, '--node', '/usr/local/bin/node']).status).toBe(0);
+    const unit = readFileSync(join(other, 'etc/systemd/system/charger-agent.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/node \/opt\/charger-agent\/current\/dist\/src\/cli\.js run --config /m);
+  });
+
+  it('refuses a directory that is not a built release, naming what is missing', () => {
+    const empty = tempDir('ca-not-release-');
+    writeFileSync(join(empty, 'package.json'), '{"version":"9.9.9"}');
+    const r = install(['--destdir', tempDir('ca-destdir-bad-'), '--from', empty]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/not a built release: dist\/src\/cli\.js is missing/);
+  });
+});
+
+describe('install.sh --uninstall', () => {
+  it('removes releases, unit and links but keeps the data dir, the config and the user; twice is fine', () => {
+    writeFileSync(join(dest, 'var/lib/charger-agent/agent.db'), 'precious');
+    const config = readFileSync(join(dest, 'etc/charger-agent/config.json'), 'utf8');
+    const r = install(['--destdir', dest, '--uninstall']);
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dest, 'opt/charger-agent'))).toBe(false);
+    expect(existsSync(join(dest, 'etc/systemd/system/charger-agent.service'))).toBe(false);
+    expect(existsSync(join(dest, 'etc/systemd/system/multi-user.target.wants/charger-agent.service'))).toBe(false);
+    expect(readFileSync(join(dest, 'var/lib/charger-agent/agent.db'), 'utf8')).toBe('precious');
+    expect(readFileSync(join(dest, 'etc/charger-agent/config.json'), 'utf8')).toBe(config);
+    expect(passwdEntry(dest, 'charger-agent')).toBeDefined();
+
+    const before = snapshot(dest);
+    expect(install(['--destdir', dest, '--uninstall']).status).toBe(0);
+    expect(snapshot(dest)).toEqual(before);
+
+    // And back: the kept data and config are used as they are.
+    expect(install(['--destdir', dest, '--from', release, '--node', '/usr/bin/node']).status).toBe(0);
+    expect(readFileSync(join(dest, 'var/lib/charger-agent/agent.db'), 'utf8')).toBe('precious');
+    expect(readFileSync(join(dest, 'etc/charger-agent/config.json'), 'utf8')).toBe(config);
+  });
+});
+
+describe('the real system', () => {
+  it('was not touched', () => {
+    expect(readFileSync('/etc/passwd', 'utf8').includes('\ncharger-agent:')).toBe(hostHadUser);
+    expect(existsSync('/etc/systemd/system/charger-agent.service')).toBe(hostHadUnit);
+    expect(existsSync('/opt/charger-agent')).toBe(hostHadOpt);
+  });
+});
+
+afterAll(() => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});

@@ -1,0 +1,96 @@
+// The systemd unit (issue 6, "systemd"): `systemd-analyze verify` accepts it, and it says what
+// the issue asks: own user with the serial and GPIO groups, Restart=always, Type=notify with a
+// watchdog, hardening, StateDirectory/RuntimeDirectory, ExecStart at the installed release.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** Temp dirs made by this file, removed at the end. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+const UNIT = join(ROOT, 'systemd/charger-agent.service');
+const text = readFileSync(UNIT, 'utf8');
+
+/** systemd-analyze verify on a copy; ExecStart must name an existing node, as install.sh makes it do. */
+function verify(unitText: string): { status: number | null; output: string } {
+  const dir = tempDir('ca-unit-');
+  const file = join(dir, 'charger-agent.service');
+  const node = existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
+  writeFileSync(file, unitText.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${node} `));
+  const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw new Error(`systemd-analyze not available (${r.error.message}): install the systemd package`);
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Values of `Key=` in the unit, in order (comments skipped). */
+function values(key: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
+}
+
+describe('systemd/charger-agent.service', () => {
+  it('passes systemd-analyze verify without a warning', () => {
+    expect(verify(text)).toEqual({ status: 0, output: '' });
+  });
+
+  it('(the verify check does catch mistakes)', () => {
+    const broken = verify(text.replace(/^Restart=always$/m, 'Restart=sometimes').replace(/^Type=notify$/m, 'Type=notify\nWatchdogSecs=1'));
+    expect(broken.output).toMatch(/restart specifier/);
+    expect(broken.output).toMatch(/Unknown key 'WatchdogSecs'/);
+  });
+
+  it('runs the installed release as its own user with the serial and GPIO groups', () => {
+    expect(values('ExecStart')).toEqual(['/usr/bin/node /opt/charger-agent/current/dist/src/cli.js run --config /etc/charger-agent/config.json']);
+    // The package's own entry point is the one ExecStart names inside the release.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(values('ExecStart')[0]).toContain(`/opt/charger-agent/current/${pkg.bin['charger-agent']} `);
+    expect(values('User')).toEqual(['charger-agent']);
+    expect(values('Group')).toEqual(['charger-agent']);
+    expect(values('SupplementaryGroups')[0]!.split(' ').sort()).toEqual(['dialout', 'gpio']);
+  });
+
+  it('restarts always, and a watchdog fed by sd_notify restarts a hung event loop', () => {
+    expect(values('Restart')).toEqual(['always']);
+    expect(values('StartLimitIntervalSec')).toEqual(['0']);
+    expect(values('Type')).toEqual(['notify']);
+    expect(values('NotifyAccess')).toEqual(['all']); // WATCHDOG=1 comes from a systemd-notify child
+    expect(Number(values('WatchdogSec')[0])).toBeGreaterThanOrEqual(10);
+  });
+
+  it('is hardened, with the data dir writable and the socket directory for the admin group', () => {
+    for (const [key, value] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['PrivateTmp', 'yes'],
+      ['ProtectHome', 'yes'],
+      ['DevicePolicy', 'closed'],
+      ['RestrictSUIDSGID', 'yes'],
+      ['CapabilityBoundingSet', ''],
+      ['ReadWritePaths', '/var/lib/charger-agent'],
+      ['StateDirectory', 'charger-agent'],
+      ['StateDirectoryMode', '0700'],
+      ['RuntimeDirectory', 'charger-agent'],
+      ['RuntimeDirectoryMode', '0750'],
+      ['UMask', '0077'],
+    ] as const) {
+      expect(values(key), key).toEqual([value]);
+    }
+    expect(values('DeviceAllow')).toEqual(expect.arrayContaining(['char-tty* rw', 'char-pts rw', '/dev/ptmx rw']));
+    // The default diagnostics socket lives in the RuntimeDirectory.
+    expect(readFileSync(join(ROOT, 'src/config/agent-config.ts'), 'utf8')).toContain("diagnosticsSocket: '/run/charger-agent/diag.sock'");
+  });
+});
+
+afterAll(() => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
