@@ -3,7 +3,7 @@
 // migrations, with two commit levels: durable (fsync) and lazy (survives a crash
 // of the process, not a power cut). See README "Storage and flash wear".
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 export type SqliteDatabase = Database.Database;
@@ -42,36 +42,66 @@ export class AgentDatabase {
   private syncLevel: 'FULL' | 'NORMAL' = 'FULL';
   readonly schemaVersion: number;
 
+  /** Set when the file failed its integrity check at open and was moved aside (path of the copy kept). */
+  readonly quarantinedAs: string | null = null;
+
   constructor(
     readonly path: string,
     private readonly log: StoreLogger | null = null,
     migrations: readonly Migration[] = MIGRATIONS,
   ) {
+    let db = this.openConfigured(path);
+    const check = db === 'not-a-database' ? 'not a database' : quickCheck(db);
+    if (check !== 'ok') {
+      // A charger that refuses to start charges nobody: keep the damaged file for analysis, start afresh.
+      if (db !== 'not-a-database') db.close();
+      const aside = `${path}.corrupt-${Date.now()}`;
+      for (const suffix of ['', '-wal', '-journal']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      }
+      this.log?.error({ check, movedTo: aside }, 'database failed its integrity check: moved aside, starting with an empty one');
+      this.quarantinedAs = aside;
+      db = this.openConfigured(path);
+    }
+    if (db === 'not-a-database') throw new StoreError(`database ${path}: cannot create a new database`);
+    this.db = db;
     try {
-      this.db = new Database(path);
+      this.schemaVersion = this.migrate(migrations);
+    } catch (err) {
+      this.db.close();
+      throw err instanceof StoreError ? err : new StoreError(`database ${path}: ${errText(err)}`);
+    }
+  }
+
+  private openConfigured(path: string): SqliteDatabase | 'not-a-database' {
+    let db: SqliteDatabase;
+    try {
+      // timeout 0: with an exclusive lock nobody else should ever hold it; a second agent fails at once.
+      db = new Database(path, { timeout: 0 });
     } catch (err) {
       throw new StoreError(`cannot open database ${path}: ${errText(err)}`);
     }
     try {
-      this.db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new database
+      db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new database
       // Exclusive: no -shm file (no mmap writes), and a second agent on the same data dir fails fast.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      const mode = String(this.db.pragma('journal_mode = WAL', { simple: true }));
+      db.pragma('locking_mode = EXCLUSIVE');
+      const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
       if (mode.toLowerCase() !== 'wal') throw new StoreError(`journal_mode WAL refused (got ${mode})`);
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma(`cache_size = -${CACHE_KIB}`);
-      this.db.pragma('temp_store = MEMORY');
-      this.db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = FULL');
+      db.pragma(`cache_size = -${CACHE_KIB}`);
+      db.pragma('temp_store = MEMORY');
+      db.pragma('foreign_keys = ON');
       // Take the exclusive lock now, so a second instance fails here and not mid-session.
-      this.db.exec('BEGIN IMMEDIATE; COMMIT');
-      const check = String(this.db.pragma('quick_check', { simple: true }));
-      if (check !== 'ok') this.log?.error({ check }, 'database quick_check failed');
-      this.schemaVersion = this.migrate(migrations);
+      db.exec('BEGIN IMMEDIATE; COMMIT');
+      return db;
     } catch (err) {
-      this.db.close();
+      db.close();
       if (err instanceof StoreError) throw err;
-      const busy = /locked|busy/i.test(errText(err));
-      throw new StoreError(busy ? `database ${path} is in use by another process` : `database ${path}: ${errText(err)}`);
+      const text = errText(err);
+      if (/locked|busy/i.test(text)) throw new StoreError(`database ${path} is in use by another process`);
+      // Not a database at all (garbage header): let the integrity path move it aside.
+      if (/not a database|malformed|corrupt/i.test(text)) return 'not-a-database';
+      throw new StoreError(`database ${path}: ${text}`);
     }
   }
 
@@ -150,4 +180,12 @@ export function processWriteBytes(pid: number | 'self' = 'self'): number | null 
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function quickCheck(db: SqliteDatabase): string {
+  try {
+    return String(db.pragma('quick_check', { simple: true }));
+  } catch (err) {
+    return errText(err);
+  }
 }

@@ -54,6 +54,7 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
          VALUES (@position, @kind, @localId, @payload, @attempts, @createdAt)`,
       ),
       head: db.prepare('SELECT * FROM outbox ORDER BY position LIMIT 1'),
+      from: db.prepare('SELECT * FROM outbox WHERE position >= ? ORDER BY position LIMIT ?'),
       maxPosition: db.prepare('SELECT MAX(position) AS m FROM outbox'),
       deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
@@ -134,8 +135,24 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     });
   }
 
+  /** The head and the stored MeterValues right behind it of the same transaction (one batched replay message). */
+  meterRun(from: number, max: number): OutboxEntry[] {
+    const rows = (this.s.from.all(from, max) as OutboxRow[]).map(toEntry);
+    const first = rows[0];
+    if (!first || first.kind !== 'meter') return first ? [first] : [];
+    const end = rows.findIndex((r) => r.kind !== 'meter' || r.localId !== first.localId);
+    return end < 0 ? rows : rows.slice(0, end);
+  }
+
   acknowledgeMeter(position: number): void {
-    this.store.lazy(() => this.s.deleteEntry.run(position));
+    this.acknowledgeMeters([position]);
+  }
+
+  /** One commit for a whole replayed batch: the write per delivered message is what wears flash on replay. */
+  acknowledgeMeters(positions: readonly number[]): void {
+    this.store.lazy(() => {
+      for (const p of positions) this.s.deleteEntry.run(p);
+    });
   }
 
   recordAttempt(position: number, attempts: number): void {

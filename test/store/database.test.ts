@@ -2,7 +2,7 @@
 // file and on top of an older one, refusal of a newer schema, the flash-sparing settings, a second
 // open of a file in use failing with a clear message, quick_check at open, commit counters.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -126,16 +126,22 @@ describe('AgentDatabase: settings and locking', () => {
     expect(() => open(path)).toThrow(/in use/);
     close(first);
     expect(open(path).schemaVersion).toBe(LATEST);
-  }, 30_000);
-
-  it('a file that is not a database fails with a StoreError naming the file', () => {
-    const path = tempPath();
-    writeFileSync(path, 'this is not an SQLite database, just some text long enough to fill a header page '.repeat(40));
-    expect(() => open(path)).toThrow(StoreError);
-    expect(() => open(path)).toThrow(path);
   });
 
-  it('runs quick_check at open: a damaged table is reported (logged or refused), never silently used', () => {
+  it('a file that is not a database is moved aside (kept for analysis) and a fresh one is used', () => {
+    const path = tempPath();
+    const garbage = 'this is not an SQLite database, just some text long enough to fill a header page '.repeat(40);
+    writeFileSync(path, garbage);
+    const log = recordingLog();
+    const db = open(path, log);
+    expect(db.quarantinedAs).not.toBeNull();
+    expect(readFileSync(db.quarantinedAs!, 'utf8')).toBe(garbage);
+    expect(db.schemaVersion).toBe(LATEST);
+    expect(db.integrityCheck()).toBe('ok');
+    expect(log.lines.some((l) => l.level === 'error' && /integrity check/.test(l.msg ?? ''))).toBe(true);
+  });
+
+  it('runs quick_check at open: a damaged database is never used, it is moved aside and logged', () => {
     const path = tempPath();
     const db = open(path);
     db.durable(() => {
@@ -149,14 +155,12 @@ describe('AgentDatabase: settings and locking', () => {
     writeSync(fd, Buffer.alloc(200, 0xa5), 0, 200, (rootPage - 1) * 1024 + 300);
     closeSync(fd);
     const log = recordingLog();
-    let refused: unknown = null;
-    try {
-      open(path, log);
-    } catch (err) {
-      refused = err;
-    }
-    const logged = log.lines.some((l) => l.level === 'error' && l.msg === 'database quick_check failed');
-    expect(logged || refused instanceof StoreError).toBe(true);
+    const reopened = open(path, log);
+    expect(reopened.quarantinedAs).toMatch(/\.corrupt-\d+$/);
+    expect(existsSync(reopened.quarantinedAs!)).toBe(true);
+    expect(reopened.integrityCheck()).toBe('ok');
+    expect(reopened.db.prepare('SELECT COUNT(*) AS n FROM configuration').get()).toEqual({ n: 0 });
+    expect(log.lines.some((l) => l.level === 'error' && /integrity check/.test(l.msg ?? ''))).toBe(true);
   });
 });
 

@@ -39,6 +39,8 @@ export interface TransactionOutboxStore {
   acknowledgeStart(position: number, localId: string, csmsTransactionId: number): void;
   acknowledgeStop(position: number, localId: string): void;
   acknowledgeMeter(position: number): void;
+  acknowledgeMeters(positions: readonly number[]): void;
+  meterRun(from: number, max: number): OutboxEntry[];
   recordAttempt(position: number, attempts: number): void;
   discard(position: number, localId: string, kind: OutboxKind): void;
   size(): number;
@@ -77,6 +79,8 @@ export interface MessengerStats {
 
 export const DEFAULT_METER_WRITE_BEHIND_MS = 60_000;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 20_000;
+/** Stored MeterValues of one transaction replayed together in one MeterValues.req (meterValue is 1..*). */
+export const MAX_METER_VALUES_PER_REPLAY = 20;
 
 type Outcome = 'done' | 'later';
 
@@ -233,30 +237,39 @@ export class TransactionMessenger {
       while (this.online && this.retryTimer === null) {
         const entry = this.head();
         if (!entry) break;
-        if ((await this.deliver(entry)) === 'later') break;
+        if ((await this.deliver(this.batchFrom(entry))) === 'later') break;
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private async deliver(entry: OutboxEntry): Promise<Outcome> {
+  /** A stored MeterValues at the head takes the stored ones behind it of the same transaction along (replay). */
+  private batchFrom(entry: OutboxEntry): OutboxEntry[] {
+    if (entry.kind !== 'meter' || this.memory.includes(entry)) return [entry];
+    const before = this.memory[0]?.position ?? Number.POSITIVE_INFINITY;
+    const run = this.store.meterRun(entry.position, MAX_METER_VALUES_PER_REPLAY).filter((e) => e.position < before);
+    return run.length > 0 ? run : [entry];
+  }
+
+  private async deliver(batch: OutboxEntry[]): Promise<Outcome> {
+    const entry = batch[0]!;
     try {
       switch (entry.kind) {
         case 'start':
           await this.sendStart(entry);
           break;
         case 'meter':
-          await this.sendMeter(entry);
+          await this.sendMeter(batch);
           break;
         case 'stop':
           await this.sendStop(entry);
           break;
       }
-      this.stats.delivered++;
+      this.stats.delivered += batch.length;
       return 'done';
     } catch (err) {
-      return this.failed(entry, err);
+      return this.failed(batch, err);
     }
   }
 
@@ -278,13 +291,18 @@ export class TransactionMessenger {
     this.hooks.startAnswered?.(entry.localId, tx.idTag, conf.idTagInfo);
   }
 
-  private async sendMeter(entry: OutboxEntry): Promise<void> {
-    const body = JSON.parse(entry.payload) as { connector: number; values: MeterValue[] };
-    const req: RequestOf<'MeterValues'> = { connectorId: body.connector, meterValue: body.values };
-    const id = this.csmsIds.get(entry.localId);
+  private async sendMeter(batch: OutboxEntry[]): Promise<void> {
+    const bodies = batch.map((e) => JSON.parse(e.payload) as { connector: number; values: MeterValue[] });
+    const req: RequestOf<'MeterValues'> = { connectorId: bodies[0]!.connector, meterValue: bodies.flatMap((b) => b.values) };
+    const id = this.csmsIds.get(batch[0]!.localId);
     if (id !== undefined) req.transactionId = id;
     await this.rpc.call('MeterValues', req);
-    this.acknowledgeMeter(entry);
+    if (batch.length === 1) {
+      this.acknowledgeMeter(batch[0]!);
+      return;
+    }
+    this.store.acknowledgeMeters(batch.map((e) => e.position));
+    this.storedCount -= batch.length;
   }
 
   private async sendStop(entry: OutboxEntry): Promise<void> {
@@ -326,7 +344,8 @@ export class TransactionMessenger {
   }
 
   /** §4.10: a CALLERROR answer counts an attempt (TransactionMessageAttempts, RetryInterval × attempt). */
-  private failed(entry: OutboxEntry, err: unknown): Outcome {
+  private failed(batch: OutboxEntry[], err: unknown): Outcome {
+    const entry = batch[0]!;
     const answered = err instanceof RemoteCallError || err instanceof InvalidResponseError;
     const bug = err instanceof InvalidOutgoingPayloadError;
     if (!answered && !bug) {
@@ -337,11 +356,12 @@ export class TransactionMessenger {
     }
     const attempts = entry.attempts + 1;
     if (bug || attempts >= this.settings.transactionMessageAttempts()) {
-      this.discard(entry);
-      this.stats.discardedAfterAttempts++;
+      for (const e of batch) this.discard(e);
+      this.stats.discardedAfterAttempts += batch.length;
       this.log.error({ err: errText(err), kind: entry.kind, localId: entry.localId, attempts }, 'transaction message discarded after its last attempt');
       return 'done';
     }
+    // The batch's head carries the count; the next try rebuilds the same batch from it.
     entry.attempts = attempts;
     if (!this.memory.includes(entry)) this.store.recordAttempt(entry.position, attempts);
     this.log.warn({ err: errText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');

@@ -28,12 +28,8 @@ class ScriptedCsms implements RpcCaller {
     if (failure === 'callerror') throw new RemoteCallError(action, 'InternalError', 'boom', {});
     if (failure === 'closed') throw new ConnectionClosedError(action, false);
     this.calls.push({ action, payload: payload as unknown as Record<string, unknown> });
-    const answers: Record<string, unknown> = {
-      StartTransaction: { transactionId: this.nextTransactionId++, idTagInfo: { status: this.idTagStatus } },
-      StopTransaction: {},
-      MeterValues: {},
-    };
-    return answers[action] as ResponseOf<A>;
+    const answer = action === 'StartTransaction' ? { transactionId: this.nextTransactionId++, idTagInfo: { status: this.idTagStatus } } : {};
+    return answer as ResponseOf<A>;
   }
 
   actions(): string[] {
@@ -72,6 +68,10 @@ function setup(opts: MessengerOptions = {}, dir = mkdtempSync(join(tmpdir(), 'ca
 const tx = (localId: string): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 10 });
 const mv = (wh: number): MeterValue[] => [{ timestamp: new Date(Date.UTC(2026, 0, 1, 10, 0, wh)).toISOString(), sampledValue: [{ value: String(wh) }] }];
 const stopped = (t: Transaction, wh: number): Transaction => ({ ...t, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: wh, stopReason: 'Local' });
+/** The energy values of each MeterValues.req received, in order. */
+function meterValuesSent(csms: ScriptedCsms): string[][] {
+  return csms.calls.filter((c) => c.action === 'MeterValues').map((c) => (c.payload['meterValue'] as MeterValue[]).map((v) => v.sampledValue[0]!.value));
+}
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
 async function drained(m: TransactionMessenger): Promise<void> {
@@ -124,10 +124,11 @@ describe('TransactionMessenger offline and across a restart', () => {
     expect(second.messenger.queueDepth).toBe(5);
     second.messenger.setOnline(true);
     await drained(second.messenger);
-    expect(second.csms.actions()).toEqual(['StartTransaction', 'MeterValues', 'MeterValues', 'MeterValues', 'StopTransaction']);
-    const energy = second.csms.calls.filter((c) => c.action === 'MeterValues').map((c) => (c.payload['meterValue'] as MeterValue[])[0]!.sampledValue[0]!.value);
-    expect(energy).toEqual(['20', '30', '50']);
-    expect(second.csms.calls[4]!.payload['transactionId']).toBe(100);
+    // Stored MeterValues of one transaction are replayed together: one message, one commit.
+    expect(second.csms.actions()).toEqual(['StartTransaction', 'MeterValues', 'StopTransaction']);
+    expect(meterValuesSent(second.csms)).toEqual([['20', '30', '50']]);
+    expect(second.csms.calls[1]!.payload['transactionId']).toBe(100);
+    expect(second.csms.calls[2]!.payload['transactionId']).toBe(100);
     expect(second.store.size()).toBe(0);
   });
 
@@ -192,8 +193,31 @@ describe('TransactionMessenger queue bound', () => {
     expect(messenger.statistics().droppedMeterValues).toBe(3);
     messenger.setOnline(true);
     await drained(messenger);
-    expect(csms.actions()).toEqual(['StartTransaction', 'MeterValues', 'MeterValues', 'MeterValues', 'StopTransaction']);
-    const energy = csms.calls.filter((c) => c.action === 'MeterValues').map((c) => (c.payload['meterValue'] as MeterValue[])[0]!.sampledValue[0]!.value);
-    expect(energy).toEqual(['4', '5', '6']);
+    expect(csms.actions()).toEqual(['StartTransaction', 'MeterValues', 'StopTransaction']);
+    expect(meterValuesSent(csms)).toEqual([['4', '5', '6']]);
+  });
+});
+
+describe('TransactionMessenger replay batching', () => {
+  it('replays at most MAX_METER_VALUES_PER_REPLAY stored MeterValues per message, never across transactions, one commit each', async () => {
+    const { csms, messenger, db, clock } = setup();
+    const a = tx('a');
+    const b = { ...tx('b'), connector: 2 };
+    messenger.started(a);
+    for (let i = 1; i <= 25; i++) messenger.meter(a, mv(i));
+    clock.advance(30_000); // written behind: 25 stored MeterValues of a
+    messenger.started(b);
+    messenger.meter(b, mv(100));
+    messenger.stopped(stopped(a, 200), []);
+    clock.advance(30_000);
+    const lazyBefore = db.stats().lazyCommits;
+    messenger.setOnline(true);
+    await drained(messenger);
+    expect(csms.actions()).toEqual(['StartTransaction', 'MeterValues', 'MeterValues', 'StartTransaction', 'MeterValues', 'StopTransaction']);
+    expect(meterValuesSent(csms).map((v) => v.length)).toEqual([20, 5, 1]);
+    expect(csms.calls[4]!.payload).toMatchObject({ connectorId: 2, transactionId: 101 });
+    // Three acknowledgement commits for 26 MeterValues.
+    expect(db.stats().lazyCommits - lazyBefore).toBe(3);
+    expect(messenger.queueDepth).toBe(0);
   });
 });
