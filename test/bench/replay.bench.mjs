@@ -132,7 +132,10 @@ console.log(`  ${queued} queued messages replayed in ${seconds.toFixed(2)} s: ${
 console.log(
   `  floor: ${MESSAGES} bare sequential Heartbeat CALL/CALLRESULT round trips (plain ws client): ${floorBefore.toFixed(0)} before, ${floorAfter.toFixed(0)} after, mean ${floorRate.toFixed(0)} round trips/s`,
 );
-console.log(`  ratio replay / floor: ${(replayRate / floorRate).toFixed(2)}`);
+const calls = got.filter((c) => ['StartTransaction', 'MeterValues', 'StopTransaction'].includes(c.action)).length;
+const callRate = calls / seconds;
+console.log(`  as OCPP CALLs: ${calls} (stored MeterValues of one transaction go up to 20 per MeterValues.req): ${callRate.toFixed(0)} CALLs/s`);
+console.log(`  ratio queued messages / floor: ${(replayRate / floorRate).toFixed(2)}; CALLs / floor: ${(callRate / floorRate).toFixed(2)}`);
 console.log(
   `  CSMS received ${got.filter((c) => c.action === 'StartTransaction').length} Start, ${got.filter((c) => c.action === 'MeterValues').length} MeterValues, ${got.filter((c) => c.action === 'StopTransaction').length} Stop`,
 );
