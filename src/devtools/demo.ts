@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { parseAgentConfig } from '../config/agent-config.js';
+import { simulatedAgentConfig } from './dev-config.js';
 import { createLogger } from '../platform/logger.js';
 import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
@@ -39,16 +39,7 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
   try {
     await csms.start();
     say(out, `bundled development CSMS listening on ${csms.url}`);
-    const cfg = parseAgentConfig({
-      chargePointId: CP_ID,
-      csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
-      controller: { port: 'simulated', baudRate: 115200, simulated: true },
-      dataDir,
-      diagnosticsSocket: join(dataDir, 'diag.sock'),
-      identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
-      leds: {},
-      logLevel: opts.verbose ? 'info' : 'warn',
-    });
+    const cfg = simulatedAgentConfig({ chargePointId: CP_ID, csmsUrl: csms.url, dataDir, logLevel: opts.verbose ? 'info' : 'warn' });
     const pingSeqs = new Set<string>();
     agent = await startAgent(cfg, {
       // Agent logs go to stderr so stdout shows the session readably.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAgentConfig } from '../../src/config/agent-config.js';
+import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import type { AuthorizationData } from '../../src/ocpp/v16/generated/types.js';
@@ -168,16 +168,7 @@ describe('across a restart (same data dir)', () => {
     });
     const cpId = `CP-AUTH-${process.pid}`;
     const boot = async (): Promise<RunningAgent> => {
-      const cfg = parseAgentConfig({
-        chargePointId: cpId,
-        csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
-        controller: { port: 'simulated', baudRate: 115200, simulated: true },
-        dataDir,
-        diagnosticsSocket: join(dataDir, 'diag.sock'),
-        identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
-        leds: {},
-        logLevel: 'warn',
-      });
+      const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir });
       const agent = await startAgent(cfg, { logger: pino({ level: 'silent' }) });
       cleanups.push(() => agent.stop());
       await waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp && agent.station.status(1) !== null, 10_000, 'agent ready');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { parseAgentConfig } from '../../src/config/agent-config.js';
+import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import type { CsmsAction, RequestOf, ResponseOf } from '../../src/ocpp/v16/actions/types.js';
@@ -82,16 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       done();
     },
   });
-  const cfg = parseAgentConfig({
-    chargePointId: cpId,
-    csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
-    controller: { port: 'simulated', baudRate: 115200, simulated: true },
-    dataDir,
-    diagnosticsSocket: join(dataDir, 'diag.sock'),
-    identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
-    leds: {},
-    logLevel: 'info',
-  });
+  const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir, logLevel: 'info' });
   const launch = (): Promise<RunningAgent> =>
     startAgent(cfg, {
       logger: pino({ level: 'info' }, sink),
