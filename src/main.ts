@@ -15,7 +15,7 @@ import type { ChargeControllerPort } from './domain/ports.js';
 import { SystemClock, type Clock } from './platform/clock.js';
 import { childLogger } from './platform/logger.js';
 import { INCOMING_ACTIONS } from './ocpp/v16/actions/index.js';
-import type { HandlerContext } from './ocpp/v16/actions/context.js';
+import type { HandlerContext, VendorDataHandler } from './ocpp/v16/actions/context.js';
 import { ConfigurationStore } from './ocpp/v16/configuration-store.js';
 import { OcppSession, type BootIdentity } from './ocpp/v16/session.js';
 import { connectCsms, type CsmsConnection } from './ocpp/v16/connection.js';
@@ -47,6 +47,8 @@ export interface AgentOptions {
   simTimeScale?: number;
   /** A Reset.req was accepted and transactions are stopped: the caller restarts the agent. */
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
+  /** DataTransfer handlers by vendorId (OCPP 1.6 §5.6); any other vendorId is answered UnknownVendorId. */
+  vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
 }
 
 export interface RunningAgent {
@@ -207,7 +209,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     station,
     config,
     session,
-    vendorHandlers: new Map(),
+    vendorHandlers: opts.vendorHandlers ?? new Map(),
     authorization: { localList, cache: authCache },
     reservations,
     requestReset: (type) => {

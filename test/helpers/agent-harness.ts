@@ -10,6 +10,7 @@ import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import type { CsmsAction, RequestOf, ResponseOf } from '../../src/ocpp/v16/actions/types.js';
+import type { VendorDataHandler } from '../../src/ocpp/v16/actions/context.js';
 import { SimulatedController, type SimulatedControllerOptions } from '../../hal/sim/simulated-controller.js';
 import { SerialController } from '../../hal/controller/serial-controller.js';
 import { openPtyPair } from '../../hal/sim/pty-pair.js';
@@ -28,6 +29,7 @@ export interface HarnessOptions {
   /** Wait for Accepted, controller link and connector 1 Available reported (default true). */
   waitReady?: boolean;
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
+  vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
 }
 
 export interface FrameRecord {
@@ -89,6 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       ...(opts.clock ? { clock: opts.clock } : {}),
       onOcppFrame: (direction, text) => frames.push({ direction, text }),
       ...(opts.onResetRequested ? { onResetRequested: opts.onResetRequested } : {}),
+      ...(opts.vendorHandlers ? { vendorHandlers: opts.vendorHandlers } : {}),
     });
   let agent: RunningAgent;
   try {

@@ -14,7 +14,7 @@ export interface HandlerContext {
   /** Stops transactions with the reset's reason and restarts the agent (and, for Hard, the controller). */
   requestReset(type: 'Soft' | 'Hard'): boolean;
   /** Vendor DataTransfer handlers by vendorId. */
-  vendorHandlers: ReadonlyMap<string, (messageId: string | undefined, data: string | undefined) => ResponseOf<'DataTransfer'>>;
+  vendorHandlers: ReadonlyMap<string, VendorDataHandler>;
   /** Local Auth List Management (SendLocalList, GetLocalListVersion) and ClearCache. */
   authorization: { localList: LocalAuthorizationList; cache: AuthorizationCache };
   /** Reservation profile (ReserveNow, CancelReservation). */
@@ -22,3 +22,6 @@ export interface HandlerContext {
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;
+
+/** A charger maker's DataTransfer handler for its own vendorId (passed to startAgent). */
+export type VendorDataHandler = (messageId: string | undefined, data: string | undefined) => ResponseOf<'DataTransfer'> | Promise<ResponseOf<'DataTransfer'>>;

@@ -32,4 +32,17 @@ describe('DataTransfer (OCPP 1.6 §5.6, §4.3)', () => {
     expect(h.csms.callsOf('DataTransfer').at(-1)?.params).toEqual({ vendorId: 'com.acme', messageId: 'Ping', data: 'x' });
     expect(h.csms.strictFailures).toEqual([]);
   });
+
+  it('CSMS -> CP: a registered vendor handler answers for its vendorId; its failure is a CALLERROR, not a crash', async () => {
+    const handlers = new Map([
+      ['com.acme', (messageId: string | undefined, data: string | undefined) => ({ status: 'Accepted' as const, data: `${messageId}:${data}` })],
+      ['com.broken', () => {
+        throw new Error('vendor bug');
+      }],
+    ]);
+    h = await startHarness({ vendorHandlers: handlers });
+    expect(await h.call('DataTransfer', { vendorId: 'com.acme', messageId: 'Ping', data: '42' })).toEqual({ status: 'Accepted', data: 'Ping:42' });
+    await expect(h.call('DataTransfer', { vendorId: 'com.broken' })).rejects.toThrow();
+    expect(await h.call('DataTransfer', { vendorId: 'com.other' })).toEqual({ status: 'UnknownVendorId' });
+  });
 });
