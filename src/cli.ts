@@ -107,6 +107,15 @@ async function runCommand(args: string[]): Promise<number> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A forgotten promise is a bug to log, not a reason to drop every charging session.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection');
+  });
+  // A thrown exception leaves state unknown: log it and let systemd restart us (the store recovers every session).
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception; exiting for a clean restart');
+    resolveExit(70);
+  });
   return exited;
 }
 

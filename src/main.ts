@@ -148,7 +148,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     },
     clock,
     (err, context) => stationLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'station operation failed'),
-    { availability: new SqliteAvailabilityRepo(database), reservations },
+    { availability: new SqliteAvailabilityRepo(database), reservations, journal: { started: (tx) => messenger.started(tx) } },
   );
 
   const identity = (): BootIdentity => {
@@ -200,6 +200,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
         tx,
         reasonIfEnded: sameBoot ? ('Reboot' as const) : ('PowerLoss' as const),
         endedAt: sameBoot ? clock.now() : (transactionStore.lastKnownAlive(tx.localId) ?? tx.startedAt),
+        refused: tx.idTagStatus !== null && tx.idTagStatus !== 'Accepted',
       };
     }),
   );
@@ -217,7 +218,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       // Answer the Reset.req first, then restart.
       clock.setTimeout(() => {
         void (async () => {
-          await session!.drain();
+          // Bounded: offline, the Stops are durable and go out after the restart.
+          await Promise.race([session!.drain(), new Promise((r) => clock.setTimeout(() => r(undefined), RESET_DELIVERY_WAIT_MS))]);
           if (type === 'Hard') await controller.reset().catch(() => undefined);
           opts.onResetRequested?.(type);
         })();
@@ -287,6 +289,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
 
   return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization: { service: authorizer, localList, cache: authCache }, reservations, stop };
 }
+
+/** How long a Reset waits for the stopped transactions' messages to reach the CSMS before restarting. */
+const RESET_DELIVERY_WAIT_MS = 10_000;
 
 /** The data dir (0700: device keys live here too) and its database. */
 function openDataDir(dataDir: string, log: StoreLogger): AgentDatabase {

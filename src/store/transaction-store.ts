@@ -21,6 +21,8 @@ interface TransactionRow {
   stop_reason: string | null;
   stop_id_tag: string | null;
   reported: number;
+  id_tag_status: string | null;
+  last_alive_at: string | null;
 }
 
 interface OutboxRow {
@@ -58,7 +60,8 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
       maxPosition: db.prepare('SELECT MAX(position) AS m FROM outbox'),
       deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
-      setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ? WHERE local_id = ?'),
+      setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ?, id_tag_status = ? WHERE local_id = ?'),
+      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL'),
       setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
       pruneReported: db.prepare(
         `DELETE FROM transactions WHERE reported = 1 AND local_id NOT IN
@@ -110,6 +113,20 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     });
   }
 
+  closeReported(tx: Transaction): void {
+    this.store.durable(() => {
+      this.s.stopTx.run({
+        localId: tx.localId,
+        stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
+        meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
+        stopReason: tx.stopReason ?? 'Other',
+        stopIdTag: tx.stopIdTag ?? null,
+      });
+      this.s.setReported.run(tx.localId);
+      this.s.pruneReported.run();
+    });
+  }
+
   persist(entries: readonly OutboxEntry[]): void {
     if (entries.length === 0) return;
     this.store.lazy(() => this.insertEntries(entries));
@@ -120,19 +137,26 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     return row ? toEntry(row) : null;
   }
 
-  acknowledgeStart(position: number, localId: string, csmsTransactionId: number): void {
-    this.store.durable(() => {
-      this.s.setCsmsId.run(csmsTransactionId, localId);
-      this.s.deleteEntry.run(position);
+  /** Returns the outbox rows removed (0 or 1), so the caller's count never drifts. */
+  acknowledgeStart(position: number, localId: string, csmsTransactionId: number, idTagStatus: string): number {
+    return this.store.durable(() => {
+      this.s.setCsmsId.run(csmsTransactionId, idTagStatus, localId);
+      return this.s.deleteEntry.run(position).changes;
     });
   }
 
-  acknowledgeStop(position: number, localId: string): void {
-    this.store.durable(() => {
+  acknowledgeStop(position: number, localId: string): number {
+    return this.store.durable(() => {
       this.s.setReported.run(localId);
-      this.s.deleteEntry.run(position);
+      const removed = this.s.deleteEntry.run(position).changes;
       this.s.pruneReported.run();
+      return removed;
     });
+  }
+
+  /** Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). */
+  touchOpenTransactions(at: Date): void {
+    this.store.lazy(() => this.s.touchAlive.run(at.toISOString()));
   }
 
   /** The head and the stored MeterValues right behind it of the same transaction (one batched replay message). */
@@ -144,14 +168,12 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     return end < 0 ? rows : rows.slice(0, end);
   }
 
-  acknowledgeMeter(position: number): void {
-    this.acknowledgeMeters([position]);
-  }
-
   /** One commit for a whole replayed batch: the write per delivered message is what wears flash on replay. */
-  acknowledgeMeters(positions: readonly number[]): void {
-    this.store.lazy(() => {
-      for (const p of positions) this.s.deleteEntry.run(p);
+  acknowledgeMeters(positions: readonly number[]): number {
+    return this.store.lazy(() => {
+      let removed = 0;
+      for (const p of positions) removed += this.s.deleteEntry.run(p).changes;
+      return removed;
     });
   }
 
@@ -159,11 +181,11 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     this.store.lazy(() => this.s.setAttempts.run(attempts, position));
   }
 
-  discard(position: number, localId: string, kind: OutboxEntry['kind']): void {
-    this.store.durable(() => {
-      this.s.deleteEntry.run(position);
+  discard(position: number, localId: string, kind: OutboxEntry['kind']): number {
+    return this.store.durable(() => {
       // A Stop the CSMS refused for good still ends the transaction's life here.
       if (kind === 'stop') this.s.setReported.run(localId);
+      return this.s.deleteEntry.run(position).changes;
     });
   }
 
@@ -171,14 +193,16 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     return (this.s.count.get() as { n: number }).n;
   }
 
-  dropOldestMeters(count: number): number {
+  /** Drops up to `count` of the oldest MeterValues, never one in `keep` (being sent right now). */
+  dropOldestMeters(count: number, keep: ReadonlySet<number> = new Set()): number {
     if (count <= 0) return 0;
-    const rows = this.s.oldestMeters.all(count) as Array<{ position: number }>;
+    const rows = (this.s.oldestMeters.all(count + keep.size) as Array<{ position: number }>).filter((r) => !keep.has(r.position)).slice(0, count);
     if (rows.length === 0) return 0;
-    this.store.lazy(() => {
-      for (const r of rows) this.s.deleteEntry.run(r.position);
+    return this.store.lazy(() => {
+      let removed = 0;
+      for (const r of rows) removed += this.s.deleteEntry.run(r.position).changes;
+      return removed;
     });
-    return rows.length;
   }
 
   transaction(localId: string): StoredTransaction | null {
@@ -198,12 +222,13 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     return (this.s.recentTx.all(limit) as TransactionRow[]).map(toStored);
   }
 
-  /** The newest durable moment of an open transaction: its last persisted sample, else its start. */
+  /** The newest durable moment of an open transaction: its alive stamp, its last stored sample, or its start. */
   lastKnownAlive(localId: string): Date | null {
-    const row = this.s.lastMeterOf.get(localId) as { created_at: string } | undefined;
-    if (row) return new Date(row.created_at);
-    const tx = this.transaction(localId);
-    return tx ? tx.startedAt : null;
+    const tx = this.s.getTx.get(localId) as TransactionRow | undefined;
+    if (!tx) return null;
+    const sample = this.s.lastMeterOf.get(localId) as { created_at: string } | undefined;
+    const times = [tx.started_at, tx.last_alive_at, sample?.created_at].filter((t): t is string => !!t).map((t) => new Date(t).getTime());
+    return new Date(Math.max(...times));
   }
 
   private insertEntries(entries: readonly OutboxEntry[]): void {
@@ -227,6 +252,7 @@ function toStored(r: TransactionRow): StoredTransaction {
     csmsTransactionId: r.csms_transaction_id,
     bootId: r.boot_id,
     reported: r.reported === 1,
+    idTagStatus: r.id_tag_status,
   };
   if (r.parent_id_tag !== null) tx.parentIdTag = r.parent_id_tag;
   if (r.reservation_id !== null) tx.reservationId = r.reservation_id;

@@ -66,9 +66,9 @@ describe('SqliteTransactionStore', () => {
     expect(store.head()).toMatchObject({ position: 1, kind: 'start', localId: 'a' });
     expect(store.openTransactions().map((t) => t.localId)).toEqual(['a']);
     expect(db.stats().durableCommits).toBe(1);
-    store.acknowledgeStart(1, 'a', 77);
+    store.acknowledgeStart(1, 'a', 77, 'Accepted');
     expect(store.head()).toBeNull();
-    expect(store.transaction('a')).toMatchObject({ csmsTransactionId: 77, bootId: 'boot-1', reported: false });
+    expect(store.transaction('a')).toMatchObject({ csmsTransactionId: 77, bootId: 'boot-1', reported: false, idTagStatus: 'Accepted' });
   });
 
   it('orders the queue by position, whatever order rows were written in', () => {
@@ -84,13 +84,13 @@ describe('SqliteTransactionStore', () => {
   it('a stop closes the transaction; its acknowledgement marks it reported', () => {
     const store = new SqliteTransactionStore(open());
     store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
-    store.acknowledgeStart(1, 'a', 9);
+    store.acknowledgeStart(1, 'a', 9, 'Accepted');
     const stopped: Transaction = { ...tx('a'), stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 5000, stopReason: 'EVDisconnected' };
     store.recordStop(stopped, entry(3, 'stop', 'a'), [entry(2, 'meter', 'a')]);
     expect(store.openTransactions()).toEqual([]);
     expect(store.head()?.kind).toBe('meter');
     expect(store.transaction('a')).toMatchObject({ meterStopWh: 5000, stopReason: 'EVDisconnected' });
-    store.acknowledgeMeter(2);
+    store.acknowledgeMeters([2]);
     store.acknowledgeStop(3, 'a');
     expect(store.size()).toBe(0);
     expect(store.unreportedTransactions()).toEqual([]);

@@ -31,6 +31,22 @@ export interface StationOptions {
   unlockOutcomeTimeoutMs?: number;
   /** Reservations (OCPP 1.6 §5.13): Reserved status, who may start where, reservationId on the transaction. */
   reservations?: StationReservations;
+  /**
+   * Makes a starting transaction durable before any energy flows; if it throws (storage
+   * failure), the transaction does not start: a session nobody can report is never begun.
+   */
+  journal?: { started(tx: Transaction): void };
+}
+
+/** A transaction that was open when the agent last stopped (from the store). */
+export interface RestoredTransaction {
+  tx: Transaction;
+  /** The reason it is stopped with if its EV is gone (Reboot, PowerLoss). */
+  reasonIfEnded: StopReason;
+  /** Its best known end time if so. */
+  endedAt: Date;
+  /** The CSMS refused its identifier in the StartTransaction answer. */
+  refused?: boolean;
 }
 
 /** ChangeAvailability outcome (OCPP 1.6 §5.2 wording, also fits 2.0.1). */
@@ -100,7 +116,7 @@ export class ChargingStation {
   /** Refused transactions allowed MaxEnergyOnInvalidId: localId -> register (Wh) at which they suspend. */
   private readonly energyCaps = new Map<string, number>();
   /** Restored transactions waiting for the controller's view of their connector. */
-  private readonly restoring = new Map<string, { reason: StopReason; endedAt: Date }>();
+  private readonly restoring = new Map<string, RestoredTransaction>();
 
   constructor(
     private readonly controller: ChargeControllerPort,
@@ -235,10 +251,7 @@ export class ChargingStation {
       return 'rejected';
     }
     this.notify('cardResult', idTag, true);
-    if (PLUGGED.has(target.pilot)) {
-      this.beginTransaction(target, idTag, result.parentIdTag);
-      return 'started';
-    }
+    if (PLUGGED.has(target.pilot)) return this.beginTransaction(target, idTag, result.parentIdTag) ? 'started' : 'rejected';
     this.setPending({ idTag, parentIdTag: result.parentIdTag, connector: opts.connector ?? null });
     return 'waiting';
   }
@@ -358,12 +371,18 @@ export class ChargingStation {
    * meter continuous); otherwise it is stopped with `reasonIfEnded`, the meter register the
    * controller reports now (no energy flows once unplugged) and `endedAt`.
    */
-  restoreTransactions(list: ReadonlyArray<{ tx: Transaction; reasonIfEnded: StopReason; endedAt: Date }>): void {
+  restoreTransactions(list: ReadonlyArray<RestoredTransaction>): void {
     for (const r of list) {
       const s = this.connector(r.tx.connector);
-      if (!s || s.tx) continue;
+      if (!s || s.tx) {
+        // No connector for it (gone, or a second open record of one): end it at once, never drop it.
+        const tx = { ...r.tx, stoppedAt: r.endedAt, meterStopWh: r.tx.meterStartWh, stopReason: r.reasonIfEnded };
+        this.onError(new Error(`restored transaction ${tx.localId} has no free connector ${tx.connector}`), 'restore');
+        this.notify('transactionStopped', tx);
+        continue;
+      }
       s.tx = r.tx;
-      this.restoring.set(r.tx.localId, { reason: r.reasonIfEnded, endedAt: r.endedAt });
+      this.restoring.set(r.tx.localId, r);
     }
     if (this.controller.isLinkUp) queueMicrotask(() => this.settleRestored());
   }
@@ -379,8 +398,10 @@ export class ChargingStation {
         this.notify('transactionResumed', tx);
         this.controller.enable(s.id, s.offeredA).catch((e) => this.onError(e, 'enable'));
         this.refresh(s);
+        // The CSMS had refused its identifier: suspended or capped again, not free energy after a restart.
+        if (r.refused) this.onStartRejected(tx.localId);
       } else {
-        this.stopTransaction(s.id, r.reason, undefined, r.endedAt);
+        this.stopTransaction(s.id, r.reasonIfEnded, undefined, r.endedAt);
       }
     }
   }
@@ -437,7 +458,7 @@ export class ChargingStation {
 
   // --- internals ------------------------------------------------------------
 
-  private beginTransaction(s: ConnectorState, idTag: string, parentIdTag?: string): void {
+  private beginTransaction(s: ConnectorState, idTag: string, parentIdTag?: string): boolean {
     const reservation = this.reservationFor(s, idTag, parentIdTag);
     const tx: Transaction = {
       localId: `${this.clock.now().getTime().toString(36)}-${(++this.txCounter).toString(36)}`,
@@ -447,11 +468,17 @@ export class ChargingStation {
       meterStartWh: s.lastMeter?.energyWh ?? 0,
     };
     if (parentIdTag !== undefined) tx.parentIdTag = parentIdTag;
-    // §5.13: the transaction ends the reservation it used and says so in StartTransaction.
-    if (reservation) {
-      tx.reservationId = reservation.id;
-      this.options.reservations?.end(reservation.id, 'used');
+    if (reservation) tx.reservationId = reservation.id;
+    try {
+      this.options.journal?.started(tx);
+    } catch (err) {
+      this.onError(err, 'transaction not recorded; not started');
+      this.notify('cardResult', idTag, false);
+      this.refresh(s);
+      return false;
     }
+    // §5.13: the transaction ends the reservation it used and says so in StartTransaction.
+    if (reservation) this.options.reservations?.end(reservation.id, 'used');
     s.tx = tx;
     s.finished = false;
     s.offeredA = this.offerFor(s);
@@ -460,6 +487,7 @@ export class ChargingStation {
     this.refresh(s);
     // A connector-0 reservation may have been holding another connector.
     if (reservation) this.refreshAll();
+    return true;
   }
 
   private offerFor(s: ConnectorState): number {
@@ -607,6 +635,12 @@ export class ChargingStation {
       .sort((a, b) => Number(PLUGGED.has(a.pilot)) - Number(PLUGGED.has(b.pilot)) || b.id - a.id)
       .map((c) => c.id);
     return book.holds(free);
+  }
+
+  /** Could a transaction of this identifier start on this connector now (operative, free, not reserved for someone else)? */
+  canStartFor(connector: number, idTag: string, parentIdTag?: string): boolean {
+    const s = this.connectors.get(connector);
+    return !!s && this.usableBy(s, idTag, parentIdTag);
   }
 
   /** Free for a transaction of this identifier: a reserved connector only for the reservation's own tag or group. */

@@ -147,6 +147,8 @@ export class OcppSession {
       this.statusReporter.sendAll();
       this.messenger.setOnline(true);
     } else {
+      // Pending or Rejected (e.g. a triggered BootNotification answered so): transaction messages wait.
+      this.messenger.setOnline(false);
       const waitS = conf.interval > 0 ? conf.interval : RETRY_BOOT_DEFAULT_S;
       this.nextBootAtMs = this.clock.monotonicMs() + waitS * 1000;
       this.retryBoot(waitS);
@@ -259,8 +261,8 @@ export class OcppSession {
 
   // --- transactions (ordered outbox: transaction-messages.ts; sampling: meter-sampler.ts) ---
 
+  /** The Start itself was made durable and queued before energy flowed (the station's journal: messenger.started). */
   private onTransactionStarted(tx: Transaction): void {
-    this.messenger.started(tx);
     this.sampler.transactionStarted(tx);
   }
 
@@ -276,7 +278,7 @@ export class OcppSession {
 
   /** Waits until the queued transaction messages are delivered (Reset: stop reasons reach the CSMS first). */
   async drain(): Promise<void> {
-    await this.messenger.drain();
+    await this.messenger.deliverQueued();
   }
 }
 

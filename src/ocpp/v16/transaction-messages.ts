@@ -3,8 +3,10 @@
 // §3.16 offline behaviour). Start and Stop are written with fsync before they are
 // sent; intermediate MeterValues wait in memory and are written behind, in one
 // batch, only when the CSMS has not acknowledged them within the grace period.
+// Storage failures (disk full, I/O errors) are logged and retried; they never
+// crash the agent, never make a confirmed message go out again, never reorder.
 import type { Clock } from '../../domain/ports.js';
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { StopReason, Transaction } from '../../domain/session/transaction.js';
 import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } from '../rpc/rpc-errors.js';
 import type { IdTagInfo, MeterValue } from './generated/types.js';
 import type { RequestOf } from './actions/types.js';
@@ -17,7 +19,7 @@ export interface OutboxEntry {
   position: number;
   kind: OutboxKind;
   localId: string;
-  /** JSON: meter `{connector, values}`, stop `{transactionData}`, start `{}`. */
+  /** JSON, self-contained: start `{start}`, meter `{connector, values}`, stop `{stop, transactionData}`. */
   payload: string;
   attempts: number;
   createdAt: string;
@@ -27,6 +29,8 @@ export interface StoredTransaction extends Transaction {
   csmsTransactionId: number | null;
   bootId: string | null;
   reported: boolean;
+  /** The idTagInfo status of the StartTransaction answer, once received. */
+  idTagStatus: string | null;
 }
 
 /** What the messenger needs from durable storage (the SQLite store implements it). */
@@ -34,19 +38,21 @@ export interface TransactionOutboxStore {
   nextPosition(): number;
   recordStart(tx: Transaction, bootId: string | null, entry: OutboxEntry, pending: readonly OutboxEntry[]): void;
   recordStop(tx: Transaction, entry: OutboxEntry, pending: readonly OutboxEntry[]): void;
+  /** A transaction whose Stop the CSMS confirmed before the Stop could be written: closed and reported at once. */
+  closeReported(tx: Transaction): void;
   persist(entries: readonly OutboxEntry[]): void;
   head(): OutboxEntry | null;
-  acknowledgeStart(position: number, localId: string, csmsTransactionId: number): void;
-  acknowledgeStop(position: number, localId: string): void;
-  acknowledgeMeter(position: number): void;
-  acknowledgeMeters(positions: readonly number[]): void;
   meterRun(from: number, max: number): OutboxEntry[];
+  acknowledgeStart(position: number, localId: string, csmsTransactionId: number, idTagStatus: string): number;
+  acknowledgeStop(position: number, localId: string): number;
+  acknowledgeMeters(positions: readonly number[]): number;
   recordAttempt(position: number, attempts: number): void;
-  discard(position: number, localId: string, kind: OutboxKind): void;
+  discard(position: number, localId: string, kind: OutboxKind): number;
   size(): number;
-  dropOldestMeters(count: number): number;
+  dropOldestMeters(count: number, keep?: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
+  touchOpenTransactions(at: Date): void;
 }
 
 export interface MessengerSettings {
@@ -67,6 +73,8 @@ export interface MessengerOptions {
   meterWriteBehindMs?: number;
   /** Queue bound; past it the oldest intermediate MeterValues are dropped (never a Start or Stop). */
   maxQueuedMessages?: number;
+  /** How often an open transaction's "alive" time is written (its stop time after a power loss). */
+  aliveStampMs?: number;
 }
 
 export interface MessengerStats {
@@ -75,28 +83,61 @@ export interface MessengerStats {
   droppedMeterValues: number;
   discardedAfterAttempts: number;
   delivered: number;
+  storageErrors: number;
 }
+
+/** The Start could not be made durable: the station must not start charging on it. */
+export class StartNotRecordedError extends Error {}
 
 export const DEFAULT_METER_WRITE_BEHIND_MS = 60_000;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 20_000;
+export const DEFAULT_ALIVE_STAMP_MS = 30 * 60_000;
 /** Stored MeterValues of one transaction replayed together in one MeterValues.req (meterValue is 1..*). */
 export const MAX_METER_VALUES_PER_REPLAY = 20;
+/** After a storage error, the next attempt to write. */
+const STORAGE_RETRY_MS = 5_000;
+
+interface StartFields {
+  connector: number;
+  idTag: string;
+  startedAt: string;
+  meterStartWh: number;
+  reservationId?: number;
+}
+
+interface StopFields {
+  stoppedAt: string;
+  meterStopWh: number;
+  reason: StopReason;
+  stopIdTag?: string;
+}
 
 type Outcome = 'done' | 'later';
 
+/** The CSMS confirmed the message, but the store could not record it: retry the write, never the send. */
+class AcknowledgementNotRecorded extends Error {}
+
 export class TransactionMessenger {
-  /** Undelivered intermediate MeterValues not yet written, in order (all newer than the stored ones). */
+  /** Undelivered messages not yet written, in order: MeterValues, and a Stop whose write failed. */
   private memory: OutboxEntry[] = [];
+  /** Stops in `memory` that still need their transaction row closed when written. */
+  private readonly unrecordedStops = new Map<number, Transaction>();
   private nextPosition: number;
   private storedCount: number;
   private readonly csmsIds = new Map<string, number>();
+  private readonly openTransactions = new Set<string>();
+  private readonly inFlight = new Set<number>();
   private online = false;
-  private draining = false;
+  private drainRun: Promise<void> | null = null;
+  private drainRequested = false;
   private retryTimer: unknown = null;
-  /** True when the pending retry waits out a CALLERROR (§4.10), false when it waits for the link. */
+  /** True when the pending retry waits out a CALLERROR (§4.10), false when it waits for the link or the disk. */
   private retryAfterRefusal = false;
   private writeBehindTimer: unknown = null;
-  private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0 };
+  private aliveTimer: unknown = null;
+  /** A confirmed message's bookkeeping write that failed; done before anything else is sent. */
+  private pendingAcknowledgement: (() => void) | null = null;
+  private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
   private readonly writeBehindMs: number;
   private readonly maxQueued: number;
 
@@ -115,7 +156,9 @@ export class TransactionMessenger {
     this.storedCount = store.size();
     for (const tx of store.unreportedTransactions()) {
       if (tx.csmsTransactionId !== null) this.csmsIds.set(tx.localId, tx.csmsTransactionId);
+      if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
     }
+    this.armAliveStamp();
   }
 
   get queueDepth(): number {
@@ -135,7 +178,7 @@ export class TransactionMessenger {
     return undefined;
   }
 
-  /** Registered and connected: deliver. Offline: keep queueing. */
+  /** Registered and connected: deliver. Offline (or not Accepted): keep queueing. */
   setOnline(online: boolean): void {
     this.online = online;
     if (!online) return;
@@ -148,50 +191,103 @@ export class TransactionMessenger {
 
   // --- enqueue ----------------------------------------------------------------
 
+  /** Makes the Start durable, then queues it. Throws StartNotRecordedError when the store fails. */
   started(tx: Transaction): void {
-    const entry = this.entry('start', tx.localId, {});
+    const start: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
+    if (tx.reservationId !== undefined) start.reservationId = tx.reservationId;
+    const entry = this.entry('start', tx.localId, { start });
+    // Stops still waiting for their write go first (their rows must close before this one opens).
+    if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
-    this.store.recordStart(tx, this.opts.bootId ?? null, entry, pending);
+    try {
+      if (this.unrecordedStops.size > 0) throw new Error('earlier StopTransaction still not written');
+      this.store.recordStart(tx, this.opts.bootId ?? null, entry, pending);
+    } catch (err) {
+      this.memory = pending;
+      this.armWriteBehind();
+      this.storageFailed(err, 'StartTransaction not recorded: the transaction is refused');
+      throw new StartNotRecordedError(errText(err));
+    }
     this.storedCount += pending.length + 1;
+    this.openTransactions.add(tx.localId);
+    this.armAliveStamp();
     void this.drain();
   }
 
   meter(tx: Transaction, values: MeterValue[]): void {
     this.memory.push(this.entry('meter', tx.localId, { connector: tx.connector, values }));
-    if (this.writeBehindTimer === null) {
-      this.writeBehindTimer = this.clock.setTimeout(() => {
-        this.writeBehindTimer = null;
-        this.flush();
-      }, this.writeBehindMs);
-    }
+    this.armWriteBehind();
     this.enforceBound();
     void this.drain();
   }
 
+  /** Queues the Stop, durably when the store allows; otherwise it waits in memory and the write is retried. */
   stopped(tx: Transaction, transactionData: MeterValue[]): void {
-    const entry = this.entry('stop', tx.localId, { transactionData });
+    const stop: StopFields = {
+      stoppedAt: (tx.stoppedAt ?? this.clock.now()).toISOString(),
+      meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
+      reason: tx.stopReason ?? 'Other',
+    };
+    if (tx.stopIdTag !== undefined) stop.stopIdTag = tx.stopIdTag;
+    const entry = this.entry('stop', tx.localId, { stop, transactionData });
+    this.openTransactions.delete(tx.localId);
+    if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
-    this.store.recordStop(tx, entry, pending);
-    this.storedCount += pending.length + 1;
+    try {
+      if (this.unrecordedStops.size > 0) throw new Error('earlier StopTransaction still not written');
+      this.store.recordStop(tx, entry, pending);
+      this.storedCount += pending.length + 1;
+    } catch (err) {
+      this.memory = [...pending, entry];
+      this.unrecordedStops.set(entry.position, { ...tx });
+      this.armWriteBehind(STORAGE_RETRY_MS);
+      this.storageFailed(err, 'StopTransaction not recorded yet: kept in memory, the write is retried');
+    }
     void this.drain();
   }
 
-  /** Writes the in-memory MeterValues now (write-behind timer, shutdown). */
+  /** Writes what waits in memory now (write-behind timer, shutdown); on a storage error it stays and is retried. */
   flush(): void {
     const pending = this.takeMemory();
     if (pending.length === 0) return;
-    this.store.persist(pending);
-    this.storedCount += pending.length;
-    this.log.debug({ count: pending.length }, 'undelivered MeterValues written');
+    let written = 0;
+    try {
+      // Stops whose write failed first close their transaction row, in queue order with the MeterValues.
+      let from = 0;
+      for (let i = 0; i < pending.length; i++) {
+        const tx = this.unrecordedStops.get(pending[i]!.position);
+        if (!tx) continue;
+        this.store.recordStop(tx, pending[i]!, pending.slice(from, i));
+        this.unrecordedStops.delete(pending[i]!.position);
+        written = i + 1;
+        from = i + 1;
+      }
+      this.store.persist(pending.slice(from));
+      written = pending.length;
+      this.log.debug({ count: pending.length }, 'undelivered transaction messages written');
+    } catch (err) {
+      this.memory = [...pending.slice(written), ...this.memory];
+      this.armWriteBehind(STORAGE_RETRY_MS);
+      this.storageFailed(err, 'writing undelivered transaction messages failed; retrying');
+    } finally {
+      this.storedCount += written;
+    }
   }
 
   stop(): void {
     this.online = false;
-    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    for (const timer of [this.retryTimer, this.writeBehindTimer, this.aliveTimer]) if (timer !== null) this.clock.clearTimeout(timer);
     this.retryTimer = null;
-    if (this.writeBehindTimer !== null) this.clock.clearTimeout(this.writeBehindTimer);
     this.writeBehindTimer = null;
+    this.aliveTimer = null;
     this.flush();
+  }
+
+  /** Resolves when the queue is delivered, or delivery has to wait (offline, retry interval). */
+  async deliverQueued(): Promise<void> {
+    for (let round = 0; round < 10_000 && this.online && this.retryTimer === null && this.queueDepth > 0; round++) {
+      await this.drain();
+    }
   }
 
   private entry(kind: OutboxKind, localId: string, body: object): OutboxEntry {
@@ -206,13 +302,50 @@ export class TransactionMessenger {
     return pending;
   }
 
+  private armWriteBehind(ms = this.writeBehindMs): void {
+    if (this.writeBehindTimer !== null || this.memory.length === 0) return;
+    this.writeBehindTimer = this.clock.setTimeout(() => {
+      this.writeBehindTimer = null;
+      this.flush();
+    }, ms);
+  }
+
+  /** While a transaction is open, a coarse "alive" time now and then; idle, nothing is written. */
+  private armAliveStamp(): void {
+    if (this.aliveTimer !== null || this.openTransactions.size === 0) return;
+    const every = this.opts.aliveStampMs ?? DEFAULT_ALIVE_STAMP_MS;
+    this.aliveTimer = this.clock.setTimeout(() => {
+      this.aliveTimer = null;
+      if (this.openTransactions.size === 0) return;
+      try {
+        this.store.touchOpenTransactions(this.clock.now());
+      } catch (err) {
+        this.storageFailed(err, 'alive stamp not written');
+      }
+      this.armAliveStamp();
+    }, every);
+  }
+
   private enforceBound(): void {
     let excess = this.queueDepth - this.maxQueued;
     if (excess <= 0) return;
-    const fromStore = this.store.dropOldestMeters(excess);
+    let fromStore = 0;
+    try {
+      fromStore = this.store.dropOldestMeters(excess, this.inFlight);
+    } catch (err) {
+      this.storageFailed(err, 'dropping the oldest MeterValues failed');
+    }
     this.storedCount -= fromStore;
     excess -= fromStore;
-    const fromMemory = excess > 0 ? this.memory.splice(0, excess).length : 0;
+    let fromMemory = 0;
+    for (let i = 0; i < this.memory.length && excess > 0; ) {
+      const e = this.memory[i]!;
+      if (e.kind === 'meter' && !this.inFlight.has(e.position)) {
+        this.memory.splice(i, 1);
+        fromMemory++;
+        excess--;
+      } else i++;
+    }
     const dropped = fromStore + fromMemory;
     if (dropped > 0) {
       this.stats.droppedMeterValues += dropped;
@@ -220,27 +353,54 @@ export class TransactionMessenger {
     }
   }
 
+  private storageFailed(err: unknown, msg: string): void {
+    this.stats.storageErrors++;
+    this.log.error({ err: errText(err), storageErrors: this.stats.storageErrors }, msg);
+  }
+
   // --- delivery ---------------------------------------------------------------
 
   private head(): OutboxEntry | null {
-    const stored = this.storedCount > 0 ? this.store.head() : null;
+    const stored = this.store.head();
+    if (!stored) this.storedCount = 0; // the store is the truth for what is stored
     const mem = this.memory[0] ?? null;
     if (stored && mem) return stored.position < mem.position ? stored : mem;
     return stored ?? mem;
   }
 
-  /** Delivers in order, one at a time; stops at the first message that must wait. */
-  async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.online && this.retryTimer === null) {
+  /** Delivers in order, one at a time; stops at the first message that must wait. Concurrent callers share one run. */
+  drain(): Promise<void> {
+    // A call during a run asks for one more pass: the running pass may already have looked at an empty head.
+    this.drainRequested = true;
+    this.drainRun ??= (async () => {
+      try {
+        while (this.drainRequested) {
+          this.drainRequested = false;
+          await this.runDrain();
+        }
+      } finally {
+        this.drainRun = null;
+      }
+    })();
+    return this.drainRun;
+  }
+
+  private async runDrain(): Promise<void> {
+    while (this.online && this.retryTimer === null) {
+      try {
+        if (this.pendingAcknowledgement) {
+          this.pendingAcknowledgement();
+          this.pendingAcknowledgement = null;
+        }
         const entry = this.head();
         if (!entry) break;
         if ((await this.deliver(this.batchFrom(entry))) === 'later') break;
+      } catch (err) {
+        // Storage trouble reading the queue or recording an answer: wait, then try again; never resend.
+        this.storageFailed(err, 'transaction queue storage error; delivery paused');
+        this.scheduleRetry(STORAGE_RETRY_MS / 1000, false);
+        break;
       }
-    } finally {
-      this.draining = false;
     }
   }
 
@@ -254,6 +414,7 @@ export class TransactionMessenger {
 
   private async deliver(batch: OutboxEntry[]): Promise<Outcome> {
     const entry = batch[0]!;
+    for (const e of batch) this.inFlight.add(e.position);
     try {
       switch (entry.kind) {
         case 'start':
@@ -269,78 +430,130 @@ export class TransactionMessenger {
       this.stats.delivered += batch.length;
       return 'done';
     } catch (err) {
+      if (err instanceof AcknowledgementNotRecorded) throw err;
       return this.failed(batch, err);
+    } finally {
+      for (const e of batch) this.inFlight.delete(e.position);
+    }
+  }
+
+  /** Runs a confirmed message's bookkeeping write; if the store fails, it is retried before anything is sent. */
+  private recordAcknowledgement(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.pendingAcknowledgement = write;
+      throw new AcknowledgementNotRecorded(errText(err));
     }
   }
 
   private async sendStart(entry: OutboxEntry): Promise<void> {
-    const tx = this.store.transaction(entry.localId);
-    if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${entry.localId}`);
+    const start = this.decode<{ start?: StartFields }>(entry).start ?? this.startFromStore(entry.localId);
     const req: RequestOf<'StartTransaction'> = {
-      connectorId: tx.connector,
-      idTag: tx.idTag,
-      meterStart: Math.round(tx.meterStartWh),
-      timestamp: tx.startedAt.toISOString(),
+      connectorId: start.connector,
+      idTag: start.idTag,
+      meterStart: Math.round(start.meterStartWh),
+      timestamp: start.startedAt,
     };
-    if (tx.reservationId !== undefined) req.reservationId = tx.reservationId;
+    if (start.reservationId !== undefined) req.reservationId = start.reservationId;
     const conf = await this.rpc.call('StartTransaction', req);
-    this.store.acknowledgeStart(entry.position, entry.localId, conf.transactionId);
-    this.storedCount--;
     this.csmsIds.set(entry.localId, conf.transactionId);
-    this.log.info({ connector: tx.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'StartTransaction confirmed');
-    this.hooks.startAnswered?.(entry.localId, tx.idTag, conf.idTagInfo);
+    this.log.info({ connector: start.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'StartTransaction confirmed');
+    this.hooks.startAnswered?.(entry.localId, start.idTag, conf.idTagInfo);
+    this.recordAcknowledgement(() => {
+      this.storedCount -= this.store.acknowledgeStart(entry.position, entry.localId, conf.transactionId, conf.idTagInfo.status);
+    });
   }
 
   private async sendMeter(batch: OutboxEntry[]): Promise<void> {
-    const bodies = batch.map((e) => JSON.parse(e.payload) as { connector: number; values: MeterValue[] });
-    const req: RequestOf<'MeterValues'> = { connectorId: bodies[0]!.connector, meterValue: bodies.flatMap((b) => b.values) };
+    const bodies = batch.map((e) => this.decode<{ connector?: number; values?: MeterValue[] }>(e));
+    const values = bodies.flatMap((b) => b.values ?? []);
+    const connector = bodies[0]!.connector;
+    if (connector === undefined || values.length === 0) throw new InvalidOutgoingPayloadError('MeterValues', 'FormationViolation', 'unreadable stored MeterValues');
+    const req: RequestOf<'MeterValues'> = { connectorId: connector, meterValue: values };
     const id = this.csmsIds.get(batch[0]!.localId);
     if (id !== undefined) req.transactionId = id;
     await this.rpc.call('MeterValues', req);
-    if (batch.length === 1) {
-      this.acknowledgeMeter(batch[0]!);
-      return;
+    const stored = batch.filter((e) => !this.removeFromMemory(e));
+    if (stored.length > 0) {
+      this.recordAcknowledgement(() => {
+        this.storedCount -= this.store.acknowledgeMeters(stored.map((e) => e.position));
+      });
     }
-    this.store.acknowledgeMeters(batch.map((e) => e.position));
-    this.storedCount -= batch.length;
   }
 
   private async sendStop(entry: OutboxEntry): Promise<void> {
-    const tx = this.store.transaction(entry.localId);
-    if (!tx) throw new InvalidOutgoingPayloadError('StopTransaction', 'FormationViolation', `no stored transaction ${entry.localId}`);
-    const body = JSON.parse(entry.payload) as { transactionData?: MeterValue[] };
-    const transactionId = this.csmsIds.get(entry.localId) ?? tx.csmsTransactionId;
+    const body = this.decode<{ stop?: StopFields; transactionData?: MeterValue[] }>(entry);
+    const row = this.store.transaction(entry.localId);
+    const stop = body.stop ?? this.stopFromRow(row, entry.localId);
+    const transactionId = this.csmsIds.get(entry.localId) ?? row?.csmsTransactionId ?? null;
     const req: RequestOf<'StopTransaction'> = {
       // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
       transactionId: transactionId ?? -1,
-      meterStop: Math.round(tx.meterStopWh ?? tx.meterStartWh),
-      timestamp: (tx.stoppedAt ?? this.clock.now()).toISOString(),
-      reason: tx.stopReason ?? 'Other',
+      meterStop: Math.round(stop.meterStopWh),
+      timestamp: stop.stoppedAt,
+      reason: stop.reason,
     };
     if (transactionId === null) this.log.error({ localId: entry.localId }, 'StopTransaction for a transaction the CSMS never confirmed: transactionId -1');
-    if (tx.stopIdTag) req.idTag = tx.stopIdTag;
+    if (stop.stopIdTag) req.idTag = stop.stopIdTag;
     if (body.transactionData && body.transactionData.length > 0) req.transactionData = body.transactionData;
     const conf = await this.rpc.call('StopTransaction', req);
-    this.store.acknowledgeStop(entry.position, entry.localId);
-    this.storedCount--;
     this.csmsIds.delete(entry.localId);
-    this.log.info({ connector: tx.connector, transactionId: req.transactionId, reason: req.reason }, 'StopTransaction confirmed');
-    if (conf.idTagInfo && tx.stopIdTag) this.hooks.stopAnswered?.(tx.stopIdTag, conf.idTagInfo);
-  }
-
-  private acknowledgeMeter(entry: OutboxEntry): void {
-    const i = this.memory.indexOf(entry);
-    if (i >= 0) {
-      // Delivered before the write-behind: it never touches the disk.
-      this.memory.splice(i, 1);
-      if (this.memory.length === 0 && this.writeBehindTimer !== null) {
-        this.clock.clearTimeout(this.writeBehindTimer);
-        this.writeBehindTimer = null;
-      }
+    this.log.info({ transactionId: req.transactionId, reason: req.reason }, 'StopTransaction confirmed');
+    if (conf.idTagInfo && stop.stopIdTag) this.hooks.stopAnswered?.(stop.stopIdTag, conf.idTagInfo);
+    if (this.removeFromMemory(entry)) {
+      // Confirmed before its write ever succeeded: close the row now (a restart would otherwise resume it).
+      const tx = this.unrecordedStops.get(entry.position);
+      this.unrecordedStops.delete(entry.position);
+      if (tx) this.recordAcknowledgement(() => this.store.closeReported(tx));
       return;
     }
-    this.store.acknowledgeMeter(entry.position);
-    this.storedCount--;
+    this.recordAcknowledgement(() => {
+      this.storedCount -= this.store.acknowledgeStop(entry.position, entry.localId);
+    });
+  }
+
+  /** A payload that does not parse is a bug or corruption, never a reason to block the queue. */
+  private decode<T extends object>(entry: OutboxEntry): Partial<T> {
+    try {
+      const v: unknown = JSON.parse(entry.payload);
+      if (v !== null && typeof v === 'object') return v as Partial<T>;
+    } catch {
+      // fall through
+    }
+    this.log.error({ kind: entry.kind, localId: entry.localId, position: entry.position }, 'unreadable transaction message payload');
+    return {};
+  }
+
+  private startFromStore(localId: string): StartFields {
+    const tx = this.store.transaction(localId);
+    if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${localId}`);
+    const s: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
+    if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
+    return s;
+  }
+
+  private stopFromRow(row: StoredTransaction | null, localId: string): StopFields {
+    if (!row) throw new InvalidOutgoingPayloadError('StopTransaction', 'FormationViolation', `no stored transaction ${localId}`);
+    const s: StopFields = {
+      stoppedAt: (row.stoppedAt ?? this.clock.now()).toISOString(),
+      meterStopWh: row.meterStopWh ?? row.meterStartWh,
+      reason: row.stopReason ?? 'Other',
+    };
+    if (row.stopIdTag !== undefined) s.stopIdTag = row.stopIdTag;
+    return s;
+  }
+
+  /** True when the entry was in memory (delivered before the write-behind: it never touches the disk). */
+  private removeFromMemory(entry: OutboxEntry): boolean {
+    const i = this.memory.indexOf(entry);
+    if (i < 0) return false;
+    this.memory.splice(i, 1);
+    if (this.memory.length === 0 && this.writeBehindTimer !== null) {
+      this.clock.clearTimeout(this.writeBehindTimer);
+      this.writeBehindTimer = null;
+    }
+    return true;
   }
 
   /** §4.10: a CALLERROR answer counts an attempt (TransactionMessageAttempts, RetryInterval × attempt). */
@@ -370,13 +583,11 @@ export class TransactionMessenger {
   }
 
   private discard(entry: OutboxEntry): void {
-    const i = this.memory.indexOf(entry);
-    if (i >= 0) {
-      this.memory.splice(i, 1);
+    if (this.removeFromMemory(entry)) {
+      this.unrecordedStops.delete(entry.position);
       return;
     }
-    this.store.discard(entry.position, entry.localId, entry.kind);
-    this.storedCount--;
+    this.storedCount -= this.store.discard(entry.position, entry.localId, entry.kind);
   }
 
   private scheduleRetry(seconds: number, afterRefusal: boolean): void {

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { m001Core } from './001-core.js';
 import { m002Authorization } from './002-authorization.js';
 import { m003Reservations } from './003-reservations.js';
+import { m004TransactionRecovery } from './004-transaction-recovery.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m001Core,
   m002Authorization,
   m003Reservations,
+  m004TransactionRecovery,
 ];

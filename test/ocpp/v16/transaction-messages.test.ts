@@ -221,3 +221,20 @@ describe('TransactionMessenger replay batching', () => {
     expect(messenger.queueDepth).toBe(0);
   });
 });
+
+describe('TransactionMessenger alive stamp', () => {
+  it('writes a coarse alive time while a transaction is open (its stop time after a power loss), nothing when idle', async () => {
+    const { messenger, store, clock, db } = setup({ aliveStampMs: 30 * 60_000 });
+    clock.advance(2 * 3_600_000);
+    expect(db.stats().lazyCommits).toBe(0); // idle: nothing
+    const t = tx('a');
+    messenger.started(t);
+    clock.advance(30 * 60_000);
+    expect(store.lastKnownAlive('a')?.getTime()).toBe(clock.now().getTime());
+    expect(db.stats().lazyCommits).toBe(1);
+    messenger.stopped(stopped(t, 40), []);
+    const commits = db.stats().lazyCommits;
+    clock.advance(2 * 3_600_000);
+    expect(db.stats().lazyCommits).toBe(commits); // closed: no more stamps
+  });
+});
