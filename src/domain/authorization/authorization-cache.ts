@@ -65,7 +65,7 @@ export class AuthorizationCache {
     this.writeBehindMs = opts.writeBehindMs ?? DEFAULT_CACHE_WRITE_BEHIND_MS;
     for (const r of persistence?.loadAll() ?? []) this.entries.set(r.key, { info: r.info, usedAt: r.usedAt });
     // A smaller bound than the stored set (configuration changed): trim, and write the trim.
-    while (this.entries.size > this.maxEntries) this.evictOne();
+    while (this.entries.size > this.maxEntries) this.evictOne('');
     if (this.dirty.size > 0) this.schedule();
   }
 
@@ -108,7 +108,8 @@ export class AuthorizationCache {
     }
     this.entries.set(key, { info: copyInfo(info), usedAt });
     this.markDirty(key);
-    while (this.entries.size > this.maxEntries) this.evictOne();
+    // Never the entry just learnt: a fresh Blocked answer evicted at once would make the card unknown.
+    while (this.entries.size > this.maxEntries) this.evictOne(key);
   }
 
   /** ClearCache: empties memory and storage at once (durably). */
@@ -162,16 +163,16 @@ export class AuthorizationCache {
   }
 
   /** §3.5.1: invalid identifiers go first, then valid ones in order of least recent use. */
-  private evictOne(): void {
+  private evictOne(keep: string): void {
     const now = this.clock.now().getTime();
     let victim: string | undefined;
     for (const [key, e] of this.entries) {
-      if (!isValid(e.info, now)) {
+      if (key !== keep && !isValid(e.info, now)) {
         victim = key;
         break;
       }
     }
-    victim ??= this.entries.keys().next().value;
+    victim ??= [...this.entries.keys()].find((k) => k !== keep);
     if (victim === undefined) return;
     this.entries.delete(victim);
     this.dirty.add(victim);

@@ -102,7 +102,8 @@ export class LocalAuthorizationList {
       return { status: 'Accepted' };
     }
     // §7 UpdateStatus VersionMismatch: a differential update must be newer than the list it applies to.
-    const current = this.version();
+    // The stored version, not the reported one: an emptied list reports 0 but an older update is still stale.
+    const current = this.store.version();
     if (u.version <= current) return { status: 'VersionMismatch', reason: `listVersion ${u.version} <= current ${current}` };
     if (!this.store.patch(u.version, upserts, deletes, this.settings.maxEntries())) {
       return { status: 'Failed', reason: `the list would exceed LocalAuthListMaxLength ${this.settings.maxEntries()}` };

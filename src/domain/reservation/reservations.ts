@@ -43,8 +43,11 @@ export function reservationMatches(r: ReservationHold, idTag: string, parentIdTa
   return theirs.some((t) => sameIdTag(t, idTag) || sameIdTag(t, parentIdTag));
 }
 
-/** Node turns a longer delay into 1 ms; long reservations re-check at this interval instead. */
-const MAX_TIMER_MS = 3_600_000;
+/**
+ * Expiry is re-checked at least this often: Node turns delays over 2^31 ms into 1 ms, and
+ * the clock may be corrected by the CSMS meanwhile (a board without an RTC boots behind).
+ */
+const MAX_TIMER_MS = 60_000;
 
 export interface ReservationBookOptions {
   /** A reservation ended (logs). */

@@ -1,6 +1,7 @@
 // OCPP-J RPC client, charge-point side, version-neutral over a Transport (OCPP-J 1.6 §4).
 // At most one CALL of ours outstanding (§4.1.1 synchronicity) with a queue behind it; incoming CALLs
 // are served meanwhile. ocpp-rpc strict-mode semantics: every payload in and out is schema-checked.
+import { frameTextForLog } from './frame-text.js';
 import { randomUUID } from 'node:crypto';
 import { RPC_VOCABULARY_16, type CallErrorCode16, type RpcErrorVocabulary } from './error-codes.js';
 import {
@@ -249,7 +250,7 @@ export class RpcClient<M extends ActionMapShape<M>, C extends string = string> {
     // Cheap length test first (a UTF-16 unit is 1-3 UTF-8 bytes); count bytes only when it could matter.
     if (text.length > limit || (text.length * 3 > limit && Buffer.byteLength(text, 'utf8') > limit)) {
       const bytes = Buffer.byteLength(text, 'utf8');
-      this.#log.warn({ bytes, limit, head: text.slice(0, 80) }, 'incoming frame too large, dropped');
+      this.#log.warn({ bytes, limit, head: frameTextForLog(text, 80) }, 'incoming frame too large, dropped');
       return;
     }
     const parsed = parseFrame(text);
@@ -289,7 +290,7 @@ export class RpcClient<M extends ActionMapShape<M>, C extends string = string> {
 
   #malformed(failure: FrameFailure, text: string): void {
     this.#log.warn(
-      { reason: failure.reason, detail: failure.detail, messageId: failure.messageId, text: text.slice(0, LOG_TEXT_LIMIT) },
+      { reason: failure.reason, detail: failure.detail, messageId: failure.messageId, text: frameTextForLog(text, LOG_TEXT_LIMIT) },
       'malformed frame',
     );
     const id = failure.messageId;

@@ -2,6 +2,7 @@
 // plus the validating RPC client, with the action registry plugged in and
 // connected/disconnected events for the session. While the CSMS has Rejected us, its
 // CALLs get no answer at all (OCPP 1.6 §4.2), so they are dropped before the RPC layer.
+import { frameTextForLog } from '../rpc/frame-text.js';
 import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { createV16RpcClient, type FrameLogEvent } from '../rpc/rpc-client.js';
@@ -99,7 +100,7 @@ function dropCallsWhile(transport: Transport, silent: () => boolean, log: OcppLo
       const filtered: TransportListener<'message'> = (text) => {
         // A CALL is `[2,...`; answers to our own CALLs (the next BootNotification) still pass.
         if (silent() && /^\s*\[\s*2\s*,/.test(text)) {
-          log.warn({ head: text.slice(0, 80) }, 'registration Rejected: CSMS request ignored (OCPP 1.6 §4.2)');
+          log.warn({ head: frameTextForLog(text, 80) }, 'registration Rejected: CSMS request ignored (OCPP 1.6 §4.2)');
           return;
         }
         inner(text);

@@ -93,6 +93,16 @@ describe('AuthorizationCache', () => {
     expect(cache.get('VALID-OLD')).toEqual({ status: 'Accepted' });
   });
 
+  it('bounded: a Blocked answer just learnt is kept, even when it is the only invalid entry', () => {
+    const { cache } = setup(2);
+    cache.put('A', { status: 'Accepted' });
+    cache.put('B', { status: 'Accepted' });
+    cache.put('X', { status: 'Blocked' }); // full of valid entries: the least recently used valid one goes
+    expect(cache.get('X')).toEqual({ status: 'Blocked' });
+    expect(cache.get('A')).toBeNull();
+    expect(cache.get('B')).toEqual({ status: 'Accepted' });
+  });
+
   it('evictions reach storage in the same batch', () => {
     const { cache, clock, db, dir } = setup(2);
     cache.put('A', { status: 'Accepted' });

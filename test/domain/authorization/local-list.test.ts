@@ -75,6 +75,16 @@ describe('LocalAuthorizationList', () => {
     expect(list.update(diff(6, accepted('BBB'))).status).toBe('Accepted');
   });
 
+  it('a list emptied by a Differential reports version 0 but still refuses an older Differential', () => {
+    const { list } = setup();
+    list.update(full(7, accepted('AAA')));
+    expect(list.update(diff(8, { idTag: 'AAA', info: null })).status).toBe('Accepted');
+    expect(list.version()).toBe(0);
+    expect(list.update(diff(3, accepted('BBB'))).status).toBe('VersionMismatch');
+    expect(list.lookup('BBB')).toBeNull();
+    expect(list.update(diff(9, accepted('BBB'))).status).toBe('Accepted');
+  });
+
   it.each<[string, LocalListUpdate]>([
     ['a Full entry without idTagInfo', full(9, accepted('NEW'), { idTag: 'X', info: null })],
     ['duplicate idTags (case-insensitive)', full(9, accepted('NEW'), accepted('new '))],

@@ -201,3 +201,16 @@ describe('ending', () => {
     again.stop();
   });
 });
+
+describe('expiry after a clock correction', () => {
+  it('the CSMS moves the clock past the expiry: the reservation ends within a minute, not an hour', async () => {
+    const t = setup();
+    t.book.reserve(res(t.clock, { expiresAt: new Date(t.clock.now().getTime() + 30 * 60_000) }), station({ 1: 'Available' }));
+    await flushMicrotasks();
+    // A board without an RTC booted behind: the first BootNotification answer moves it two hours on.
+    t.clock.setOffsetFrom(new Date(t.clock.now().getTime() + 2 * 3_600_000));
+    t.clock.advance(60_000);
+    await flushMicrotasks();
+    expect(t.ended).toEqual(['1:expired']);
+  });
+});

@@ -86,4 +86,18 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
     expect(await h.call('RemoteStartTransaction', { idTag: 'STRANGER' })).toEqual({ status: 'Rejected' });
     expect(await h.call('RemoteStartTransaction', { idTag: 'holder01', connectorId: 1 })).toEqual({ status: 'Accepted' });
   });
+
+  it('a member of the reserving group (parent from the local list) is Accepted on the Reserved connector', async () => {
+    h = await startHarness();
+    await h.call('SendLocalList', {
+      listVersion: 1,
+      updateType: 'Full',
+      localAuthorizationList: [{ idTag: 'MEMBER01', idTagInfo: { status: 'Accepted', parentIdTag: 'GROUP01' } }],
+    });
+    const expiryDate = new Date(Date.now() + 30 * 60_000).toISOString();
+    await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: 'GROUP01', reservationId: 4 });
+    await h.waitStatus(1, 'Reserved');
+    expect(await h.call('RemoteStartTransaction', { idTag: 'OUTSIDER', connectorId: 1 })).toEqual({ status: 'Rejected' });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'MEMBER01', connectorId: 1 })).toEqual({ status: 'Accepted' });
+  });
 });
