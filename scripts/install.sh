@@ -16,7 +16,9 @@ usage: scripts/install.sh [options]
   --destdir DIR          install under DIR instead of / (default: $DESTDIR)
   --from DIR             the built release (default: the checkout holding this script);
                          it needs package.json, dist/ and production node_modules/
-  --node PATH            node binary for the unit's ExecStart (default: node on PATH)
+  --node PATH            node binary for the unit's ExecStart (default: node on PATH);
+                         resolved through symlinks, and refused under /home, /root or
+                         /run/user (ProtectHome=yes hides them from the service)
   --no-systemctl         do not talk to the running systemd (no reload, start or restart)
   --uninstall            remove releases, unit and links; keep data dir, config and user
   first config only (an existing /etc/charger-agent/config.json is never changed):
@@ -31,6 +33,8 @@ say() { printf 'install: %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
 
 NAME=charger-agent
+# Members may use the diagnostics socket; the service's own group (which reads the config) has none.
+ADMIN_GROUP=$NAME-admin
 ROOT=${DESTDIR:-}
 FROM=
 NODE_BIN=
@@ -136,7 +140,7 @@ if [ "$UNINSTALL" = 1 ]; then
   done
   if [ -e "$OPT" ]; then rm -rf "$OPT"; say "removed /opt/$NAME"; fi
   systemctl_live daemon-reload
-  say "kept /var/lib/$NAME (data), /etc/$NAME (config) and the $NAME user; remove them by hand to purge"
+  say "kept /var/lib/$NAME (data), /etc/$NAME (config), the $NAME user and the $ADMIN_GROUP group; remove them by hand to purge"
   exit 0
 fi
 
@@ -147,8 +151,39 @@ FROM=$(cd "$FROM" && pwd)
 for need in package.json dist/src/cli.js node_modules; do
   [ -e "$FROM/$need" ] || die "$FROM is not a built release: $need is missing (npm ci --omit=dev && npm run build)"
 done
-if [ -z "$NODE_BIN" ]; then NODE_BIN=$(command -v node || true); fi
-[ -n "$NODE_BIN" ] || die "node not found (pass --node PATH)"
+# The node that ExecStart names. Found on PATH or given with --node on this machine, it is
+# resolved through its symlinks (nvm, alternatives). Given with --node for another root
+# (--destdir), it names a file in that root and is taken as it is. Either way it must be
+# absolute, outside what ProtectHome=yes hides from the service, and plain enough for sed and
+# for a unit file (where spaces split arguments and % starts a specifier).
+if [ -z "$NODE_BIN" ]; then
+  NODE_BIN=$(command -v node || true)
+  [ -n "$NODE_BIN" ] || die "node not found on PATH (pass --node PATH)"
+  RESOLVE_NODE=1
+elif [ -z "$ROOT" ]; then
+  RESOLVE_NODE=1
+else
+  RESOLVE_NODE=0
+fi
+if [ "$RESOLVE_NODE" = 1 ]; then
+  resolved=$(readlink -f "$NODE_BIN" 2>/dev/null || true)
+  if [ -z "$resolved" ] || [ ! -f "$resolved" ] || [ ! -x "$resolved" ]; then die "node '$NODE_BIN' is not an executable file (pass --node PATH)"; fi
+  NODE_BIN=$resolved
+fi
+case $NODE_BIN in
+  /*) ;;
+  *) die "node '$NODE_BIN' is not an absolute path, which ExecStart needs (pass --node /usr/bin/node or the like)" ;;
+esac
+case /$NODE_BIN/ in
+  */./*|*/../*) die "node path '$NODE_BIN' has . or .. in it: give the plain absolute path" ;;
+esac
+case $NODE_BIN in
+  /home/*|/root/*|/run/user/*)
+    die "node at $NODE_BIN is in a home directory (nvm?), which the unit's ProtectHome=yes hides from the service: install node system-wide (e.g. /usr/bin/node or /usr/local/bin/node) and pass --node PATH" ;;
+esac
+case $NODE_BIN in
+  *[!A-Za-z0-9/._+-]*) die "node path '$NODE_BIN' has characters a unit's ExecStart cannot take as they are (use only letters, digits and / . _ + -)" ;;
+esac
 VERSION=$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version))' "$FROM/package.json") ||
   die "cannot read the version from $FROM/package.json"
 case $VERSION in
@@ -194,18 +229,21 @@ if link "releases/$VERSION" "$OPT/current"; then RELEASE_CHANGED=1; fi
 # 2. The unit (ExecStart names this board's node), the user and the directories.
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE_BIN #" "$FROM/systemd/$NAME.service" >"$tmp"
+# Escaped for the replacement side of s### (the checks above already keep these characters out).
+node_sed=$(printf '%s\n' "$NODE_BIN" | sed 's/[\\&#]/\\&/g')
+sed "s#^ExecStart=/usr/bin/node #ExecStart=$node_sed #" "$FROM/systemd/$NAME.service" >"$tmp"
 install_file "$tmp" "$UNIT" 0644
 UNIT_CHANGED=$CHANGED
 install_file "$FROM/systemd/$NAME.sysusers.conf" "$SYSUSERS" 0644
 install_file "$FROM/systemd/$NAME.tmpfiles.conf" "$TMPFILES" 0644
 
-if [ -n "$(lookup_id passwd "$NAME")" ] && in_group "$NAME" dialout && in_group "$NAME" gpio; then
+if [ -n "$(lookup_id passwd "$NAME")" ] && [ -n "$(lookup_id group "$ADMIN_GROUP")" ] && in_group "$NAME" dialout && in_group "$NAME" gpio; then
   :
 elif command -v systemd-sysusers >/dev/null 2>&1; then
   if [ -n "$ROOT" ]; then systemd-sysusers --root="$ROOT" "$NAME.conf"; else systemd-sysusers "$NAME.conf"; fi
 elif [ -z "$ROOT" ]; then
   getent group gpio >/dev/null || groupadd --system gpio
+  getent group "$ADMIN_GROUP" >/dev/null || groupadd --system "$ADMIN_GROUP"
   getent group "$NAME" >/dev/null || groupadd --system "$NAME"
   getent passwd "$NAME" >/dev/null ||
     useradd --system --gid "$NAME" --home-dir "/var/lib/$NAME" --no-create-home --shell /usr/sbin/nologin "$NAME"
@@ -216,6 +254,7 @@ fi
 uid=$(lookup_id passwd "$NAME")
 gid=$(lookup_id group "$NAME")
 if [ -z "$uid" ] || [ -z "$gid" ]; then die "the $NAME user was not created"; fi
+[ -n "$(lookup_id group "$ADMIN_GROUP")" ] || die "the $ADMIN_GROUP group was not created"
 
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
   if [ -n "$ROOT" ]; then systemd-tmpfiles --root="$ROOT" --create "$NAME.conf"; else systemd-tmpfiles --create "$NAME.conf"; fi
@@ -262,4 +301,4 @@ if [ "$LIVE" = 1 ]; then
 elif [ -z "$ROOT" ]; then
   say "systemd not asked (--no-systemctl or not running): start it with systemctl start $NAME"
 fi
-say "done: $NAME $VERSION"
+say "done: $NAME $VERSION (diagnostics for an administrator: usermod -aG $ADMIN_GROUP USER; never add people to the $NAME group, it reads the config)"

@@ -2,6 +2,7 @@
 // log events; connection failures become one clear message (agent not running, permission).
 import { createConnection, type Socket } from 'node:net';
 import {
+  ADMIN_GROUP,
   DIAG_PROTOCOL,
   DIAG_PROTOCOL_VERSION,
   isJsonObject,
@@ -32,8 +33,7 @@ export class DiagRemoteError extends Error {
   }
 }
 
-/** The group whose members may use the socket (the unit's Group=). */
-export const ADMIN_GROUP = 'charger-agent';
+export { ADMIN_GROUP };
 
 /** A failed connect() as the message a person needs. */
 export function describeConnectError(err: NodeJS.ErrnoException, path: string): DiagClientError {
@@ -44,7 +44,7 @@ export function describeConnectError(err: NodeJS.ErrnoException, path: string): 
       return new DiagClientError('not_running', `charger-agent is not running: nothing listens on ${path} (systemctl status charger-agent)`);
     case 'EACCES':
     case 'EPERM':
-      return new DiagClientError('permission', `permission denied on ${path}: run as root or as a member of the ${ADMIN_GROUP} group`);
+      return new DiagClientError('permission', `permission denied on ${path}: run as root or as a member of the ${ADMIN_GROUP} group (usermod -aG ${ADMIN_GROUP} USER, then log in again)`);
     default:
       return new DiagClientError('failed', `cannot connect to ${path}: ${err.message}`);
   }

@@ -2,9 +2,10 @@
 // socket. Tables for people, --json for scripts (one JSON document on stdout). Exit codes:
 // 0 ok, 1 the agent refused or the command failed, 2 bad usage, 3 agent not reachable
 // (not running, permission denied, no answer).
+import type { Readable } from 'node:stream';
 import { CONFIG_DEFAULTS, ConfigError, loadAgentConfig } from '../config/agent-config.js';
 import { DiagClient, DiagClientError, DiagRemoteError, type DiagClientOptions } from './client.js';
-import { formatConfig, formatLogLine, formatPlain, formatStatus, formatTransactions } from './format.js';
+import { escapeControls, formatConfig, formatLogLine, formatPlain, formatStatus, formatTransactions } from './format.js';
 import { isJsonObject, type Json, type JsonObject } from './protocol.js';
 
 export const INSTALLED_CONFIG = '/etc/charger-agent/config.json';
@@ -13,11 +14,16 @@ export const DIAG_USAGE = `usage: charger-agent diag <command> [--config FILE | 
   status                               connectors, CSMS and controller links, queue, clock, versions
   config get [KEY...]                  OCPP configuration keys
   config set KEY VALUE                 change one (same checks as ChangeConfiguration)
+  config set KEY -                     the same, the value read from stdin (one line): for secrets
+                                       such as AuthorizationKey, which must not be on a command line
   transactions                         active and recent transactions
   logs [--lines N] [--follow]          recent log lines; --follow keeps streaming (Ctrl-C stops)
   log-level [LEVEL]                    show or set the log level until the next restart
   trigger MESSAGE [--connector N]      send BootNotification, StatusNotification or Heartbeat now
-  controller TYPE [FIELD...]           raw controller command for board bring-up, e.g. READ 1
+  controller TYPE [FIELD...] [--force]
+                                       raw controller command for board bring-up, e.g. READ 1;
+                                       ENABLE, DISABLE, UNLOCK, CONFIG and RESET act on the live
+                                       charger (power, contactor, cable lock) and need --force
   simulate plug N [--cable A] [--ev-max A] | charge N | pause N | unplug N | card UID
                                        drive the simulated controller
 The socket defaults to diagnosticsSocket in ${INSTALLED_CONFIG}.
@@ -28,6 +34,8 @@ export interface DiagIo {
   stderr: (text: string) => void;
   /** Registers a Ctrl-C handler for `logs --follow`; returns the unregister function. */
   onInterrupt?: (handler: () => void) => () => void;
+  /** One line from stdin (trailing newline removed), for `config set KEY -`. */
+  readLine?: () => Promise<string>;
   client?: DiagClientOptions;
 }
 
@@ -38,9 +46,56 @@ const PROCESS_IO: DiagIo = {
     process.once('SIGINT', h);
     return () => void process.off('SIGINT', h);
   },
+  readLine: async () => {
+    if (process.stdin.isTTY) process.stderr.write('value (one line, then Enter): ');
+    try {
+      return await readOneLine(process.stdin);
+    } finally {
+      process.stdin.destroy(); // or the open pipe keeps the process alive
+    }
+  },
 };
 
-class UsageError extends Error {}
+/** Longest value `config set KEY -` reads. */
+const MAX_STDIN_LINE = 4096;
+
+/**
+ * The first line of `input`, without its line ending; all of it when it has no newline.
+ * Stops reading at the newline, so a terminal needs no Ctrl-D.
+ */
+export function readOneLine(input: Readable, maxBytes = MAX_STDIN_LINE): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const finish = (err: Error | null, line?: Buffer): void => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.pause();
+      if (err) return reject(err);
+      const text = line!.toString('utf8');
+      resolve(text.endsWith('\r') ? text.slice(0, -1) : text);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      buf = Buffer.concat([buf, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+      const nl = buf.indexOf(0x0a);
+      if (nl !== -1 && nl <= maxBytes) return finish(null, buf.subarray(0, nl));
+      if (buf.length > maxBytes) finish(new UsageError(`the value on stdin is longer than ${maxBytes} bytes`));
+    };
+    const onEnd = (): void => finish(null, buf);
+    const onError = (err: Error): void => finish(err);
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onError);
+  });
+}
+
+export class UsageError extends Error {}
+
+/**
+ * Raw controller commands that only ask (controller-serial.md §Commands); any other acts on
+ * the live charger (ENABLE, DISABLE, UNLOCK, CONFIG, RESET) and needs --force.
+ */
+export const CONTROLLER_QUERIES: readonly string[] = ['INFO', 'STATUS', 'READ', 'PING'];
 
 interface Parsed {
   socket?: string;
@@ -51,7 +106,7 @@ interface Parsed {
 }
 
 const VALUE_OPTIONS = new Set(['--config', '--socket', '--lines', '--connector', '--cable', '--ev-max']);
-const FLAG_OPTIONS = new Set(['--json', '--follow', '-f']);
+const FLAG_OPTIONS = new Set(['--json', '--follow', '-f', '--force']);
 
 function parse(argv: string[]): Parsed {
   const parsed: Parsed = { json: false, positional: [], options: new Map() };
@@ -65,6 +120,7 @@ function parse(argv: string[]): Parsed {
       else parsed.options.set(a, v);
     } else if (FLAG_OPTIONS.has(a)) {
       if (a === '--json') parsed.json = true;
+      else if (a === '--force') parsed.options.set('--force', true);
       else parsed.options.set('--follow', true);
     } else if (a.startsWith('--')) {
       throw new UsageError(`unknown option ${a}`);
@@ -108,10 +164,10 @@ export function buildRequest(p: Parsed): { cmd: string; args: JsonObject } {
       const [op, ...keys] = rest;
       if (op === 'get') return { cmd: 'config.get', args: keys.length > 0 ? { keys } : {} };
       if (op === 'set') {
-        if (keys.length !== 2) throw new UsageError('config set KEY VALUE');
+        if (keys.length !== 2) throw new UsageError('config set KEY VALUE (or - to read the value from stdin)');
         return { cmd: 'config.set', args: { key: keys[0]!, value: keys[1]! } };
       }
-      throw new UsageError('config get [KEY...] | config set KEY VALUE');
+      throw new UsageError('config get [KEY...] | config set KEY VALUE|-');
     }
     case 'logs': {
       allowOnly('--lines', '--follow');
@@ -135,10 +191,15 @@ export function buildRequest(p: Parsed): { cmd: string; args: JsonObject } {
       if (connector !== undefined) args['connector'] = connector;
       return { cmd: 'trigger', args };
     }
-    case 'controller':
-      allowOnly();
+    case 'controller': {
+      allowOnly('--force');
       if (rest[0] === undefined) throw new UsageError('controller TYPE [FIELD...], e.g. controller READ 1');
+      const type = rest[0].toUpperCase();
+      if (!CONTROLLER_QUERIES.includes(type) && !p.options.has('--force')) {
+        throw new UsageError(`controller ${type} acts on the live charger, bypassing the agent (power, contactor, cable lock, controller settings): add --force if you mean it`);
+      }
       return { cmd: 'controller', args: { type: rest[0], fields: rest.slice(1) } };
+    }
     case 'simulate': {
       const [action, target] = rest;
       if (action === 'card') {
@@ -223,9 +284,18 @@ export async function runDiag(argv: string[], io: DiagIo = PROCESS_IO): Promise<
     parsed = parse(argv);
     request = buildRequest(parsed);
     socketPath = resolveSocketPath(parsed);
+    if (request.cmd === 'config.set' && request.args['value'] === '-') {
+      // `-`: the value comes from stdin, so a secret is not in ps, /proc/*/cmdline or the shell history.
+      if (!io.readLine) throw new UsageError('config set KEY -: no stdin to read the value from');
+      const value = await io.readLine().catch((e: unknown) => {
+        throw e instanceof UsageError ? e : new UsageError(`config set KEY -: cannot read stdin: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      if (value === '') throw new UsageError('config set KEY -: stdin held no value');
+      request = { cmd: request.cmd, args: { ...request.args, value } };
+    }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`charger-agent diag: ${err.message}\n${DIAG_USAGE}\n`);
+      io.stderr(`charger-agent diag: ${escapeControls(err.message)}\n${DIAG_USAGE}\n`);
       return 2;
     }
     if (err instanceof ConfigError) {
@@ -237,7 +307,8 @@ export async function runDiag(argv: string[], io: DiagIo = PROCESS_IO): Promise<
   const json = parsed.json;
   const fail = (code: string, message: string, exit: number): number => {
     if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
-    io.stderr(`charger-agent diag: ${message}\n`);
+    // The message may quote the agent or the CSMS: no control characters to the terminal.
+    io.stderr(`charger-agent diag: ${escapeControls(message)}\n`);
     return exit;
   };
 

@@ -1,10 +1,25 @@
 // Human-readable output of `charger-agent diag` (issue 6): aligned tables and short lines for
 // people on site; scripts use --json. Results arrive as plain JSON, so every reader here is
-// defensive: a field an older agent does not send prints as "-".
+// defensive: a field an older agent does not send prints as "-". Strings come from the CSMS
+// (idTags, stop reasons) and from log lines, so control characters are shown escaped, never
+// sent to the terminal (escape sequences could rewrite the screen or the window title).
 import { isJsonObject, type Json, type JsonObject } from './protocol.js';
+
+// C0 controls, DEL and C1 controls (U+0080..U+009F: 8-bit CSI and friends).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `s` with every control character shown as an escape (`\n`, `\t`, `\x1b`), so that text
+ * from outside (the CSMS, log lines) cannot drive the terminal. Idempotent.
+ */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, (c) => NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 /** Columns padded to the widest cell; the last column is not padded. */
 export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  rows = rows.map((r) => r.map(escapeControls));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -24,7 +39,7 @@ function list(v: Json | undefined): Json[] {
 
 function text(v: Json | undefined, fallback = '-'): string {
   if (v === undefined || v === null) return fallback;
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  return escapeControls(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
 function kWh(wh: Json | undefined): string {
@@ -123,21 +138,21 @@ export function formatTransactions(result: Json): string {
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const STANDARD_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'module', 'chargePointId']);
 
-/** One pino JSON line as `time LEVEL [module] msg key=value ...`; a line that is not JSON as is. */
+/** One pino JSON line as `time LEVEL [module] msg key=value ...`; a line that is not JSON as is (escaped). */
 export function formatLogLine(line: string): string {
   let rec: Json;
   try {
     rec = JSON.parse(line) as Json;
   } catch {
-    return line;
+    return escapeControls(line);
   }
-  if (!isJsonObject(rec)) return line;
+  if (!isJsonObject(rec)) return escapeControls(line);
   const time = typeof rec['time'] === 'number' ? new Date(rec['time']).toISOString() : '-';
   const level = typeof rec['level'] === 'number' ? (LEVEL_NAMES[rec['level']] ?? String(rec['level'])) : '-';
-  const module = typeof rec['module'] === 'string' ? ` [${rec['module']}]` : '';
+  const module = typeof rec['module'] === 'string' ? ` [${escapeControls(rec['module'])}]` : '';
   const extras = Object.entries(rec)
     .filter(([k]) => !STANDARD_FIELDS.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    .map(([k, v]) => `${escapeControls(k)}=${escapeControls(typeof v === 'string' ? v : JSON.stringify(v))}`);
   return `${time} ${level.padEnd(5)}${module} ${text(rec['msg'], '')}${extras.length > 0 ? ` ${extras.join(' ')}` : ''}`;
 }
 
@@ -145,6 +160,6 @@ export function formatLogLine(line: string): string {
 export function formatPlain(result: Json): string {
   if (!isJsonObject(result)) return text(result);
   return Object.entries(result)
-    .map(([k, v]) => `${k}: ${text(v)}`)
+    .map(([k, v]) => `${escapeControls(k)}: ${text(v)}`)
     .join('\n');
 }

@@ -9,6 +9,11 @@ export const DIAG_PROTOCOL_VERSION = 1;
 export const SUPPORTED_VERSIONS: readonly number[] = [1];
 /** A request or answer line longer than this is refused (the socket is local, commands are small). */
 export const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * The group whose members may use the socket: not the service's own group, which may read
+ * the config (and the CSMS password in it). The service has it as a supplementary group.
+ */
+export const ADMIN_GROUP = 'charger-agent-admin';
 
 /** Plain JSON, the only thing that crosses the socket. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

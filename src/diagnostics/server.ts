@@ -1,13 +1,15 @@
 // Diagnostics socket server (issue 6, "Diagnostics socket"): a Unix stream socket, mode 0660,
-// speaking protocol.ts. Everything a client can do is bounded so that no client can block or
-// crash the agent: line length, connections, requests in flight per connection, idle time, and
-// bytes buffered for a client that does not read (it is cut off).
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+// group charger-agent-admin, speaking protocol.ts. Everything a client can do is bounded so
+// that no client can block or crash the agent: line length, time to say hello and to finish a
+// line, connections, log followers, requests in flight per connection (more wait unread),
+// idle time, and bytes buffered for a client that does not read (it is cut off).
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { DIAG_COMMANDS, type CommandContext, type DiagCommand } from './commands/index.js';
 import type { DiagnosticsHost } from './host.js';
 import {
+  ADMIN_GROUP,
   DIAG_PROTOCOL,
   DIAG_PROTOCOL_VERSION,
   DiagError,
@@ -40,14 +42,27 @@ export interface DiagnosticsServerOptions {
   maxLineBytes?: number;
   /** A client that sends nothing for this long is closed (not while following logs). Default 5 min. */
   idleTimeoutMs?: number;
-  /** The hello must come within this. Default 5 s. */
+  /** The hello must come within this of the connect, however the client trickles bytes. Default 5 s. */
   handshakeTimeoutMs?: number;
+  /** A line must be complete within this of its first byte (slow-trickle clients). Default 30 s. */
+  lineTimeoutMs?: number;
   /** A client with more than this many answer bytes not yet taken is cut off. Default 1 MiB. */
   maxBufferedBytes?: number;
-  /** Requests one connection may have running at once. Default 4. */
+  /** Requests one connection may have running at once; further lines wait, unread, until one ends. Default 4. */
   maxInFlight?: number;
-  /** File mode of the socket. Default 0o660 (service user and its group, the admins). */
+  /** Clients following the logs at once (one follow per connection). Default 8. */
+  maxFollowers?: number;
+  /** File mode of the socket. Default 0o660 (the service user and the admin group). */
   socketMode?: number;
+  /**
+   * Group the socket is given after listen (the service has it as a supplementary group), so
+   * administrators need not be in the service's own group, which may read the config and its
+   * password. Not in groupFile: the socket keeps the service's group (logged). Null: leave it.
+   * Default charger-agent-admin.
+   */
+  adminGroup?: string | null;
+  /** Where adminGroup is looked up. Default /etc/group. */
+  groupFile?: string;
   /** The command registry; DIAG_COMMANDS by default. */
   commands?: ReadonlyMap<string, DiagCommand>;
 }
@@ -65,6 +80,8 @@ export interface DiagnosticsServerStats {
   /** Lines answered with an error (bad JSON, unknown command, bad arguments, ...). */
   badRequests: number;
   requests: number;
+  /** Connections following the logs now. */
+  followers: number;
 }
 
 export class DiagnosticsServer {
@@ -75,7 +92,9 @@ export class DiagnosticsServer {
   /** Every open socket, also those refused or being closed, so stop() ends them all now. */
   private readonly sockets = new Set<Socket>();
   private socketIno: number | null = null;
-  readonly stats: DiagnosticsServerStats = { connections: 0, accepted: 0, refusedBusy: 0, droppedSlow: 0, timedOut: 0, badRequests: 0, requests: 0 };
+  /** Log followers across all connections of this server. */
+  private readonly followSlots: FollowSlots = { used: 0 };
+  readonly stats: DiagnosticsServerStats = { connections: 0, accepted: 0, refusedBusy: 0, droppedSlow: 0, timedOut: 0, badRequests: 0, requests: 0, followers: 0 };
 
   constructor(options: DiagnosticsServerOptions) {
     this.log = options.logger ?? SILENT;
@@ -86,9 +105,13 @@ export class DiagnosticsServer {
       maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? 5 * 60_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
+      lineTimeoutMs: options.lineTimeoutMs ?? 30_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
-      maxInFlight: options.maxInFlight ?? 4,
+      maxInFlight: Math.max(1, options.maxInFlight ?? 4),
+      maxFollowers: options.maxFollowers ?? 8,
       socketMode: options.socketMode ?? 0o660,
+      adminGroup: options.adminGroup === undefined ? ADMIN_GROUP : options.adminGroup,
+      groupFile: options.groupFile ?? '/etc/group',
       commands: options.commands ?? DIAG_COMMANDS,
     };
   }
@@ -112,11 +135,36 @@ export class DiagnosticsServer {
       });
     });
     server.on('error', (err) => this.log.error({ err: err.message, path }, 'diagnostics socket error'));
-    // listen() creates the file with the umask's mode; the unit's runtime directory (0750) covers the gap.
+    // listen() creates the file with the umask's mode (0700 under the unit's UMask=0077); the
+    // group changes first, so the mode never opens the socket to the wrong group.
+    this.applyAdminGroup(path);
     chmodSync(path, this.opts.socketMode);
     this.socketIno = statSync(path).ino;
     this.server = server;
-    this.log.info({ path, mode: this.opts.socketMode.toString(8) }, 'diagnostics socket listening');
+    this.log.info({ path, mode: this.opts.socketMode.toString(8), gid: statSync(path).gid }, 'diagnostics socket listening');
+  }
+
+  private applyAdminGroup(path: string): void {
+    const group = this.opts.adminGroup;
+    if (group === null) return;
+    const file = this.opts.groupFile;
+    let gid: number | null;
+    try {
+      gid = groupIdIn(readFileSync(file, 'utf8'), group);
+    } catch (err) {
+      this.log.warn({ group, file, err: err instanceof Error ? err.message : String(err) }, 'cannot read the group file; the diagnostics socket keeps the service group');
+      return;
+    }
+    if (gid === null) {
+      this.log.warn({ group, file, gid: statSync(path).gid }, 'admin group not found; the diagnostics socket keeps the service group (only root and that group may use it)');
+      return;
+    }
+    try {
+      chownSync(path, -1, gid);
+    } catch (err) {
+      // EPERM: the service does not have the group (SupplementaryGroups= missing from the unit).
+      this.log.warn({ group, gid, err: err instanceof Error ? err.message : String(err) }, 'cannot give the diagnostics socket to the admin group; it keeps the service group');
+    }
   }
 
   async stop(): Promise<void> {
@@ -149,7 +197,7 @@ export class DiagnosticsServer {
       return;
     }
     this.stats.accepted++;
-    const conn = new DiagConnection(socket, this.opts, this.log, this.stats, () => {
+    const conn = new DiagConnection(socket, this.opts, this.log, this.stats, this.followSlots, () => {
       this.connections.delete(conn);
       this.stats.connections = this.connections.size;
     });
@@ -160,6 +208,12 @@ export class DiagnosticsServer {
 
 type ConnectionOptions = Required<Omit<DiagnosticsServerOptions, 'logger'>>;
 
+interface FollowSlots {
+  used: number;
+}
+
+type Subscribe = (emit: (line: string) => void) => () => void;
+
 class DiagConnection {
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -167,6 +221,12 @@ class DiagConnection {
   private inFlight = 0;
   private closed = false;
   private following = false;
+  /** This connection holds one of the server's follow slots. */
+  private followSlot = false;
+  /** Request lines read while maxInFlight were running; the socket is paused meanwhile. */
+  private readonly waiting: string[] = [];
+  private helloTimer: NodeJS.Timeout | null;
+  private lineTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(
@@ -174,13 +234,15 @@ class DiagConnection {
     private readonly opts: ConnectionOptions,
     private readonly log: DiagLogger,
     private readonly stats: DiagnosticsServerStats,
+    private readonly slots: FollowSlots,
     private readonly onClosed: () => void,
   ) {
-    socket.setTimeout(opts.handshakeTimeoutMs);
+    // A deadline, not socket.setTimeout(): that one restarts on every byte, and a client
+    // trickling a byte at a time would hold its connection slot for ever.
+    this.helloTimer = setTimeout(() => this.timeOut(), opts.handshakeTimeoutMs);
     socket.on('timeout', () => {
-      if (this.following) return;
-      this.stats.timedOut++;
-      this.destroy();
+      if (this.following || this.inFlight > 0) return;
+      this.timeOut();
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.cleanup());
@@ -191,10 +253,21 @@ class DiagConnection {
     this.socket.destroy();
   }
 
+  private timeOut(): void {
+    if (this.closed) return;
+    this.stats.timedOut++;
+    this.destroy();
+  }
+
   private cleanup(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    if (this.lineTimer) clearTimeout(this.lineTimer);
+    this.helloTimer = this.lineTimer = null;
+    this.waiting.length = 0;
     for (const u of this.unsubscribers.splice(0)) u();
+    this.releaseFollowSlot();
     this.onClosed();
   }
 
@@ -209,6 +282,8 @@ class DiagConnection {
       const line = (this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece])).toString('utf8');
       this.pending.length = 0;
       this.pendingBytes = 0;
+      if (this.lineTimer) clearTimeout(this.lineTimer);
+      this.lineTimer = null;
       this.handleLine(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
     if (this.closed || start >= chunk.length) return;
@@ -216,11 +291,26 @@ class DiagConnection {
     if (this.pendingBytes + rest.length > this.opts.maxLineBytes) return this.tooLong();
     this.pending.push(Buffer.from(rest));
     this.pendingBytes += rest.length;
+    // An absolute limit from the line's first byte; the idle timeout alone restarts on every byte.
+    this.lineTimer ??= setTimeout(() => this.lineTooSlow(), this.opts.lineTimeoutMs);
   }
 
   private tooLong(): void {
     this.stats.badRequests++;
     this.send({ id: null, ok: false, error: { code: 'line_too_long', message: `a line may be at most ${this.opts.maxLineBytes} bytes` } });
+    this.endSoon();
+  }
+
+  private lineTooSlow(): void {
+    this.lineTimer = null;
+    if (this.closed) return;
+    if (this.socket.isPaused()) {
+      // We stopped reading (its requests are running): the rest of the line cannot come yet.
+      this.lineTimer = setTimeout(() => this.lineTooSlow(), this.opts.lineTimeoutMs);
+      return;
+    }
+    this.stats.timedOut++;
+    this.send({ id: null, ok: false, error: { code: 'bad_request', message: `a line must be complete within ${this.opts.lineTimeoutMs} ms of its first byte` } });
     this.endSoon();
   }
 
@@ -235,6 +325,17 @@ class DiagConnection {
   private handleLine(line: string): void {
     if (line.trim() === '') return;
     if (!this.handshaken) return this.handshake(line);
+    if (this.inFlight >= this.opts.maxInFlight || this.waiting.length > 0) {
+      // Backpressure instead of a `busy` answer: stop reading until a request ends. What is
+      // held is at most the rest of the chunk already read.
+      this.waiting.push(line);
+      this.socket.pause();
+      return;
+    }
+    this.handleRequest(line);
+  }
+
+  private handleRequest(line: string): void {
     let request: DiagRequest;
     try {
       request = parseRequest(line);
@@ -247,7 +348,15 @@ class DiagConnection {
     void this.dispatch(request);
   }
 
+  /** A request ended: run the lines that waited, then read again. */
+  private drain(): void {
+    while (!this.closed && this.waiting.length > 0 && this.inFlight < this.opts.maxInFlight) this.handleRequest(this.waiting.shift()!);
+    if (!this.closed && this.waiting.length === 0 && this.socket.isPaused()) this.socket.resume();
+  }
+
   private handshake(line: string): void {
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
     try {
       const hello = parseHello(line);
       this.handshaken = true;
@@ -268,6 +377,22 @@ class DiagConnection {
     }
   }
 
+  /** One follow per connection, maxFollowers per server: each one costs work on every log line. */
+  private takeFollowSlot(): void {
+    if (this.followSlot) throw new DiagError('busy', 'this connection already follows the logs');
+    if (this.slots.used >= this.opts.maxFollowers) throw new DiagError('busy', `at most ${this.opts.maxFollowers} clients may follow the logs at once`);
+    this.followSlot = true;
+    this.slots.used++;
+    this.stats.followers = this.slots.used;
+  }
+
+  private releaseFollowSlot(): void {
+    if (!this.followSlot) return;
+    this.followSlot = false;
+    this.slots.used--;
+    this.stats.followers = this.slots.used;
+  }
+
   private async dispatch(request: DiagRequest): Promise<void> {
     const { id, cmd, args } = request;
     const command = this.opts.commands.get(cmd);
@@ -277,16 +402,13 @@ class DiagConnection {
       this.send({ id, ok: false, error: { code: 'unknown_command', message: `unknown command ${JSON.stringify(cmd.slice(0, 64))} (known: ${known})` } });
       return;
     }
-    if (this.inFlight >= this.opts.maxInFlight) {
-      this.send({ id, ok: false, error: { code: 'busy', message: `at most ${this.opts.maxInFlight} requests at once per connection` } });
-      return;
-    }
     this.stats.requests++;
     this.inFlight++;
-    let subscribe: ((emit: (line: string) => void) => () => void) | null = null;
+    let subscribe: Subscribe | null = null;
     const ctx: CommandContext = {
       host: this.opts.host,
       stream: (s) => {
+        this.takeFollowSlot(); // throws DiagError('busy')
         subscribe = s;
       },
     };
@@ -294,6 +416,7 @@ class DiagConnection {
     try {
       answer = { id, ok: true, result: await command.run(args, ctx) };
     } catch (err) {
+      if (subscribe) this.releaseFollowSlot();
       subscribe = null;
       if (err instanceof DiagError) {
         if (err.code === 'bad_args') this.stats.badRequests++;
@@ -308,12 +431,13 @@ class DiagConnection {
     }
     this.log.debug({ cmd, ok: answer.ok }, 'diagnostics request');
     this.send(answer);
-    const s = subscribe as ((emit: (line: string) => void) => () => void) | null;
+    const s = subscribe as Subscribe | null;
     if (s && !this.closed) {
       this.following = true;
       this.socket.setTimeout(0);
       this.unsubscribers.push(s((line) => this.send({ id, event: 'log', line } satisfies DiagLogEvent)));
     }
+    this.drain();
   }
 
   private send(message: DiagAnswer | HelloAnswer | DiagLogEvent): void {
@@ -327,6 +451,15 @@ class DiagConnection {
       this.log.warn({ bufferedBytes: buffered }, 'diagnostics client does not read its answers; disconnected');
     }
   }
+}
+
+/** The gid of `name` in /etc/group text (name:password:gid:members), null when it is not there. */
+export function groupIdIn(groupFileText: string, name: string): number | null {
+  for (const line of groupFileText.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === name && fields.length >= 3 && /^\d+$/.test(fields[2]!)) return Number(fields[2]);
+  }
+  return null;
 }
 
 /**

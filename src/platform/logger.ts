@@ -83,25 +83,51 @@ export interface LogRingOptions {
   maxBytes?: number;
   /** A longer line is replaced by a short notice; default 16 KiB. */
   maxLineBytes?: number;
+  /** Lines waiting for the followers' next delivery; older ones are dropped first. Default 1000. */
+  maxQueuedLines?: number;
+  /** The same bound in bytes (UTF-16 length). Default 1 MiB. */
+  maxQueuedBytes?: number;
+}
+
+interface Follower {
+  listener: (line: string) => void;
+  /** Sequence number of the first line this follower is told about. */
+  from: number;
 }
 
 /**
  * A bounded in-memory ring of recent JSON log lines, and listeners for `logs --follow`.
  * Never written to disk: the board's eMMC must not wear out on logs (journald has them).
+ * push() runs inside pino's write, on the path of every log line, so it only stores the
+ * line: followers are told later, in batches on setImmediate, from a bounded queue (a
+ * burst while they lag drops the oldest queued lines and tells them how many).
  */
 export class LogRing {
   private readonly lines: string[] = [];
   private head = 0;
   private bytes = 0;
-  private readonly listeners = new Set<(line: string) => void>();
+  private readonly listeners = new Set<Follower>();
+  /** Lines pushed so far; the sequence number of the next line. */
+  private seq = 0;
+  private queue: string[] = [];
+  private queueHead = 0;
+  private queueBytes = 0;
+  /** Sequence number of queue[queueHead]. */
+  private queueFrom = 0;
+  private dropped = 0;
+  private scheduled = false;
   readonly maxLines: number;
   private readonly maxBytes: number;
   private readonly maxLineBytes: number;
+  private readonly maxQueuedLines: number;
+  private readonly maxQueuedBytes: number;
 
   constructor(opts: LogRingOptions) {
     this.maxLines = Math.max(0, Math.floor(opts.maxLines));
     this.maxBytes = opts.maxBytes ?? 512 * 1024;
     this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024;
+    this.maxQueuedLines = Math.max(1, Math.floor(opts.maxQueuedLines ?? 1000));
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 1024 * 1024;
   }
 
   push(raw: string): void {
@@ -120,12 +146,46 @@ export class LogRing {
         this.head = 0;
       }
     }
-    for (const l of this.listeners) {
-      try {
-        l(kept);
-      } catch {
-        // A diagnostics listener must never break logging.
-      }
+    this.seq++;
+    if (this.listeners.size === 0) return;
+    if (this.queue.length === this.queueHead) this.queueFrom = this.seq - 1;
+    this.queue.push(kept);
+    this.queueBytes += kept.length;
+    while (this.queue.length - this.queueHead > this.maxQueuedLines || (this.queueBytes > this.maxQueuedBytes && this.queue.length - this.queueHead > 1)) {
+      this.queueBytes -= this.queue[this.queueHead]!.length;
+      this.queueHead++;
+      this.queueFrom++;
+      this.dropped++;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Hand the queued lines to the followers: never inside a log call, so a listener cannot slow logging. */
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.slice(this.queueHead);
+    const first = this.queueFrom;
+    const dropped = this.dropped;
+    this.queue = [];
+    this.queueHead = 0;
+    this.queueBytes = 0;
+    this.dropped = 0;
+    // Lines logged by a listener go to the next batch (push() schedules it).
+    const notice = dropped > 0 ? JSON.stringify({ time: Date.now(), level: 40, msg: `[${dropped} log line(s) dropped: the followers fell behind]` }) : null;
+    for (const f of [...this.listeners]) {
+      if (notice !== null && f.from < first) this.tell(f, notice);
+      for (let i = Math.max(0, f.from - first); i < batch.length && this.listeners.has(f); i++) this.tell(f, batch[i]!);
+    }
+  }
+
+  private tell(f: Follower, line: string): void {
+    try {
+      f.listener(line);
+    } catch {
+      // A diagnostics listener must never break logging.
     }
   }
 
@@ -139,10 +199,11 @@ export class LogRing {
     return this.lines.length - this.head;
   }
 
-  /** Every new line from now on; returns the unsubscribe function. */
+  /** Every line pushed from now on, delivered asynchronously; returns the unsubscribe function. */
   follow(listener: (line: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    const f: Follower = { listener, from: this.seq };
+    this.listeners.add(f);
+    return () => void this.listeners.delete(f);
   }
 
   get followers(): number {

@@ -1,8 +1,10 @@
 // `charger-agent diag` as a real child process (issue 6, "Diagnostics socket"): tables for
 // people, one JSON document with --json, the socket found through --config, a clear message
 // and exit 3 when the agent is not running or the user may not use the socket, exit 2 on bad
-// usage, exit 1 when the agent refuses. Also the whole path: `run` opens the socket, logs with
-// chargePointId and OCPP frames at debug, and removes the socket on SIGTERM.
+// usage, exit 1 when the agent refuses. Review fixes: secrets through stdin (`config set KEY -`),
+// --force for raw controller commands that act on the charger, control characters escaped in
+// human output. Also the whole path: `run` opens the socket, logs with chargePointId and OCPP
+// frames at debug, and removes the socket on SIGTERM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,9 +38,11 @@ interface Run {
 }
 
 /** Asynchronous on purpose: the agent answering lives in this very process. */
-function runCli(args: string[], opts: { uid?: number; gid?: number } = {}): Promise<Run> {
+function runCli(args: string[], opts: { uid?: number; gid?: number; input?: string } = {}): Promise<Run> {
+  const { input, ...ids } = opts;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...ids });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -99,6 +103,54 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
     expect(bad.stderr).toMatch(/^charger-agent diag: Rejected: /);
     const badJson = await runCli(['diag', 'config', 'set', 'MeterValueSampleInterval', 'often', '--json', '--socket', fx.socketPath]);
     expect(JSON.parse(badJson.stdout)).toMatchObject({ ok: false, error: { code: 'rejected' } });
+  });
+
+  it('config set KEY - reads the value from stdin (first line, line ending removed); the positional form still works', async () => {
+    const secret = 'stdin-secret-0123456789';
+    const r = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--json', '--socket', fx.socketPath], { input: `${secret}\n` });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ key: 'AuthorizationKey', result: 'Accepted' });
+    expect(fx.agent.config.get('AuthorizationKey')).toBe(secret);
+    const crlf = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'second-secret-0123456789\r\nnot this line\n' });
+    expect(crlf.code).toBe(0);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('second-secret-0123456789');
+    const noNewline = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'third-secret-0123456789' });
+    expect(noNewline.code).toBe(0);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('third-secret-0123456789');
+    const positional = await runCli(['diag', 'config', 'set', 'AuthorizationKey', 'positional-secret-0123', '--socket', fx.socketPath]);
+    expect(positional.code).toBe(0);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+    const empty = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^charger-agent diag: config set KEY -: stdin held no value$/m);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+  });
+
+  it('controller: queries go as they are; commands that act on the charger need --force', async () => {
+    const read = await runCli(['diag', 'controller', 'READ', '1', '--json', '--socket', fx.socketPath]);
+    expect(read.stderr).toBe('');
+    expect(JSON.parse(read.stdout)).toEqual({ type: 'READ', fields: ['1'], acked: true });
+    for (const command of [['ENABLE', '1', '16'], ['reset']]) {
+      const refused = await runCli(['diag', 'controller', ...command, '--socket', fx.socketPath]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(new RegExp(`^charger-agent diag: controller ${command[0]!.toUpperCase()} acts on the live charger, .*: add --force if you mean it$`, 'm'));
+    }
+    const forced = await runCli(['diag', 'controller', 'CONFIG', 'METER_MS', '1000', '--force', '--json', '--socket', fx.socketPath]);
+    expect(forced.stderr).toBe('');
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toEqual({ type: 'CONFIG', fields: ['METER_MS', '1000'], acked: true });
+  });
+
+  it('human output shows control characters from log lines escaped; --json keeps the data as it is', async () => {
+    fx.logger.warn({ idTag: '\u001b]0;pwned\u0007' }, 'escape test \u001b[2J');
+    const r = await runCli(['diag', 'logs', '--lines', '20', '--socket', fx.socketPath]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('escape test \\x1b[2J idTag=\\x1b]0;pwned\\x07');
+    expect(r.stdout.split('\n').join('')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    const j = await runCli(['diag', 'logs', '--lines', '20', '--json', '--socket', fx.socketPath]);
+    const doc = JSON.parse(j.stdout) as { lines: Array<Record<string, unknown>> };
+    expect(doc.lines.find((l) => l['msg'] === 'escape test \u001b[2J')).toMatchObject({ idTag: '\u001b]0;pwned\u0007' });
   });
 
   it('simulate and transactions', async () => {
@@ -179,7 +231,7 @@ describe('diag when the agent cannot be reached', { timeout: 60_000 }, () => {
     await server?.stop();
     host.dispose();
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(`charger-agent diag: permission denied on ${socket}: run as root or as a member of the charger-agent group\n`);
+    expect(r.stderr).toBe(`charger-agent diag: permission denied on ${socket}: run as root or as a member of the charger-agent-admin group (usermod -aG charger-agent-admin USER, then log in again)\n`);
   });
 
   it('maps connect errors to the problem a person can act on', () => {
@@ -232,7 +284,7 @@ describe('diag usage', { timeout: 60_000 }, () => {
   it('diag help prints the commands, exit 0', async () => {
     const r = await runCli(['diag', 'help']);
     expect(r.code).toBe(0);
-    for (const c of ['status', 'config get', 'config set', 'transactions', 'logs', 'log-level', 'trigger', 'controller', 'simulate']) expect(r.stdout).toContain(c);
+    for (const c of ['status', 'config get', 'config set', 'config set KEY -', 'transactions', 'logs', 'log-level', 'trigger', 'controller', '--force', 'simulate']) expect(r.stdout).toContain(c);
   });
 
   it('an explicit --config that is broken is a configuration error, exit 2', async () => {

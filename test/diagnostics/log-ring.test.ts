@@ -1,9 +1,15 @@
 // The in-memory log ring behind `diag logs` and the runtime log level (issue 6, "Logs"):
 // bounded in lines and bytes, fed after redaction, stdout left as it was, level changes
-// reaching module loggers.
+// reaching module loggers; `logs --follow` listeners told later from a bounded queue, never
+// inside pino's write (review finding: a listener per follow made every log line slow).
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { LogRing, childLogger, createLogger, isLogLevel, logRingOf, setLogLevel } from '../../src/platform/logger.js';
+
+/** Followers are told on setImmediate: after this, every line pushed before it was delivered. */
+function nextTurn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
 
 function capture(level: 'info' | 'debug' = 'info', ringLines?: number) {
   const lines: string[] = [];
@@ -38,7 +44,7 @@ describe('LogRing', () => {
     expect(ring.tail(1)).toEqual(['{"i":4999}']);
   });
 
-  it('tells followers each new line until they unsubscribe; a throwing follower does not break logging', () => {
+  it('tells followers each new line until they unsubscribe; a throwing follower does not break logging', async () => {
     const ring = new LogRing({ maxLines: 0 });
     const got: string[] = [];
     const stop = ring.follow((l) => got.push(l));
@@ -46,10 +52,79 @@ describe('LogRing', () => {
       throw new Error('broken follower');
     });
     ring.push('{"a":1}\n');
+    await nextTurn();
     stop();
     ring.push('{"a":2}\n');
+    await nextTurn();
     expect(got).toEqual(['{"a":1}']);
     expect(ring.size).toBe(0); // maxLines 0 keeps nothing, followers still hear
+  });
+
+  it('never calls a follower from inside push (pino\'s write): lines reach followers on a later turn, in order', async () => {
+    const { logger, ring } = capture();
+    let logging = false;
+    const calls: Array<{ msg: string; insideLogCall: boolean }> = [];
+    ring.follow((l) => calls.push({ msg: (JSON.parse(l) as { msg: string }).msg, insideLogCall: logging }));
+    for (const msg of ['one', 'two', 'three']) {
+      logging = true;
+      logger.info(msg);
+      logging = false;
+    }
+    expect(calls).toEqual([]);
+    await nextTurn();
+    expect(calls).toEqual([
+      { msg: 'one', insideLogCall: false },
+      { msg: 'two', insideLogCall: false },
+      { msg: 'three', insideLogCall: false },
+    ]);
+  });
+
+  it('holds a bounded queue for followers: a burst drops the oldest lines and says how many', async () => {
+    const ring = new LogRing({ maxLines: 10, maxQueuedLines: 5 });
+    const got: string[] = [];
+    ring.follow((l) => got.push(l));
+    for (let i = 0; i < 100; i++) ring.push(`{"i":${i}}`);
+    await nextTurn();
+    expect(got).toHaveLength(6);
+    expect(JSON.parse(got[0]!)).toMatchObject({ level: 40, msg: '[95 log line(s) dropped: the followers fell behind]' });
+    expect(got.slice(1)).toEqual(['{"i":95}', '{"i":96}', '{"i":97}', '{"i":98}', '{"i":99}']);
+    // And it delivers normally again.
+    ring.push('{"i":100}');
+    await nextTurn();
+    expect(got.at(-1)).toBe('{"i":100}');
+  });
+
+  it('a follower hears only lines pushed after it subscribed, even within one batch', async () => {
+    const ring = new LogRing({ maxLines: 10 });
+    const early: string[] = [];
+    const late: string[] = [];
+    ring.follow((l) => early.push(l));
+    ring.push('{"n":1}');
+    ring.follow((l) => late.push(l));
+    ring.push('{"n":2}');
+    await nextTurn();
+    expect(early).toEqual(['{"n":1}', '{"n":2}']);
+    expect(late).toEqual(['{"n":2}']);
+  });
+
+  it('lines a follower logs while being told go out in the next batch, not recursively', async () => {
+    const ring = new LogRing({ maxLines: 10 });
+    const got: string[] = [];
+    let depth = 0;
+    let maxDepth = 0;
+    ring.follow((l) => {
+      depth++;
+      maxDepth = Math.max(maxDepth, depth);
+      got.push(l);
+      if (l === '{"n":1}') ring.push('{"n":"echo"}');
+      depth--;
+    });
+    ring.push('{"n":1}');
+    await nextTurn();
+    expect(got).toEqual(['{"n":1}']);
+    await nextTurn();
+    expect(got).toEqual(['{"n":1}', '{"n":"echo"}']);
+    expect(maxDepth).toBe(1);
   });
 });
 

@@ -1,13 +1,15 @@
 // Diagnostics socket server (issue 6, "Diagnostics socket"): the hello and version handshake,
-// mode 0660, and that bad requests (not JSON, unknown command, wrong arguments, overlong lines,
-// silent clients, clients that never read, hundreds of connections) get an error answer or are
-// cut off without blocking the agent. Real Unix sockets and a real agent on the simulator.
+// mode 0660 and the admin group, and that bad requests (not JSON, unknown command, wrong
+// arguments, overlong lines, silent or trickling clients, clients that never read, hundreds of
+// connections or follow requests) get an error answer or are cut off without blocking the
+// agent. Real Unix sockets and a real agent on the simulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgentHost, type AgentHost } from '../../src/diagnostics/agent-host.js';
-import { DiagnosticsServer, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
+import { DiagnosticsServer, groupIdIn, type DiagLogger, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
+import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
 import { LineClient, startAgentFixture, type AgentFixture } from './agent-fixture.js';
 
@@ -155,17 +157,148 @@ describe('limits', { timeout: 60_000 }, () => {
     await server.stop();
   });
 
-  it('limits requests in flight per connection', async () => {
+  it('limits requests in flight per connection by reading no further: the waiting ones run after, in order, none refused', async () => {
     const server = await extraServer({ maxInFlight: 1 });
     const c = await LineClient.hello(server.path);
-    // The CSMS is connected, so trigger waits for the Heartbeat answer; the second request meets it in flight.
+    // The CSMS is connected, so trigger waits for the Heartbeat answer; the others meet it in flight.
     c.send({ id: 1, cmd: 'trigger', args: { message: 'Heartbeat' } });
-    c.send({ id: 2, cmd: 'status' });
-    const answers = [await c.next(), await c.next()];
-    expect(answers.find((a) => a['id'] === 2)).toMatchObject({ ok: false, error: { code: 'busy' } });
-    expect(answers.find((a) => a['id'] === 1)).toMatchObject({ ok: true });
+    for (let id = 2; id <= 10; id++) c.send({ id, cmd: 'status' });
+    const answers: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 10; i++) answers.push(await c.next());
+    expect(answers.map((a) => a['id'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(answers.every((a) => a['ok'] === true)).toBe(true);
+    expect(c.closed).toBe(false);
     c.close();
     await server.stop();
+  });
+});
+
+/** Answers (not log events) received so far. */
+function answersOf(c: LineClient): Array<Record<string, unknown>> {
+  return (c.received as Array<Record<string, unknown>>).filter((m) => 'ok' in m && !('hello' in m));
+}
+
+describe('log followers', { timeout: 60_000 }, () => {
+  it('a connection follows the logs once: hundreds of follow requests on it cost one listener', async () => {
+    const server = await extraServer();
+    const ring = logRingOf(fx.logger)!;
+    const before = ring.followers;
+    const c = await LineClient.hello(server.path);
+    const flood = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: i + 1, cmd: 'logs', args: { lines: 0, follow: true } }));
+    c.socket.write(`${flood.join('\n')}\n`);
+    await waitFor(() => answersOf(c).length === 300, 15_000, 'every follow request answered');
+    const answers = answersOf(c);
+    expect(answers.filter((a) => a['ok'] === true)).toHaveLength(1);
+    const busy = answers.filter((a) => (a['error'] as Record<string, unknown> | undefined)?.['code'] === 'busy');
+    expect(busy).toHaveLength(299);
+    expect(busy[0]).toMatchObject({ error: { message: 'this connection already follows the logs' } });
+    expect(ring.followers).toBe(before + 1);
+    expect(server.stats.followers).toBe(1);
+    // The one follow still streams.
+    fx.logger.warn({ marker: 'after-the-flood' }, 'still followed');
+    await waitFor(() => c.received.some((m) => (m as Record<string, unknown>)['event'] === 'log' && String((m as Record<string, unknown>)['line']).includes('after-the-flood')), 10_000, 'the event');
+    c.close();
+    await waitFor(() => ring.followers === before && server.stats.followers === 0, 10_000, 'unsubscribed');
+    await server.stop();
+  });
+
+  it('serves at most 8 followers at once; the ninth gets busy; a follower that leaves frees its slot', async () => {
+    const server = await extraServer();
+    const clients = await Promise.all(Array.from({ length: 9 }, () => LineClient.hello(server.path)));
+    const answers: Array<Record<string, unknown>> = [];
+    for (const c of clients) answers.push(await c.request(1, 'logs', { lines: 0, follow: true }));
+    expect(answers.slice(0, 8).every((a) => a['ok'] === true)).toBe(true);
+    expect(answers[8]).toMatchObject({ ok: false, error: { code: 'busy', message: 'at most 8 clients may follow the logs at once' } });
+    expect(server.stats.followers).toBe(8);
+    // The refused client is still served otherwise.
+    expect(await clients[8]!.request(2, 'status')).toMatchObject({ ok: true });
+    clients[0]!.close();
+    await waitFor(() => server.stats.followers === 7, 10_000, 'slot freed');
+    expect(await clients[8]!.request(3, 'logs', { lines: 0, follow: true })).toMatchObject({ ok: true, result: { following: true } });
+    for (const c of clients) c.close();
+    await waitFor(() => server.stats.followers === 0, 10_000, 'all gone');
+    await server.stop();
+  });
+});
+
+/** Writes one character of `text` (cycling) every 20 ms until stopped or the client is closed. */
+function trickle(c: LineClient, text: string): () => void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (!c.closed) c.socket.write(text[i++ % text.length]!);
+  }, 20);
+  return () => clearInterval(timer);
+}
+
+describe('slow clients', { timeout: 60_000 }, () => {
+  it('closes a client that trickles bytes but never finishes its hello: a deadline, not an idle timeout', async () => {
+    const server = await extraServer({ handshakeTimeoutMs: 300 });
+    const c = await LineClient.connect(server.path);
+    const stop = trickle(c, JSON.stringify({ hello: 'charger-agent-diag', version: 1 }));
+    try {
+      await waitFor(() => c.closed, 10_000, 'the trickling client closed');
+    } finally {
+      stop();
+    }
+    expect(server.stats.timedOut).toBe(1);
+    await server.stop();
+  });
+
+  it('after the hello, a line must be complete within lineTimeoutMs of its first byte; whole lines may come slowly', async () => {
+    const server = await extraServer({ lineTimeoutMs: 300, idleTimeoutMs: 60_000 });
+    const c = await LineClient.hello(server.path);
+    // Complete lines, far apart: no deadline applies between lines.
+    for (let id = 1; id <= 3; id++) {
+      expect(await c.request(id, 'status')).toMatchObject({ ok: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    c.socket.write('{"id":4,"cmd":"status","args":{"pad":"');
+    const stop = trickle(c, 'x');
+    try {
+      expect(await c.next()).toMatchObject({ id: null, ok: false, error: { code: 'bad_request', message: 'a line must be complete within 300 ms of its first byte' } });
+      await waitFor(() => c.closed, 10_000, 'the trickling client closed');
+    } finally {
+      stop();
+    }
+    expect(server.stats.timedOut).toBe(1);
+    await server.stop();
+  });
+});
+
+describe('socket group', { timeout: 60_000 }, () => {
+  /** A gid the socket can be given: any as root, else our own. */
+  const adminGid = process.getuid?.() === 0 ? 4321 : process.getegid!();
+
+  it('gives the socket to the charger-agent-admin group found in the group file, mode 0660', async () => {
+    const groupFile = join(fx.dir, 'group-with-admin');
+    writeFileSync(groupFile, `root:x:0:\ncharger-agent:x:990:\ncharger-agent-admin:x:${adminGid}:alice,bob\n`);
+    const server = await extraServer({ groupFile });
+    const st = statSync(server.path);
+    expect([st.gid, st.mode & 0o777]).toEqual([adminGid, 0o660]);
+    await server.stop();
+  });
+
+  it('keeps the service group, and says so, when the group file has no charger-agent-admin', async () => {
+    const groupFile = join(fx.dir, 'group-without-admin');
+    writeFileSync(groupFile, 'root:x:0:\ncharger-agent:x:990:\ncharger-agent-administrators:x:4322:\n');
+    const warnings: Array<{ obj: object; msg: string | undefined }> = [];
+    const logger: DiagLogger = { debug: () => {}, info: () => {}, error: () => {}, warn: (obj, msg) => void warnings.push({ obj, msg }) };
+    const dir = join(fx.dir, 'no-admin-group');
+    mkdirSync(dir);
+    const server = new DiagnosticsServer({ path: join(dir, 'diag.sock'), host, groupFile, logger });
+    await server.start();
+    const st = statSync(server.path);
+    expect([st.gid, st.mode & 0o777]).toEqual([statSync(dir).gid, 0o660]);
+    expect(warnings).toEqual([{ obj: expect.objectContaining({ group: 'charger-agent-admin', file: groupFile }), msg: expect.stringMatching(/^admin group not found; the diagnostics socket keeps the service group/) }]);
+    await server.stop();
+  });
+
+  it('groupIdIn reads the gid of exactly that name', () => {
+    const text = 'charger-agent:x:990:\ncharger-agent-admin:x:991:alice\nbroken-line\n';
+    expect(groupIdIn(text, 'charger-agent-admin')).toBe(991);
+    expect(groupIdIn(text, 'charger-agent')).toBe(990);
+    expect(groupIdIn(text, 'charger')).toBeNull();
+    expect(groupIdIn(text, 'broken-line')).toBeNull();
   });
 });
 

@@ -1,7 +1,10 @@
 // scripts/install.sh in a throwaway root (issue 6, "systemd"): installs a built release to
 // /opt/charger-agent/releases/<version> with `current` pointing at it, creates the user, the
 // directories and a valid config, enables the unit; a second run changes nothing (same files,
-// modes, owners and mtimes); --uninstall keeps the data dir. The real system is not touched.
+// modes, owners and mtimes); --uninstall keeps the data dir. Review fixes: the separate
+// charger-agent-admin group, and the node path for ExecStart resolved and checked (no home
+// directory hidden by ProtectHome=, no relative path, nothing sed or systemd would misread).
+// The real system is not touched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,8 +17,10 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +38,8 @@ function tempDir(prefix: string): string {
 }
 const SCRIPT = join(ROOT, 'scripts/install.sh');
 
-function install(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('sh', [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+function install(args: string[], env: Record<string, string> = {}, cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('sh', [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -81,12 +86,20 @@ function passwdEntry(root: string, user: string): string[] | undefined {
     .find((f) => f[0] === user);
 }
 
-function groupMembers(root: string, group: string): string[] {
-  const line = readFileSync(join(root, 'etc/group'), 'utf8')
+function groupEntry(root: string, group: string): string[] | undefined {
+  return readFileSync(join(root, 'etc/group'), 'utf8')
     .split('\n')
     .map((l) => l.split(':'))
     .find((f) => f[0] === group);
-  return line?.[3]?.split(',').filter(Boolean) ?? [];
+}
+
+function groupMembers(root: string, group: string): string[] {
+  return groupEntry(root, group)?.[3]?.split(',').filter(Boolean) ?? [];
+}
+
+function execStartOf(root: string): string {
+  const unit = readFileSync(join(root, 'etc/systemd/system/charger-agent.service'), 'utf8');
+  return /^ExecStart=(.*)$/m.exec(unit)![1]!;
 }
 
 const hostHadUser = readFileSync('/etc/passwd', 'utf8').includes('\ncharger-agent:');
@@ -131,6 +144,17 @@ describe('install.sh into a throwaway root', () => {
     expect(Number(user![2])).toBeGreaterThan(0);
     expect(groupMembers(dest, 'dialout')).toContain('charger-agent');
     expect(groupMembers(dest, 'gpio')).toContain('charger-agent');
+  });
+
+  it('creates the charger-agent-admin group, empty and apart from the service group that reads the config', () => {
+    const admin = groupEntry(dest, 'charger-agent-admin');
+    expect(admin).toBeDefined();
+    expect(groupMembers(dest, 'charger-agent-admin')).toEqual([]);
+    const serviceGid = Number(passwdEntry(dest, 'charger-agent')![3]);
+    expect(Number(admin![2])).not.toBe(serviceGid);
+    expect(groupMembers(dest, 'charger-agent')).toEqual([]);
+    expect(statSync(join(dest, 'etc/charger-agent/config.json')).gid).toBe(serviceGid);
+    expect(first.stdout).toMatch(/usermod -aG charger-agent-admin USER/);
   });
 
   it('creates the directories and a first config the agent accepts, readable by the service group only', () => {
@@ -188,6 +212,67 @@ describe('install.sh into a throwaway root', () => {
     expect(install(['--destdir', other, '--from', release, '--node', '/usr/local/bin/node']).status).toBe(0);
     const unit = readFileSync(join(other, 'etc/systemd/system/charger-agent.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/node \/opt\/charger-agent\/current\/dist\/src\/cli\.js run --config /m);
+  });
+
+  it('adds the admin group to an install made before it existed', () => {
+    const old = tempDir('ca-destdir-upgrade-');
+    expect(install(['--destdir', old, '--from', release, '--node', '/usr/bin/node']).status).toBe(0);
+    // As a release without the admin group left it.
+    for (const file of ['etc/group', 'etc/gshadow'].map((f) => join(old, f)).filter((f) => existsSync(f))) {
+      writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('charger-agent-admin:')).join('\n'));
+    }
+    expect(groupEntry(old, 'charger-agent-admin')).toBeUndefined();
+    expect(install(['--destdir', old, '--from', release, '--node', '/usr/bin/node']).status).toBe(0);
+    expect(groupEntry(old, 'charger-agent-admin')).toBeDefined();
+    expect(groupMembers(old, 'charger-agent-admin')).toEqual([]);
+  });
+
+  it('resolves node found on PATH through its symlinks (nvm and alternatives link it)', () => {
+    const bin = tempDir('ca-path-');
+    const real = realpathSync(process.execPath);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const other = tempDir('ca-destdir-path-');
+    const r = install(['--destdir', other, '--from', release], { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.status).toBe(0);
+    expect(execStartOf(other)).toBe(`${real} /opt/charger-agent/current/dist/src/cli.js run --config /etc/charger-agent/config.json`);
+  });
+
+  it('refuses node where ProtectHome=yes hides it from the service (nvm in a home directory)', () => {
+    for (const node of ['/root/.nvm/versions/node/v20.11.0/bin/node', '/home/alice/.nvm/versions/node/v20.11.0/bin/node', '/run/user/1000/fnm/node', '/usr/../home/alice/node']) {
+      const target = tempDir('ca-destdir-home-');
+      const r = install(['--destdir', target, '--from', release, '--node', node]);
+      expect(r.status, node).toBe(1);
+      expect(r.stderr, node).toMatch(/^install: error: node .*(ProtectHome=yes hides from the service|has \. or \.\. in it)/m);
+      expect(existsSync(join(target, 'etc/systemd/system/charger-agent.service')), node).toBe(false);
+    }
+  });
+
+  it('refuses a relative node path, and one with characters sed or a unit file would misread', () => {
+    for (const [node, why] of [
+      ['bin/node', /is not an absolute path/],
+      ['/opt/node 20/bin/node', /has characters a unit's ExecStart cannot take/],
+      ['/opt/node#20/bin/node', /has characters a unit's ExecStart cannot take/],
+      ['/opt/node%i/bin/node', /has characters a unit's ExecStart cannot take/],
+      ['/opt/node&/bin/node', /has characters a unit's ExecStart cannot take/],
+    ] as const) {
+      const target = tempDir('ca-destdir-badnode-');
+      const r = install(['--destdir', target, '--from', release, '--node', node]);
+      expect(r.status, node).toBe(1);
+      expect(r.stderr, node).toMatch(why);
+      expect(existsSync(join(target, 'etc/systemd/system/charger-agent.service')), node).toBe(false);
+    }
+  });
+
+  it('makes node found through a relative PATH entry absolute', () => {
+    const cwd = tempDir('ca-cwd-');
+    mkdirSync(join(cwd, 'relbin'));
+    symlinkSync(process.execPath, join(cwd, 'relbin/node'));
+    const other = tempDir('ca-destdir-rel-');
+    const r = install(['--destdir', other, '--from', release], { PATH: `relbin:${process.env['PATH'] ?? ''}` }, cwd);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.status).toBe(0);
+    expect(execStartOf(other).split(' ')[0]).toBe(realpathSync(process.execPath));
   });
 
   it('refuses a directory that is not a built release, naming what is missing', () => {

@@ -1,11 +1,13 @@
 // The systemd unit (issue 6, "systemd"): `systemd-analyze verify` accepts it, and it says what
 // the issue asks: own user with the serial and GPIO groups, Restart=always, Type=notify with a
-// watchdog, hardening, StateDirectory/RuntimeDirectory, ExecStart at the installed release.
+// watchdog, hardening, StateDirectory/RuntimeDirectory, ExecStart at the installed release; and
+// the admin group apart from the service's own (review finding: diag users could read the config).
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ADMIN_GROUP } from '../../src/diagnostics/protocol.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -56,7 +58,23 @@ describe('systemd/charger-agent.service', () => {
     expect(values('ExecStart')[0]).toContain(`/opt/charger-agent/current/${pkg.bin['charger-agent']} `);
     expect(values('User')).toEqual(['charger-agent']);
     expect(values('Group')).toEqual(['charger-agent']);
-    expect(values('SupplementaryGroups')[0]!.split(' ').sort()).toEqual(['dialout', 'gpio']);
+    expect(values('SupplementaryGroups')[0]!.split(' ').sort()).toEqual(['charger-agent-admin', 'dialout', 'gpio']);
+  });
+
+  it('has the admin group only as a supplementary group: sysusers creates it with no members, apart from the service group', () => {
+    const sysusers = readFileSync(join(ROOT, 'systemd/charger-agent.sysusers.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+      .map((l) => l.split(/\s+/));
+    expect(sysusers).toContainEqual(['g', 'charger-agent-admin', '-']);
+    // No `m` line puts anyone (the service included) into it; the unit gives it to the service.
+    expect(sysusers.filter((f) => f[0] === 'm' && f[2] === 'charger-agent-admin')).toEqual([]);
+    expect(values('Group')).toEqual(['charger-agent']);
+    // The config directory belongs to the service group, not to the admins.
+    const tmpfiles = readFileSync(join(ROOT, 'systemd/charger-agent.tmpfiles.conf'), 'utf8');
+    expect(tmpfiles).toMatch(/^d \/etc\/charger-agent 0750 root charger-agent -$/m);
+    // The server's default admin group is the same name.
+    expect(ADMIN_GROUP).toBe('charger-agent-admin');
   });
 
   it('restarts always, and a watchdog fed by sd_notify restarts a hung event loop', () => {
@@ -80,7 +98,8 @@ describe('systemd/charger-agent.service', () => {
       ['StateDirectory', 'charger-agent'],
       ['StateDirectoryMode', '0700'],
       ['RuntimeDirectory', 'charger-agent'],
-      ['RuntimeDirectoryMode', '0750'],
+      // 0711: admins outside the service group reach the socket (0660, their group) by name.
+      ['RuntimeDirectoryMode', '0711'],
       ['UMask', '0077'],
     ] as const) {
       expect(values(key), key).toEqual([value]);

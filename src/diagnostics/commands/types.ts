@@ -8,6 +8,8 @@ export interface CommandContext {
   /**
    * Keep sending `{id, event: "log", line}` for this request after the answer, until the
    * client hangs up. `subscribe` gets the emitter and returns the unsubscribe function.
+   * Throws DiagError('busy') when this connection already follows, or the server's
+   * follower limit is reached; call it before any side effect.
    */
   stream(subscribe: (emit: (line: string) => void) => () => void): void;
 }
