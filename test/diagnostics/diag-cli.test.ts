@@ -7,7 +7,7 @@
 // frames at debug, and removes the socket on SIGTERM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,16 +19,13 @@ import { DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAgentFixture, type AgentFixture } from './agent-fixture.js';
+import { TempDirs } from '../helpers/temp-dirs.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Temp dirs made by this file, removed at the end. */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
+const tempDirs = new TempDirs();
+const tempDir = (prefix: string): string => tempDirs.make(prefix);
 const CLI = join(ROOT, 'dist/src/cli.js');
 
 interface Run {
@@ -337,5 +334,5 @@ describe('the service path: run, diag, SIGTERM', { timeout: 60_000 }, () => {
 });
 
 afterAll(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  tempDirs.removeAll();
 });

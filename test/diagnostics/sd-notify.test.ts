@@ -4,22 +4,18 @@
 // its PID and keeps sending WATCHDOG=1 from its event loop.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DevCsms } from '../../src/devtools/dev-csms.js';
 import { SystemdNotifier } from '../../src/diagnostics/sd-notify.js';
 import { waitFor } from '../helpers/wait.js';
+import { TempDirs } from '../helpers/temp-dirs.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Temp dirs made by this file, removed at the end. */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
+const tempDirs = new TempDirs();
+const tempDir = (prefix: string): string => tempDirs.make(prefix);
 const CLI = join(ROOT, 'dist/src/cli.js');
 const RECEIVER = join(ROOT, 'test/diagnostics/notify-receiver.py');
 
@@ -156,5 +152,5 @@ describe('the agent under Type=notify', { timeout: 60_000 }, () => {
 });
 
 afterAll(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  tempDirs.removeAll();
 });

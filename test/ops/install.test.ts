@@ -23,19 +23,15 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadAgentConfig } from '../../src/config/agent-config.js';
+import { TempDirs } from '../helpers/temp-dirs.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Temp dirs made by this file, removed at the end. */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
+const tempDirs = new TempDirs();
+const tempDir = (prefix: string): string => tempDirs.make(prefix);
 const SCRIPT = join(ROOT, 'scripts/install.sh');
 
 function install(args: string[], env: Record<string, string> = {}, cwd?: string): { status: number | null; stdout: string; stderr: string } {
@@ -317,5 +313,5 @@ describe('the real system', () => {
 });
 
 afterAll(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  tempDirs.removeAll();
 });

@@ -4,20 +4,16 @@
 // the admin group apart from the service's own (review finding: diag users could read the config).
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_GROUP } from '../../src/diagnostics/protocol.js';
+import { TempDirs } from '../helpers/temp-dirs.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Temp dirs made by this file, removed at the end. */
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
+const tempDirs = new TempDirs();
+const tempDir = (prefix: string): string => tempDirs.make(prefix);
 const UNIT = join(ROOT, 'systemd/charger-agent.service');
 const text = readFileSync(UNIT, 'utf8');
 
@@ -111,5 +107,5 @@ describe('systemd/charger-agent.service', () => {
 });
 
 afterAll(() => {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
