@@ -240,6 +240,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
 
   station.start();
   await controller.start();
+  // Meet the CSMS knowing the controller (connector count, statuses): a few seconds at most, then go on
+  // regardless, since a dead controller is itself something the CSMS must hear about (Faulted).
+  await waitForLinkUp(controller, CONTROLLER_FIRST_LINK_WAIT_MS);
   csms.open();
 
   // ---- operations (issue 6): diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
@@ -292,6 +295,22 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
 
 /** How long a Reset waits for the stopped transactions' messages to reach the CSMS before restarting. */
 const RESET_DELIVERY_WAIT_MS = 10_000;
+
+/** How long start-up waits for the controller link before connecting to the CSMS anyway. */
+const CONTROLLER_FIRST_LINK_WAIT_MS = 5_000;
+
+function waitForLinkUp(controller: ChargeController, timeoutMs: number): Promise<void> {
+  if (controller.isLinkUp) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      controller.off('linkUp', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    controller.on('linkUp', done);
+  });
+}
 
 /** The data dir (0700: device keys live here too) and its database. */
 function openDataDir(dataDir: string, log: StoreLogger): AgentDatabase {

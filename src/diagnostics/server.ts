@@ -156,7 +156,9 @@ export class DiagnosticsServer {
       return;
     }
     if (gid === null) {
-      this.log.warn({ group, file, gid: statSync(path).gid }, 'admin group not found; the diagnostics socket keeps the service group (only root and that group may use it)');
+      // Installed (systemd sets INVOCATION_ID) the group should exist: say so loudly. On a development machine it is expected.
+      const level = process.env['INVOCATION_ID'] ? 'warn' : 'info';
+      this.log[level]({ group, file, gid: statSync(path).gid }, 'admin group not found; the diagnostics socket keeps the service group (only root and that group may use it)');
       return;
     }
     try {

@@ -278,19 +278,31 @@ describe('socket group', { timeout: 60_000 }, () => {
     await server.stop();
   });
 
-  it('keeps the service group, and says so, when the group file has no charger-agent-admin', async () => {
+  it('keeps the service group, and says so (warn under systemd, info on a development machine), when the group file has no charger-agent-admin', async () => {
     const groupFile = join(fx.dir, 'group-without-admin');
     writeFileSync(groupFile, 'root:x:0:\ncharger-agent:x:990:\ncharger-agent-administrators:x:4322:\n');
-    const warnings: Array<{ obj: object; msg: string | undefined }> = [];
-    const logger: DiagLogger = { debug: () => {}, info: () => {}, error: () => {}, warn: (obj, msg) => void warnings.push({ obj, msg }) };
-    const dir = join(fx.dir, 'no-admin-group');
-    mkdirSync(dir);
-    const server = new DiagnosticsServer({ path: join(dir, 'diag.sock'), host, groupFile, logger });
-    await server.start();
-    const st = statSync(server.path);
-    expect([st.gid, st.mode & 0o777]).toEqual([statSync(dir).gid, 0o660]);
-    expect(warnings).toEqual([{ obj: expect.objectContaining({ group: 'charger-agent-admin', file: groupFile }), msg: expect.stringMatching(/^admin group not found; the diagnostics socket keeps the service group/) }]);
-    await server.stop();
+    const saved = process.env['INVOCATION_ID'];
+    try {
+      for (const [invocation, level] of [[undefined, 'info'], ['0123abcd', 'warn']] as const) {
+        if (invocation === undefined) delete process.env['INVOCATION_ID'];
+        else process.env['INVOCATION_ID'] = invocation;
+        const lines: Array<{ level: string; obj: object; msg: string | undefined }> = [];
+        const at = (l: string) => (obj: object, msg?: string) => void lines.push({ level: l, obj, msg });
+        const logger: DiagLogger = { debug: () => {}, info: at('info'), error: at('error'), warn: at('warn') };
+        const dir = join(fx.dir, `no-admin-group-${level}`);
+        mkdirSync(dir);
+        const server = new DiagnosticsServer({ path: join(dir, 'diag.sock'), host, groupFile, logger });
+        await server.start();
+        const st = statSync(server.path);
+        expect([st.gid, st.mode & 0o777]).toEqual([statSync(dir).gid, 0o660]);
+        const said = lines.filter((l) => /^admin group not found; the diagnostics socket keeps the service group/.test(l.msg ?? ''));
+        expect(said).toEqual([{ level, obj: expect.objectContaining({ group: 'charger-agent-admin', file: groupFile }), msg: expect.any(String) }]);
+        await server.stop();
+      }
+    } finally {
+      if (saved === undefined) delete process.env['INVOCATION_ID'];
+      else process.env['INVOCATION_ID'] = saved;
+    }
   });
 
   it('groupIdIn reads the gid of exactly that name', () => {
