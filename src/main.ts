@@ -20,6 +20,7 @@ import { ConfigurationStore } from './ocpp/v16/configuration-store.js';
 import { OcppSession, type BootIdentity } from './ocpp/v16/session.js';
 import { connectCsms, type CsmsConnection } from './ocpp/v16/connection.js';
 import { startOperations } from './diagnostics/operations.js';
+import { transactionReport } from './diagnostics/agent-host.js';
 import { TransactionMessenger } from './ocpp/v16/transaction-messages.js';
 import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
@@ -259,17 +260,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       transactionStore
         .recentTransactions(limit)
         .filter((t) => t.stoppedAt !== undefined)
-        .map((t) => ({
-          localId: t.localId,
-          transactionId: t.csmsTransactionId,
-          connector: t.connector,
-          idTag: t.idTag,
-          startedAt: t.startedAt.toISOString(),
-          stoppedAt: t.stoppedAt?.toISOString() ?? null,
-          stopReason: t.stopReason ?? null,
-          meterStartWh: t.meterStartWh,
-          energyWh: t.meterStopWh === undefined ? null : t.meterStopWh - t.meterStartWh,
-        })),
+        .map((t) => transactionReport(t, t.csmsTransactionId, t.meterStopWh ?? null)),
   });
   // ---- end operations ----
 

@@ -51,24 +51,27 @@ export interface AgentHost extends DiagnosticsHost {
 
 const RECENT_STOPPED = 20;
 
+/** A transaction as `diag transactions` shows it; `endWh` is the register at its end, or now. */
+export function transactionReport(tx: Transaction, transactionId: number | null, endWh: number | null): TransactionReport {
+  return {
+    localId: tx.localId,
+    transactionId,
+    connector: tx.connector,
+    idTag: tx.idTag,
+    startedAt: tx.startedAt.toISOString(),
+    stoppedAt: tx.stoppedAt?.toISOString() ?? null,
+    stopReason: tx.stopReason ?? null,
+    meterStartWh: tx.meterStartWh,
+    energyWh: endWh === null ? null : Math.max(0, endWh - tx.meterStartWh),
+  };
+}
+
 export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): AgentHost {
   const { station, controller, session, csms, simulator } = agent;
   const { cfg, clock, logger } = opts;
   const startedAt = performance.now();
-  const report = (tx: Transaction): TransactionReport => {
-    const endWh = tx.meterStopWh ?? station.lastMeter(tx.connector)?.energyWh ?? null;
-    return {
-      localId: tx.localId,
-      transactionId: session.csmsTransactionId(tx.localId) ?? null,
-      connector: tx.connector,
-      idTag: tx.idTag,
-      startedAt: tx.startedAt.toISOString(),
-      stoppedAt: tx.stoppedAt?.toISOString() ?? null,
-      stopReason: tx.stopReason ?? null,
-      meterStartWh: tx.meterStartWh,
-      energyWh: endWh === null ? null : Math.max(0, endWh - tx.meterStartWh),
-    };
-  };
+  const report = (tx: Transaction): TransactionReport =>
+    transactionReport(tx, session.csmsTransactionId(tx.localId) ?? null, tx.meterStopWh ?? station.lastMeter(tx.connector)?.energyWh ?? null);
 
   // Stopped transactions since start, newest first, for `transactions` when no store hook is given.
   const stopped: TransactionReport[] = [];

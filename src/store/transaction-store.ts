@@ -102,26 +102,14 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
   recordStop(tx: Transaction, entry: OutboxEntry, pending: readonly OutboxEntry[]): void {
     this.store.durable(() => {
       this.insertEntries(pending);
-      this.s.stopTx.run({
-        localId: tx.localId,
-        stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
-        meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-        stopReason: tx.stopReason ?? 'Other',
-        stopIdTag: tx.stopIdTag ?? null,
-      });
+      this.closeRow(tx);
       this.insertEntries([entry]);
     });
   }
 
   closeReported(tx: Transaction): void {
     this.store.durable(() => {
-      this.s.stopTx.run({
-        localId: tx.localId,
-        stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
-        meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-        stopReason: tx.stopReason ?? 'Other',
-        stopIdTag: tx.stopIdTag ?? null,
-      });
+      this.closeRow(tx);
       this.s.setReported.run(tx.localId);
       this.s.pruneReported.run();
     });
@@ -229,6 +217,16 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     const sample = this.s.lastMeterOf.get(localId) as { created_at: string } | undefined;
     const times = [tx.started_at, tx.last_alive_at, sample?.created_at].filter((t): t is string => !!t).map((t) => new Date(t).getTime());
     return new Date(Math.max(...times));
+  }
+
+  private closeRow(tx: Transaction): void {
+    this.s.stopTx.run({
+      localId: tx.localId,
+      stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
+      meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
+      stopReason: tx.stopReason ?? 'Other',
+      stopIdTag: tx.stopIdTag ?? null,
+    });
   }
 
   private insertEntries(entries: readonly OutboxEntry[]): void {
