@@ -2,7 +2,7 @@
 // (BootNotification Accepted/Pending/Rejected, §4.2), Heartbeat (§4.6),
 // StatusNotification (§4.9), transaction messages in order (§4.8, §4.10, §4.7),
 // sampled MeterValues, and Authorize.req for the domain's authorizer (§4.1).
-import type { AuthorizationInfo, Clock, MeterReading } from '../../domain/ports.js';
+import type { AuthorizationInfo, Clock } from '../../domain/ports.js';
 import { fromIdTagInfo } from './id-tag-info.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
