@@ -2,6 +2,7 @@
 // transaction with that id stops with reason Remote; any other id is Rejected.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -31,7 +32,7 @@ describe('RemoteStopTransaction (OCPP 1.6 §5.12)', () => {
     expect(stop!.params.idTag).toBeUndefined();
     // The EV is still plugged in: Finishing, and the controller no longer offers current.
     await h.waitStatus(1, 'Finishing');
-    expect(h.sim.state(1).enabled).toBe(false);
+    await waitFor(() => !h!.sim.state(1).enabled, 8_000, 'controller disabled');
   });
 
   it('an unknown or already stopped transaction is Rejected', async () => {
