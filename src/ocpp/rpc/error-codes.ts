@@ -59,6 +59,11 @@ export interface RpcErrorVocabulary<C extends string = string> {
   readonly malformed: C;
   /** Frame incomplete, e.g. a CALL without payload (1.6 ProtocolError). */
   readonly incomplete: C;
+  /**
+   * Frame over the receiver's size limit. 1.6 has no code of its own; FormationViolation (the PDU
+   * cannot be taken as sent) matches 2.0.1, where an over-long message gets FormatViolation.
+   */
+  readonly tooLarge: C;
   readonly notImplemented: C;
   readonly notSupported: C;
   readonly internal: C;
@@ -67,6 +72,7 @@ export interface RpcErrorVocabulary<C extends string = string> {
 export const RPC_VOCABULARY_16: RpcErrorVocabulary<CallErrorCode16> = {
   malformed: 'FormationViolation',
   incomplete: 'ProtocolError',
+  tooLarge: 'FormationViolation',
   notImplemented: 'NotImplemented',
   notSupported: 'NotSupported',
   internal: 'InternalError',
@@ -77,6 +83,7 @@ export const RPC_VOCABULARY_16: RpcErrorVocabulary<CallErrorCode16> = {
 export const RPC_VOCABULARY_201: RpcErrorVocabulary<CallErrorCode201> = {
   malformed: 'RpcFrameworkError',
   incomplete: 'RpcFrameworkError',
+  tooLarge: 'FormatViolation',
   notImplemented: 'NotImplemented',
   notSupported: 'NotSupported',
   internal: 'InternalError',

@@ -60,6 +60,26 @@ export function isJsonObject(value: unknown): value is JsonObject {
 // Reads the id of a CALL from text that is not valid JSON, so the sender still gets an answer.
 const CALL_ID_PREFIX = /^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"\s*,/;
 
+// The head of a frame too large to parse: message type, id and (for a CALL) the action, read from
+// its first characters only, so an oversize CALL can still be answered and a result matched.
+const FRAME_HEAD = /^\s*\[\s*([234])\s*,\s*"([^"\\]{1,36})"\s*(?:,\s*"([A-Za-z0-9]{1,64})")?/;
+const FRAME_HEAD_CHARS = 160;
+
+export interface FrameHead {
+  readonly messageTypeId: 2 | 3 | 4;
+  readonly messageId: string;
+  /** For a CALL whose action could be read. */
+  readonly action?: string;
+}
+
+/** Message type and id from the start of a frame's text without parsing the rest; null when unreadable. */
+export function readFrameHead(text: string): FrameHead | null {
+  const m = FRAME_HEAD.exec(text.slice(0, FRAME_HEAD_CHARS));
+  if (m?.[1] === undefined || m[2] === undefined) return null;
+  const messageTypeId = Number(m[1]) as 2 | 3 | 4;
+  return { messageTypeId, messageId: m[2], ...(messageTypeId === 2 && m[3] !== undefined ? { action: m[3] } : {}) };
+}
+
 function fail(
   reason: FrameFailureReason,
   detail: string,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { RPC_VOCABULARY_16, type CallErrorCode16, type RpcErrorVocabulary } from './error-codes.js';
 import {
   parseFrame,
+  readFrameHead,
   serializeCall,
   serializeCallError,
   serializeCallResult,
@@ -34,8 +35,13 @@ import {
 } from '../transport/transport.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-/** Incoming frames above this are dropped (the ws maxPayload above it closes the socket instead). */
-export const DEFAULT_MAX_INCOMING_BYTES = 64 * 1024;
+/**
+ * Incoming frames above this are not parsed: a CALL whose id can be read gets a CALLERROR, the rest
+ * is dropped and logged (the transport's hard cap above it closes the socket instead). Sized for
+ * the largest message we accept: a Full SendLocalList of LocalAuthListMaxLength (10,000) worst-case
+ * entries, ~1.5 MB (20-character tags, parent and expiry on each, ~153 bytes an entry).
+ */
+export const DEFAULT_MAX_INCOMING_BYTES = 2 * 1024 * 1024;
 
 /** One row of a generated action map (e.g. v16 ActionMap). */
 export interface ActionShape {
@@ -249,8 +255,7 @@ export class RpcClient<M extends ActionMapShape<M>, C extends string = string> {
     const limit = this.#maxIncomingBytes;
     // Cheap length test first (a UTF-16 unit is 1-3 UTF-8 bytes); count bytes only when it could matter.
     if (text.length > limit || (text.length * 3 > limit && Buffer.byteLength(text, 'utf8') > limit)) {
-      const bytes = Buffer.byteLength(text, 'utf8');
-      this.#log.warn({ bytes, limit, head: frameTextForLog(text, 80) }, 'incoming frame too large, dropped');
+      this.#tooLarge(text, limit);
       return;
     }
     const parsed = parseFrame(text);
@@ -286,6 +291,25 @@ export class RpcClient<M extends ActionMapShape<M>, C extends string = string> {
         return;
       }
     }
+  }
+
+  /** A frame over the limit: answer a CALL (its id read from the head), fail our CALL a result belongs to. */
+  #tooLarge(text: string, limit: number): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const head = readFrameHead(text);
+    const detail = `message of ${bytes} bytes exceeds the ${limit}-byte frame limit`;
+    this.#onFrame?.({ direction: 'in', messageTypeId: head?.messageTypeId, messageId: head?.messageId, action: head?.action, text: frameTextForLog(text, LOG_TEXT_LIMIT) });
+    if (head === null) {
+      this.#log.warn({ bytes, limit, head: frameTextForLog(text, 80) }, 'incoming frame too large and no message id readable, dropped');
+      return;
+    }
+    const { messageTypeId, messageId, action } = head;
+    this.#log.warn({ bytes, limit, messageTypeId, messageId, action }, 'incoming frame too large');
+    if (messageTypeId === 2) {
+      this.#send(serializeCallError(messageId, this.#vocabulary.tooLarge, detail, { maxBytes: limit }), 4, messageId, action);
+      return;
+    }
+    this.#settle(messageId, (call) => call.reject(new InvalidResponseError(call.action, this.#vocabulary.tooLarge, detail)));
   }
 
   #malformed(failure: FrameFailure, text: string): void {

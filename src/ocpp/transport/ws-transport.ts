@@ -36,7 +36,7 @@ export interface WsTransportOptions {
   readonly subprotocol?: string;
   /** WebSocket ping period (configuration key WebSocketPingInterval); 0 = off. Default 30. */
   readonly pingIntervalSeconds?: number;
-  /** Hard cap on one incoming message; ws closes the connection (1009) above it. Default 1 MiB. */
+  /** Hard cap on one incoming message; ws closes the connection (1009) above it. Default 4 MiB. */
   readonly maxPayloadBytes?: number;
   readonly handshakeTimeoutMs?: number;
   /** Wait this long for the server's close frame on close() before terminating. Default 5000. */
@@ -47,7 +47,12 @@ export interface WsTransportOptions {
   readonly logger?: OcppLogger;
 }
 
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * Twice the RPC layer's 2 MiB frame limit: a frame between the two still reaches the RPC layer,
+ * which answers it with a CALLERROR; only beyond this is the socket closed. Bounds what one
+ * message can cost in memory (buffer, then its text) to a few times 4 MiB on a 512 MB board.
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 /** Text of a PEM given inline, or read from the file it names. */
 function loadPem(value: string): string {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_ERROR_DESCRIPTION_LENGTH,
   parseFrame,
+  readFrameHead,
   serializeCall,
   serializeCallError,
   serializeCallResult,
@@ -78,5 +79,20 @@ describe('serializeCallError', () => {
     expect(parsed.slice(0, 3)).toEqual([4, 'id1', 'GenericError']);
     expect((parsed[3] as string).length).toBe(MAX_ERROR_DESCRIPTION_LENGTH);
     expect(parsed[4]).toEqual({ why: 'test' });
+  });
+});
+
+describe('readFrameHead: type and id of a frame too large to parse', () => {
+  it('reads a CALL with its action, a CALLRESULT and a CALLERROR from the first characters only', () => {
+    const pad = 'x'.repeat(100_000);
+    expect(readFrameHead(` [ 2 , "big-1" , "SendLocalList", {"listVersion":1,"pad":"${pad}`)).toEqual({ messageTypeId: 2, messageId: 'big-1', action: 'SendLocalList' });
+    expect(readFrameHead(`[3,"${ID36}",{"pad":"${pad}"}]`)).toEqual({ messageTypeId: 3, messageId: ID36 });
+    expect(readFrameHead(`[4,"e1","GenericError","${pad}`)).toEqual({ messageTypeId: 4, messageId: 'e1' });
+  });
+
+  it('returns null when no valid id can be read', () => {
+    for (const text of ['garbage', '[2,17,"Reset",{}]', `[2,"${'a'.repeat(37)}","Reset",{}]`, '[7,"x",{}]', '[2,"a\\"b","Reset",{}]', `${' '.repeat(200)}[2,"x","Reset",{}]`, '']) {
+      expect(readFrameHead(text), text.slice(0, 40)).toBeNull();
+    }
   });
 });

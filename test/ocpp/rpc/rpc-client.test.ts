@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
-import { createV16RpcClient, type FrameLogEvent, type RpcClient } from '../../../src/ocpp/rpc/rpc-client.js';
+import { DEFAULT_MAX_INCOMING_BYTES, createV16RpcClient, type FrameLogEvent, type RpcClient } from '../../../src/ocpp/rpc/rpc-client.js';
 import {
   CallErrorReply,
   CallTimeoutError,
@@ -266,12 +266,29 @@ describe('RpcClient: incoming CALLs get exactly one reply', () => {
     expect(await peer.next()).toEqual([4, 'c9', 'ProtocolError', expect.any(String), {}]);
   });
 
-  it('a frame over 64 KiB is dropped with a log line, the connection stays usable', async () => {
+  it('a CALL over the frame limit gets FormationViolation naming the limit; the connection stays usable', async () => {
     client.handle('ChangeConfiguration', () => ({ status: 'Accepted' }));
-    peer.send([2, 'huge', 'ChangeConfiguration', { key: 'K', value: 'v'.repeat(70 * 1024) }]);
-    await peer.sentinel('after-huge');
-    expect(logs.some((l) => l.msg?.includes('too large'))).toBe(true);
+    const bytes = DEFAULT_MAX_INCOMING_BYTES + 1024;
+    peer.send([2, 'huge', 'ChangeConfiguration', { key: 'K', value: 'v'.repeat(bytes) }]);
+    const answer = await peer.next();
+    expect(answer).toEqual([4, 'huge', 'FormationViolation', expect.stringContaining(`${DEFAULT_MAX_INCOMING_BYTES}-byte frame limit`), { maxBytes: DEFAULT_MAX_INCOMING_BYTES }]);
+    expect(logs.some((l) => l.msg === 'incoming frame too large' && (l.obj as { action?: string }).action === 'ChangeConfiguration')).toBe(true);
     expect(transport.isOpen()).toBe(true);
+    await peer.sentinel('after-huge');
+  });
+
+  it('an oversize frame whose id cannot be read is dropped with a log line', async () => {
+    peer.send(`[2, 17, "Reset", {"pad": "${'x'.repeat(DEFAULT_MAX_INCOMING_BYTES)}"}]`);
+    await peer.sentinel('after-unreadable');
+    expect(logs.some((l) => l.msg === 'incoming frame too large and no message id readable, dropped')).toBe(true);
+  });
+
+  it('an oversize CALLRESULT fails our CALL at once instead of leaving it to the timeout', async () => {
+    const p = client.call('Heartbeat', {});
+    const call = await peer.next();
+    peer.send([3, call[1], { currentTime: '2025-01-01T00:00:00Z', pad: 'p'.repeat(DEFAULT_MAX_INCOMING_BYTES) }]);
+    await expect(p).rejects.toMatchObject({ name: 'InvalidResponseError', errorCode: 'FormationViolation' });
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('logs every frame with direction, action and message id', async () => {
