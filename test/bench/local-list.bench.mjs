@@ -1,5 +1,6 @@
-// `npm run bench` (local authorization list, issue 5): applying a SendLocalList Full of 10,000
-// entries (and a Differential of SendLocalListMaxLength) to the SQLite store, lookups in the
+// `npm run bench` (local authorization list, issue 5): a Full SendLocalList of 10,000 worst-case
+// entries over a real WebSocket to its CALLRESULT (answer time, peak RSS growth, beside targets);
+// applying a Full of 10,000 entries (and a Differential) to the SQLite store, lookups in the
 // list (median/p99), cache hits, and the decision order end to end. Prints figures; asserts nothing.
 // Runs against the compiled code in dist/ (npm run bench builds first); CA_DIST overrides the path.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +17,9 @@ const { AuthorizationCache } = await import(join(dist, 'src/domain/authorization
 const { AuthorizationService } = await import(join(dist, 'src/domain/authorization/authorizer.js'));
 const { SendLocalList } = await import(join(dist, 'src/ocpp/v16/actions/SendLocalList.js'));
 const { SystemClock } = await import(join(dist, 'src/platform/clock.js'));
+const { WsTransport } = await import(join(dist, 'src/ocpp/transport/ws-transport.js'));
+const { createV16RpcClient } = await import(join(dist, 'src/ocpp/rpc/rpc-client.js'));
+const { WebSocketServer } = await import('ws');
 
 const ENTRIES = Number(process.env.BENCH_LIST_ENTRIES ?? 10_000);
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 20_000);
@@ -41,12 +45,58 @@ function timeEach(n, fn) {
   return t.sort((a, b) => a - b);
 }
 
+/**
+ * The CSMS sends one Full SendLocalList of `entries` worst-case entries (20-character tags, parent
+ * and expiry on each) as a raw CALL; time from the send to the agent's CALLRESULT, through the
+ * real transport, frame parse, schema check, handler and one SQLite transaction.
+ */
+async function overTheWire(list, texts) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'ocpp1.6' });
+  await new Promise((r) => wss.once('listening', r));
+  const connected = new Promise((r) => wss.once('connection', r));
+  const transport = new WsTransport({ url: `ws://127.0.0.1:${wss.address().port}/ocpp`, chargePointId: 'BENCH', securityProfile: 0, pingIntervalSeconds: 0 });
+  const rpc = createV16RpcClient({ transport });
+  rpc.handle('SendLocalList', (req) => SendLocalList(req, { authorization: { localList: list } }));
+  transport.open();
+  const socket = await connected;
+  const worst = (i) => ({
+    idTag: `T${String(i).padStart(19, '0')}`,
+    idTagInfo: { status: 'ConcurrentTx', expiryDate: '2031-01-01T00:00:00.000+00:00', parentIdTag: 'P'.repeat(20) },
+  });
+  const results = [];
+  for (const text of texts(worst)) {
+    const answered = new Promise((r) => socket.once('message', (data) => r(String(data))));
+    const rssBefore = process.resourceUsage().maxRSS;
+    const s = performance.now();
+    socket.send(text);
+    const answer = await answered;
+    const elapsed = performance.now() - s;
+    const rssGrowthMiB = (process.resourceUsage().maxRSS - rssBefore) / 1024;
+    results.push({ bytes: Buffer.byteLength(text), answer: answer.slice(0, 60), elapsed, rssGrowthMiB });
+  }
+  rpc.dispose();
+  await transport.close();
+  await new Promise((r) => wss.close(r));
+  return results;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'bench-local-list-'));
 try {
   const db = new AgentDatabase(join(dir, 'agent.db'));
   const settings = { enabled: () => true, maxEntries: () => ENTRIES, maxUpdateEntries: () => ENTRIES };
   const list = new LocalAuthorizationList(new SqliteLocalListRepo(db), settings);
   const ctx = { authorization: { localList: list } };
+
+  // First, while the process is fresh, so the peak RSS growth is this message's alone.
+  const fullList = (worst, n) => JSON.stringify([2, `full-${n}`, 'SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: Array.from({ length: n }, (_, i) => worst(i)) }]);
+  const [wire, over] = await overTheWire(list, (worst) => [fullList(worst, ENTRIES), fullList(worst, 2 * ENTRIES)]);
+  const mib = (b) => `${(b / 1024 / 1024).toFixed(2)} MiB`;
+  console.log(
+    `SendLocalList Full over WebSocket, ${ENTRIES} worst-case entries (${mib(wire.bytes)} frame): ` +
+      `answered ${wire.answer} in ${ms(wire.elapsed)} (target < 2000 ms here; CSMS timeouts are 30 s+), ` +
+      `peak RSS growth ${wire.rssGrowthMiB.toFixed(1)} MiB (target < 64 MiB on a 512 MB board)`,
+  );
+  console.log(`oversize CALL (${mib(over.bytes)}, over the 2 MiB frame limit): answered ${over.answer}… in ${ms(over.elapsed)} (target: answered, not a timeout)`);
   const full = { listVersion: 1, updateType: 'Full', localAuthorizationList: Array.from({ length: ENTRIES }, (_, i) => entry(i)) };
 
   // Full apply through the SendLocalList handler (idTagInfo mapping, validation, one durable transaction).
@@ -66,7 +116,7 @@ try {
   const fileKiB = Math.round(statSync(join(dir, 'agent.db')).size / 1024);
   console.log(`SendLocalList Full, ${ENTRIES} entries: median ${ms(pct(applies, 50))}, worst ${ms(applies.at(-1))} (${ROUNDS} rounds); db file ${fileKiB} KiB${written !== null ? `, ${Math.round(written / 1024)} KiB written per apply` : ''}`);
 
-  // A Differential of SendLocalListMaxLength entries (what one frame can carry).
+  // A Differential of 400 entries (a typical incremental update).
   const diffSize = 400;
   const diffs = [];
   for (let r = 0; r < ROUNDS; r++) {

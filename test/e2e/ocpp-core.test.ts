@@ -298,20 +298,23 @@ describe('invalid frames from the CSMS (OCPP-J 1.6 §4.2.3)', () => {
       expect(answer.slice(0, 3), id).toEqual([4, id, code]);
       expect(answer).toHaveLength(5);
     }
+    // Over the 2 MiB frame limit, id readable from the head: answered, the limit named.
+    raw(JSON.stringify([2, 'huge-1', 'DataTransfer', { vendorId: 'x', data: 'z'.repeat(2 * 1024 * 1024) }]));
+    expect(await answerTo(x, 'huge-1')).toEqual([4, 'huge-1', 'FormationViolation', expect.stringMatching(/exceeds the 2097152-byte frame limit/), { maxBytes: 2097152 }]);
     // Nothing the agent did: no reset, no unlock, no availability change.
     expect(x.agent.station.isOperative(1)).toBe(true);
 
-    // Unanswerable: not JSON without an id, not an array, unknown message type, oversized, stray result.
+    // Unanswerable: not JSON without an id, not an array, unknown message type, oversized without an id, stray result.
     const before = x.logs.length;
     raw('hello there');
     raw('{"not":"an array"}');
     raw('[7,"mt-1",{}]');
-    raw(JSON.stringify([2, 'huge-1', 'DataTransfer', { vendorId: 'x', data: 'z'.repeat(100_000) }]));
+    raw(`{"no id":"${'z'.repeat(2 * 1024 * 1024)}"}`);
     raw('[3,"nobody-asked",{}]');
     await waitFor(() => x.logs.slice(before).filter((l) => /malformed frame|too large|unknown or late/.test(l.msg ?? '')).length >= 5, 8_000, 'five drops logged');
     // Still alive and answering.
     expect(await x.call('GetConfiguration', { key: ['NumberOfConnectors'] })).toMatchObject({ configurationKey: [{ value: '1' }] });
-    expect(parsedFrames(x, 'out').filter((f) => ['mt-1', 'huge-1', 'nobody-asked'].includes(String(f[1])))).toEqual([]);
+    expect(parsedFrames(x, 'out').filter((f) => ['mt-1', 'nobody-asked'].includes(String(f[1])))).toEqual([]);
   });
 });
 

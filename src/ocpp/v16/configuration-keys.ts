@@ -31,6 +31,8 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
+/** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
+export const LOCAL_LIST_MAX_ENTRIES = 10_000;
 
 export const CONFIGURATION_KEYS = {
   AllowOfflineTxForUnknownId: { type: 'boolean', access: 'RW', default: 'false' },
@@ -44,7 +46,7 @@ export const CONFIGURATION_KEYS = {
   HeartbeatInterval: { type: 'integer', access: 'RW', default: '86400', min: 0, max: INT_MAX },
   // Local Auth List Management profile (§9.2): the list holds up to 10,000 identifiers.
   LocalAuthListEnabled: { type: 'boolean', access: 'RW', default: 'true' },
-  LocalAuthListMaxLength: { type: 'integer', access: 'R', default: '10000' },
+  LocalAuthListMaxLength: { type: 'integer', access: 'R', default: String(LOCAL_LIST_MAX_ENTRIES) },
   LocalAuthorizeOffline: { type: 'boolean', access: 'RW', default: 'true' },
   LocalPreAuthorize: { type: 'boolean', access: 'RW', default: 'false' },
   MaxEnergyOnInvalidId: { type: 'integer', access: 'RW', default: '0', min: 0, max: INT_MAX },
@@ -63,8 +65,9 @@ export const CONFIGURATION_KEYS = {
   // Reservation profile (§9.4): connector 0 = any one connector.
   ReserveConnectorZeroSupported: { type: 'boolean', access: 'R', default: 'true' },
   ResetRetries: { type: 'integer', access: 'RW', default: '3', min: 0, max: 10 },
-  // 400 worst-case entries (20-char tags, parent and expiry: ~153 bytes each) fit the RPC layer's 64 KiB incoming frame limit.
-  SendLocalListMaxLength: { type: 'integer', access: 'R', default: '400' },
+  // A Full update replaces the whole list and cannot be split, so one update may carry all of it:
+  // 10,000 worst-case entries (~153 bytes each, ~1.5 MB) fit the RPC layer's 2 MiB frame limit.
+  SendLocalListMaxLength: { type: 'integer', access: 'R', default: String(LOCAL_LIST_MAX_ENTRIES) },
   StopTransactionOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
   StopTransactionOnInvalidId: { type: 'boolean', access: 'RW', default: 'true' },
   StopTxnAlignedData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },

@@ -55,9 +55,12 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
     expect(await h.call('GetLocalListVersion', {})).toEqual({ listVersion: 1 });
   });
 
-  it('more entries than SendLocalListMaxLength: Failed; the largest allowed update fits the RPC frame limit', async () => {
+  it('a Full list of LocalAuthListMaxLength worst-case entries fits one SendLocalList; one more is Failed', async () => {
     h = await startHarness();
     const max = h.agent.config.getInt('SendLocalListMaxLength');
+    // A Full update replaces the whole list and cannot be split: one update carries all of it.
+    expect(max).toBe(h.agent.config.getInt('LocalAuthListMaxLength'));
+    expect(max).toBe(10_000);
     // Worst-case entries: 20-character tags, parent and expiry on each.
     const entry = (i: number): AuthorizationData => ({
       idTag: `T${String(i).padStart(19, '0')}`,
