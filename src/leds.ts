@@ -1,6 +1,6 @@
-// Drives the status LEDs from the station and the CSMS link: connector status ->
-// indication, card answers -> one-shot flashes. Takes an already built StatusLeds
-// (hal/gpio) so only main.ts constructs hardware.
+// Drives the status LEDs from the station, the CSMS link and the OCPP configuration: connector
+// status -> indication, card answers -> one-shot flashes, BlinkRepeat / LightIntensity -> the
+// LED engine. Takes an already built StatusLeds (hal/gpio) so only main.ts constructs hardware.
 import type { ChargingStation } from './domain/station/charging-station.js';
 import type { ConnectorStatus } from './domain/connector/connector-status.js';
 
@@ -10,7 +10,36 @@ export interface LedsPort {
   setState(indication: Indication): void;
   setCsmsOnline(online: boolean): void;
   signal(signal: 'cardAccepted' | 'cardRejected'): void;
+  setBlinkRepeat(times: number): void;
+  /** Returns the intensity the LEDs honour. */
+  setLightIntensity(percent: number): number;
   stop(): void;
+}
+
+/** The slice of the OCPP configuration store the LEDs follow. */
+export interface LedSettings {
+  getInt(key: 'BlinkRepeat' | 'LightIntensity'): number;
+  setInternal(key: 'LightIntensity', value: string): void;
+  onChange(listener: (key: string, value: string) => void): () => void;
+}
+
+/**
+ * Applies BlinkRepeat and LightIntensity now and on every change. A LightIntensity the LEDs
+ * cannot show (50 % on an on/off line) is stored back as what they do show, so GetConfiguration
+ * reports the truth.
+ */
+export function bindLedSettings(leds: LedsPort, settings: LedSettings): () => void {
+  const intensity = (): void => {
+    const wanted = settings.getInt('LightIntensity');
+    const honoured = leds.setLightIntensity(wanted);
+    if (honoured !== wanted) settings.setInternal('LightIntensity', String(honoured));
+  };
+  leds.setBlinkRepeat(settings.getInt('BlinkRepeat'));
+  intensity();
+  return settings.onChange((key) => {
+    if (key === 'BlinkRepeat') leds.setBlinkRepeat(settings.getInt('BlinkRepeat'));
+    else if (key === 'LightIntensity') intensity();
+  });
 }
 
 const BY_STATUS: Readonly<Record<ConnectorStatus, Indication>> = {
@@ -37,7 +66,9 @@ export function bindStatusLeds(
   leds: LedsPort,
   station: ChargingStation,
   csms: { on(event: 'connected' | 'disconnected', l: () => void): unknown },
+  settings: LedSettings,
 ): () => void {
+  const unbindSettings = bindLedSettings(leds, settings);
   const update = (): void => leds.setState(indicationFor([station.status(0) === 'Faulted' ? 'Faulted' : null, ...station.connectorIds().map((c) => station.status(c))]));
   const unsubscribe = station.subscribe({
     statusChanged: update,
@@ -48,6 +79,7 @@ export function bindStatusLeds(
   leds.setCsmsOnline(false);
   update();
   return () => {
+    unbindSettings();
     unsubscribe();
     leds.stop();
   };

@@ -236,7 +236,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   // No LEDs configured: do not even load onoff (development machines, tests).
   const gpio = Object.keys(cfg.leds).length > 0 ? await loadOnoffGpio(ledLog) : null;
   const unbindLeds = gpio
-    ? bindStatusLeds(new StatusLeds({ leds: cfg.leds, open: gpio.open, logger: ledLog }), station, csms)
+    ? bindStatusLeds(new StatusLeds({ leds: cfg.leds, open: gpio.open, logger: ledLog }), station, csms, config)
     : () => {};
 
   station.start();

@@ -1,6 +1,7 @@
 // Status LEDs: charger indication -> per-LED pattern (steady, blink, flash), with a CSMS-offline
-// overlay and one-shot card signals. Pins come from the installer config; time from the
-// injected timers, so tests drive it with a fake clock.
+// overlay and one-shot signals (card answers, entering a fault). Pins come from the installer
+// config; time from the injected timers, so tests drive it with a fake clock. OCPP BlinkRepeat
+// and LightIntensity (1.6 §9.1) arrive through setBlinkRepeat / setLightIntensity.
 import type { HalLogger } from '../log.js';
 import { SILENT_LOGGER } from '../log.js';
 import { REAL_TIMERS, type HalTimers } from '../timers.js';
@@ -29,7 +30,12 @@ export function flash(times: number, onMs = 150, offMs = 150): LedPattern {
 
 /** What the charger shows (the station's overall state, not one connector's). */
 export type ChargerIndication = 'available' | 'preparing' | 'charging' | 'suspended' | 'faulted' | 'unavailable';
-export type LedSignal = 'cardAccepted' | 'cardRejected';
+/** `fault`: shown once when the charger enters `faulted`, before its steady scene. */
+export type LedSignal = 'cardAccepted' | 'cardRejected' | 'fault';
+
+/** Signals whose flashes repeat BlinkRepeat times: the ones that ask for attention. */
+const REPEATED_SIGNALS: readonly LedSignal[] = ['cardRejected', 'fault'];
+export const DEFAULT_BLINK_REPEAT = 3;
 
 export const CHARGER_INDICATIONS: readonly ChargerIndication[] = [
   'available',
@@ -56,7 +62,8 @@ export const DEFAULT_LED_SCENES: LedScenes = {
   // Overlay: drives only LEDs the charger state leaves off, so it never hides that state.
   csmsOffline: { red: blink(1000) },
   cardAccepted: { green: flash(3) },
-  cardRejected: { red: flash(3) },
+  cardRejected: { red: flash(DEFAULT_BLINK_REPEAT) },
+  fault: { red: flash(DEFAULT_BLINK_REPEAT) },
 };
 
 export interface LedPinConfig {
@@ -93,8 +100,10 @@ interface Led {
   line: GpioLine;
   pattern: LedPattern | undefined;
   timer: Handle | undefined;
-  /** Logical state last written (before activeLow inversion). */
-  lit: boolean | undefined;
+  /** Logical state the pattern asks for. */
+  lit: boolean;
+  /** Light last written to the line (lit and not dimmed to 0), before activeLow inversion. */
+  shown: boolean | undefined;
   writeFailed: boolean;
 }
 
@@ -106,6 +115,9 @@ export class StatusLeds {
   private indication: ChargerIndication;
   private csmsOnline: boolean;
   private activeSignal: { scene: LedScene; timer: Handle } | undefined;
+  private blinkRepeat = DEFAULT_BLINK_REPEAT;
+  /** Percent of full brightness; on/off lines can show only 0 (dark) or 100. */
+  private intensity = 100;
   private stopped = false;
 
   constructor(opts: StatusLedsOptions) {
@@ -123,7 +135,7 @@ export class StatusLeds {
         this.logger.warn({ led: name, pin, err: String(err) }, 'cannot open LED line: LED disabled');
         line = noopGpioLine();
       }
-      this.leds.push({ name, pin, activeLow, line, pattern: undefined, timer: undefined, lit: undefined, writeFailed: false });
+      this.leds.push({ name, pin, activeLow, line, pattern: undefined, timer: undefined, lit: false, shown: undefined, writeFailed: false });
     }
     this.apply();
   }
@@ -134,8 +146,28 @@ export class StatusLeds {
   }
 
   setState(indication: ChargerIndication): void {
+    const entering = indication === 'faulted' && this.indication !== 'faulted';
     this.indication = indication;
-    this.apply();
+    // The fault announces itself, unless a card signal is showing (its answer must not be cut off).
+    if (entering && this.activeSignal === undefined) this.signal('fault');
+    else this.apply();
+  }
+
+  /** OCPP BlinkRepeat: pulses of the attention signals (card rejected, fault). */
+  setBlinkRepeat(times: number): void {
+    if (!Number.isInteger(times) || times < 1) throw new RangeError(`BlinkRepeat ${times}: expected an integer >= 1`);
+    this.blinkRepeat = times;
+  }
+
+  /**
+   * OCPP LightIntensity in percent; returns what the LEDs can honour. GPIO lines have no PWM:
+   * 0 is dark, anything above is full brightness (100).
+   */
+  setLightIntensity(percent: number): number {
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new RangeError(`LightIntensity ${percent}: expected 0..100`);
+    this.intensity = percent > 0 ? 100 : 0;
+    if (!this.stopped) for (const led of this.leds) this.write(led, led.lit);
+    return this.intensity;
   }
 
   setCsmsOnline(online: boolean): void {
@@ -147,7 +179,7 @@ export class StatusLeds {
   signal(which: LedSignal): void {
     if (this.stopped) return;
     if (this.activeSignal !== undefined) this.timers.clearTimeout(this.activeSignal.timer);
-    const scene = this.scenes[which];
+    const scene = REPEATED_SIGNALS.includes(which) ? withRepeat(this.scenes[which], this.blinkRepeat) : this.scenes[which];
     let totalMs = 0;
     for (const p of Object.values(scene)) {
       const ms = p.kind === 'flash' ? p.times * (p.onMs + p.offMs) : 0;
@@ -245,9 +277,11 @@ export class StatusLeds {
   }
 
   private write(led: Led, lit: boolean): void {
-    if (led.lit === lit) return;
     led.lit = lit;
-    const value: BinaryValue = lit !== led.activeLow ? 1 : 0;
+    const shown = lit && this.intensity > 0;
+    if (led.shown === shown) return;
+    led.shown = shown;
+    const value: BinaryValue = shown !== led.activeLow ? 1 : 0;
     try {
       led.line.writeSync(value);
     } catch (err) {
@@ -257,6 +291,13 @@ export class StatusLeds {
       }
     }
   }
+}
+
+/** The scene with each flash pulsing `times` times (same on/off timing). */
+function withRepeat(scene: LedScene, times: number): LedScene {
+  const out: Record<string, LedPattern> = {};
+  for (const [name, p] of Object.entries(scene)) out[name] = p.kind === 'flash' ? { ...p, times } : p;
+  return out;
 }
 
 function samePattern(a: LedPattern, b: LedPattern): boolean {

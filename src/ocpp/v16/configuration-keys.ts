@@ -31,6 +31,7 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
+const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
 
@@ -38,11 +39,15 @@ export const CONFIGURATION_KEYS = {
   AllowOfflineTxForUnknownId: { type: 'boolean', access: 'RW', default: 'false' },
   AuthorizationCacheEnabled: { type: 'boolean', access: 'RW', default: 'true' },
   AuthorizeRemoteTxRequests: { type: 'boolean', access: 'RW', default: 'true' },
+  // Pulses of the status LEDs' attention flashes (card rejected, entering a fault); 300 ms each.
+  BlinkRepeat: { type: 'integer', access: 'RW', default: '3', min: 1, max: 20 },
   ClockAlignedDataInterval: { type: 'integer', access: 'RW', default: '0', min: 0, max: 86_400 },
   ConnectionTimeOut: { type: 'integer', access: 'RW', default: '60', min: 1, max: 3_600 },
   ConnectorPhaseRotation: { type: 'csl', access: 'RW', default: '0.RST,1.RST' },
   ConnectorPhaseRotationMaxLength: { type: 'integer', access: 'R', default: '8' },
   GetConfigurationMaxKeys: { type: 'integer', access: 'R', default: '64' },
+  // Percent; on/off GPIO LEDs honour 0 (dark) or 100, and the value reads back as what is honoured.
+  LightIntensity: { type: 'integer', access: 'RW', default: '100', min: 0, max: 100 },
   HeartbeatInterval: { type: 'integer', access: 'RW', default: '86400', min: 0, max: INT_MAX },
   // Local Auth List Management profile (§9.2): the list holds up to 10,000 identifiers.
   LocalAuthListEnabled: { type: 'boolean', access: 'RW', default: 'true' },
@@ -74,7 +79,8 @@ export const CONFIGURATION_KEYS = {
   StopTxnAlignedDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
   StopTxnSampledData: { type: 'csl', access: 'RW', default: '', members: MEASURANDS },
   StopTxnSampledDataMaxLength: { type: 'integer', access: 'R', default: String(MEASURANDS.length) },
-  SupportedFeatureProfiles: { type: 'csl', access: 'R', default: 'Core,LocalAuthListManagement,Reservation,RemoteTrigger' },
+  SupportedFeatureProfiles: { type: 'csl', access: 'R', default: SUPPORTED_FEATURE_PROFILES.join(',') },
+  SupportedFeatureProfilesMaxLength: { type: 'integer', access: 'R', default: String(SUPPORTED_FEATURE_PROFILES.length) },
   TransactionMessageAttempts: { type: 'integer', access: 'RW', default: '3', min: 1, max: 100 },
   TransactionMessageRetryInterval: { type: 'integer', access: 'RW', default: '60', min: 1, max: 86_400 },
   UnlockConnectorOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },

@@ -52,7 +52,7 @@ describe('StatusLeds: indications', () => {
   it.each<[ChargerIndication, { green: number; red: number; blue: number }]>([
     ['available', { green: 1, red: 0, blue: 0 }],
     ['charging', { green: 0, red: 0, blue: 1 }],
-    ['faulted', { green: 0, red: 1, blue: 0 }],
+    ['faulted', { green: 0, red: 1, blue: 0 }], // after its fault flashes (see below)
   ])('%s: steady pins', (indication, expected) => {
     const { leds, levels, clock } = setup();
     leds.setState(indication);
@@ -176,6 +176,64 @@ describe('StatusLeds: card signals', () => {
   });
 });
 
+describe('StatusLeds: fault flashes and BlinkRepeat', () => {
+  it('entering faulted flashes red BlinkRepeat times (default 3), then red stays steady', () => {
+    const { leds, gpio, clock, levels } = setup({ initialIndication: 'charging' });
+    leds.setState('faulted');
+    clock.advance(899);
+    expect(gpio.pin(RED).risingEdges()).toEqual([0, 300, 600]);
+    expect(levels()).toEqual({ green: 0, red: 0, blue: 0 });
+    clock.advance(1);
+    expect(levels()).toEqual({ green: 0, red: 1, blue: 0 });
+    leds.setState('faulted'); // still faulted: no new flashes
+    clock.advance(5_000);
+    expect(gpio.pin(RED).risingEdges()).toEqual([0, 300, 600, 900]);
+  });
+
+  it('BlinkRepeat sets the pulses of the rejected and fault flashes; the accepted flash keeps its 3', () => {
+    const { leds, gpio, clock } = setup({ initialIndication: 'available' });
+    leds.setBlinkRepeat(5);
+    leds.signal('cardRejected');
+    clock.advance(1_500);
+    expect(gpio.pin(RED).risingEdges()).toEqual([0, 300, 600, 900, 1200]);
+    leds.signal('cardAccepted');
+    clock.advance(5_000);
+    expect(gpio.pin(GREEN).risingEdges().filter((t) => t >= 1500 && t < 2400)).toEqual([1500, 1800, 2100]);
+    const before = gpio.pin(RED).risingEdges().length;
+    leds.setBlinkRepeat(1);
+    leds.setState('faulted');
+    clock.advance(5_000);
+    expect(gpio.pin(RED).risingEdges().length - before).toBe(2); // one flash, then the steady red
+    expect(gpio.pin(RED).value).toBe(1);
+    expect(() => leds.setBlinkRepeat(0)).toThrow(RangeError);
+  });
+});
+
+describe('StatusLeds: LightIntensity on on/off lines', () => {
+  it('0 darkens every LED while the patterns run on; any other value honours as 100', () => {
+    const { leds, gpio, clock, levels } = setup({ initialIndication: 'available' });
+    expect(leds.setLightIntensity(0)).toBe(0);
+    expect(levels()).toEqual({ green: 0, red: 0, blue: 0 });
+    leds.setState('preparing');
+    leds.signal('cardRejected');
+    clock.advance(5_000);
+    expect(levels()).toEqual({ green: 0, red: 0, blue: 0 });
+    expect(gpio.pin(RED).risingEdges()).toEqual([]);
+    expect(leds.setLightIntensity(40)).toBe(100);
+    expect(gpio.pin(GREEN).value).toBe(1); // the blink was still running: in its on phase at 5,000 ms
+    expect(leds.setLightIntensity(100)).toBe(100);
+    expect(() => leds.setLightIntensity(101)).toThrow(RangeError);
+    expect(() => leds.setLightIntensity(-1)).toThrow(RangeError);
+  });
+
+  it('activeLow lines go high (dark) at 0', () => {
+    const { leds, gpio } = setup({ leds: { green: { pin: GREEN, activeLow: true }, red: RED, blue: BLUE }, initialIndication: 'available' });
+    expect(gpio.pin(GREEN).value).toBe(0);
+    leds.setLightIntensity(0);
+    expect(gpio.pin(GREEN).value).toBe(1);
+  });
+});
+
 describe('StatusLeds: activeLow', () => {
   it('inverts the pin level: lit = low, dark = high', () => {
     const { leds, gpio, clock } = setup({ leds: { green: { pin: GREEN, activeLow: true }, red: RED, blue: BLUE } });
@@ -216,6 +274,7 @@ describe('StatusLeds: CSMS offline overlay', () => {
     const { leds, gpio, clock } = setup();
     leds.setCsmsOnline(false);
     leds.setState('faulted');
+    clock.advance(900); // the fault flashes
     const writes = gpio.pin(RED).writes.length;
     clock.advance(5_000);
     expect(gpio.pin(RED).value).toBe(1);

@@ -15,6 +15,19 @@ const PROFILE_ACTIONS: Record<string, Array<keyof typeof INCOMING_ACTIONS>> = {
   RemoteTrigger: ['TriggerMessage'],
 };
 
+/** OCPP 1.6 §9.1 Core profile keys, required and optional, in the spec's order (9.1.1-9.1.34). */
+const CORE_KEYS_9_1 = [
+  'AllowOfflineTxForUnknownId', 'AuthorizationCacheEnabled', 'AuthorizeRemoteTxRequests', 'BlinkRepeat',
+  'ClockAlignedDataInterval', 'ConnectionTimeOut', 'ConnectorPhaseRotation', 'ConnectorPhaseRotationMaxLength',
+  'GetConfigurationMaxKeys', 'HeartbeatInterval', 'LightIntensity', 'LocalAuthorizeOffline', 'LocalPreAuthorize',
+  'MaxEnergyOnInvalidId', 'MeterValuesAlignedData', 'MeterValuesAlignedDataMaxLength', 'MeterValuesSampledData',
+  'MeterValuesSampledDataMaxLength', 'MeterValueSampleInterval', 'MinimumStatusDuration', 'NumberOfConnectors',
+  'ResetRetries', 'StopTransactionOnEVSideDisconnect', 'StopTransactionOnInvalidId', 'StopTxnAlignedData',
+  'StopTxnAlignedDataMaxLength', 'StopTxnSampledData', 'StopTxnSampledDataMaxLength', 'SupportedFeatureProfiles',
+  'SupportedFeatureProfilesMaxLength', 'TransactionMessageAttempts', 'TransactionMessageRetryInterval',
+  'UnlockConnectorOnEVSideDisconnect', 'WebSocketPingInterval',
+];
+
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.stop();
@@ -39,6 +52,19 @@ describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
     for (const p of profiles) {
       for (const action of PROFILE_ACTIONS[p] ?? []) expect(INCOMING_ACTIONS[action], `${p}: ${action}`).not.toBe('NotSupported');
     }
+  });
+
+  it('without keys: every Core key of §9.1, required and optional, within GetConfigurationMaxKeys', async () => {
+    h = await startHarness();
+    const conf = await h.call('GetConfiguration', {});
+    const got = new Map((conf.configurationKey ?? []).map((k) => [k.key, k]));
+    expect(CORE_KEYS_9_1).toHaveLength(34);
+    expect(CORE_KEYS_9_1.filter((k) => !got.has(k))).toEqual([]);
+    expect(got.get('BlinkRepeat')).toEqual({ key: 'BlinkRepeat', readonly: false, value: '3' });
+    expect(got.get('LightIntensity')).toEqual({ key: 'LightIntensity', readonly: false, value: '100' });
+    const profiles = got.get('SupportedFeatureProfiles')?.value?.split(',') ?? [];
+    expect(got.get('SupportedFeatureProfilesMaxLength')).toEqual({ key: 'SupportedFeatureProfilesMaxLength', readonly: true, value: String(profiles.length) });
+    expect(got.size).toBeLessThanOrEqual(Number(got.get('GetConfigurationMaxKeys')?.value));
   });
 
   it('asked keys: known ones with values, the rest in unknownKey', async () => {
