@@ -13,6 +13,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const { startAgent } = await import(join(root, 'dist/src/main.js'));
 const { parseAgentConfig } = await import(join(root, 'dist/src/config/agent-config.js'));
 const { DevCsms } = await import(join(root, 'dist/src/devtools/dev-csms.js'));
+const { statusOf } = await import(join(root, 'dist/src/ocpp/v16/mappers.js'));
 const { pino } = await import('pino');
 
 const CHANGES = Number(process.env.BENCH_STATUS_CHANGES ?? 200);
@@ -66,11 +67,11 @@ async function statusLatency() {
   sim.on('line', (dir, text) => {
     if (dir === 'out' && text.startsWith('$CP,1,')) changedAt = performance.now();
   });
-  await until(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp && agent.station.status(1) === 'Available', 'boot');
+  await until(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp && statusOf(agent.station, 1) === 'Available', 'boot');
   await sleep(200);
   for (let i = 0; i < CHANGES; i++) {
     const before = answered.count;
-    const plug = agent.station.status(1) === 'Available';
+    const plug = statusOf(agent.station, 1) === 'Available';
     pendingStatus = plug ? 'Preparing' : 'Available';
     if (plug) sim.plugIn(1, { cableAmps: 32 });
     else sim.unplug(1);

@@ -10,7 +10,8 @@ import { SqliteTransactionStore } from '../../src/store/transaction-store.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from '../../src/store/availability-repo.js';
 import type { OutboxEntry } from '../../src/ocpp/v16/transaction-messages.js';
-import type { Transaction } from '../../src/domain/session/transaction.js';
+import type { Transaction } from '../../src/domain/model/transaction.js';
+import { STATION, evseTarget } from '../../src/domain/model/evse.js';
 
 const dirs: string[] = [];
 const opened: AgentDatabase[] = [];
@@ -26,10 +27,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const tx = (localId: string, connector = 1): Transaction => ({
+const tx = (localId: string, evseId = 1): Transaction => ({
   localId,
-  connector,
-  idTag: 'TAG1',
+  evseId,
+  idToken: { value: 'TAG1', type: 'ISO14443' },
   startedAt: new Date('2026-01-01T10:00:00Z'),
   meterStartWh: 1000,
 });
@@ -131,12 +132,12 @@ describe('configuration and availability repos', () => {
   it('availability: operative by default writes nothing; changes persist', () => {
     const db = open();
     const repo = new SqliteAvailabilityRepo(db);
-    repo.save(1, true);
+    repo.save(evseTarget(1), 'Operative');
     expect(db.stats().durableCommits).toBe(0);
-    repo.save(1, false);
-    repo.save(1, false);
+    repo.save(evseTarget(1), 'Inoperative');
+    repo.save(evseTarget(1), 'Inoperative');
     expect(db.stats().durableCommits).toBe(1);
-    repo.save(0, false);
-    expect(repo.load()).toEqual(new Map([[1, false], [0, false]]));
+    repo.save(STATION, 'Inoperative');
+    expect(repo.load()).toEqual({ station: 'Inoperative', evses: new Map([[1, 'Inoperative']]) });
   });
 });

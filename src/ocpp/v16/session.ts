@@ -1,12 +1,13 @@
 // OCPP 1.6 adapter between the domain station and the RPC client: registration
 // (BootNotification Accepted/Pending/Rejected, §4.2), Heartbeat (§4.6),
 // StatusNotification (§4.9), transaction messages in order (§4.8, §4.10, §4.7),
-// sampled MeterValues, and Authorize.req for the domain's authorizer (§4.1).
-import type { AuthorizationInfo, Clock } from '../../domain/ports.js';
-import { fromIdTagInfo } from './id-tag-info.js';
+// sampled MeterValues; it gates Authorize.req for the domain's authorizer (§4.1).
+import type { Clock } from '../../domain/ports.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
-import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
+import type { Authorize16 } from './remote-authorizer.js';
+import { StatusView } from './status-view.js';
+import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { buildMeterValue } from './meter-values.js';
 import { StatusReporter } from './status-reporter.js';
@@ -47,6 +48,7 @@ export class OcppSession {
   /** Monotonic time before which no unprompted BootNotification goes out (after Pending/Rejected). */
   private nextBootAtMs = 0;
   private readonly statusReporter: StatusReporter;
+  private readonly statusView: StatusView;
   private readonly sampler: MeterSampler;
   private stopped = false;
 
@@ -59,18 +61,22 @@ export class OcppSession {
     private readonly log: SessionLogger,
     /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
     private readonly messenger: TransactionMessenger,
+    /** Authorize.req for the domain's authorizer: sent only when this session may send. */
+    remoteAuthorizer?: Authorize16,
   ) {
+    remoteAuthorizer?.sendWhen(() => this.canSend());
     this.sampler = new MeterSampler(station, config, clock, {
       transactionMeter: (tx, values) => messenger.meter(tx, values),
       idleMeter: (connector, values) => void this.sendIdleMeter(connector, values),
     });
     this.sampler.start();
-    this.statusReporter = new StatusReporter({ rpc, station, config, clock, log, canSend: () => this.canSend() });
+    this.statusView = new StatusView(station);
+    this.statusReporter = new StatusReporter({ rpc, station: this.statusView, config, clock, log, canSend: () => this.canSend() });
+    this.statusView.onChange((c, status, fault) => this.onStatus(c, status, fault));
     station.subscribe({
-      statusChanged: (c, status, fault) => this.onStatus(c, status, fault),
-      transactionStarted: (tx) => this.onTransactionStarted(tx),
-      transactionStopped: (tx) => this.onTransactionStopped(tx),
-      transactionResumed: (tx) => this.sampler.transactionStarted(tx, true),
+      transactionStarted: ({ tx }) => this.onTransactionStarted(tx),
+      transactionEnded: ({ tx }) => this.onTransactionStopped(tx),
+      transactionResumed: ({ tx }) => this.sampler.transactionStarted(tx, true),
     });
     config.onChange((key) => {
       if (key === 'HeartbeatInterval' && this.registration === 'Accepted') this.scheduleHeartbeat();
@@ -197,8 +203,8 @@ export class OcppSession {
 
   // --- status (status-reporter.ts: dedup, MinimumStatusDuration) -------------
 
-  private onStatus(connector: number, status: ConnectorStatus, fault: string | null): void {
-    if (connector > 0) this.config.setInternal('NumberOfConnectors', String(this.station.connectorIds().length));
+  private onStatus(connector: number, status: ChargePointStatus, fault: string | null): void {
+    if (connector > 0) this.config.setInternal('NumberOfConnectors', String(this.station.evseIds().length));
     this.statusReporter.onStatus(connector, status, fault);
   }
 
@@ -218,7 +224,7 @@ export class OcppSession {
         return () => this.resendStatus(connectorId === 0 ? 0 : connectorId);
       case 'MeterValues':
         return async () => {
-          const list = connectorId ? [connectorId] : this.station.connectorIds();
+          const list = connectorId ? [connectorId] : this.station.evseIds();
           for (const c of list) {
             const reading = this.station.lastMeter(c);
             if (!reading) continue;
@@ -238,24 +244,6 @@ export class OcppSession {
         return async () => void (await this.rpc.call('FirmwareStatusNotification', { status: 'Idle' }).catch(() => undefined));
       default:
         return null;
-    }
-  }
-
-  // --- authorization --------------------------------------------------------
-
-  /**
-   * Authorize.req (§4.1) when registered and connected; 'offline' when it cannot be sent or
-   * gets no answer. The decision order (local list, cache, offline rules) is the domain
-   * authorizer's (domain/authorization/authorizer.ts).
-   */
-  async authorizeRemote(idTag: string): Promise<AuthorizationInfo | 'offline'> {
-    if (!this.canSend()) return 'offline';
-    try {
-      const conf = await this.rpc.call('Authorize', { idTag });
-      return fromIdTagInfo(conf.idTagInfo);
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'Authorize failed; deciding offline');
-      return 'offline';
     }
   }
 

@@ -6,9 +6,10 @@
 // Storage failures (disk full, I/O errors) are logged and retried; they never
 // crash the agent, never make a confirmed message go out again, never reorder.
 import type { Clock } from '../../domain/ports.js';
-import type { StopReason, Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
+import { toReason16 } from './mappers.js';
 import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } from '../rpc/rpc-errors.js';
-import type { IdTagInfo, MeterValue } from './generated/types.js';
+import type { IdTagInfo, MeterValue, Reason } from './generated/types.js';
 import type { RequestOf } from './actions/types.js';
 import type { RpcCaller, SessionLogger } from './session.js';
 
@@ -108,7 +109,8 @@ interface StartFields {
 interface StopFields {
   stoppedAt: string;
   meterStopWh: number;
-  reason: StopReason;
+  /** The 1.6 word (stored in the payload as sent). */
+  reason: Reason;
   stopIdTag?: string;
 }
 
@@ -147,7 +149,7 @@ export class TransactionMessenger {
     private readonly settings: MessengerSettings,
     private readonly clock: Clock,
     private readonly log: SessionLogger,
-    private readonly hooks: MessengerHooks = {},
+    private hooks: MessengerHooks = {},
     private readonly opts: MessengerOptions = {},
   ) {
     this.writeBehindMs = opts.meterWriteBehindMs ?? DEFAULT_METER_WRITE_BEHIND_MS;
@@ -189,11 +191,16 @@ export class TransactionMessenger {
     void this.drain();
   }
 
+  /** Where the CSMS's answers go (a subscriber built after the messenger: the station it journals for). */
+  onAnswers(hooks: MessengerHooks): void {
+    this.hooks = hooks;
+  }
+
   // --- enqueue ----------------------------------------------------------------
 
   /** Makes the Start durable, then queues it. Throws StartNotRecordedError when the store fails. */
   started(tx: Transaction): void {
-    const start: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
+    const start: StartFields = { connector: tx.evseId, idTag: tx.idToken.value, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
     if (tx.reservationId !== undefined) start.reservationId = tx.reservationId;
     const entry = this.entry('start', tx.localId, { start });
     // Stops still waiting for their write go first (their rows must close before this one opens).
@@ -215,7 +222,7 @@ export class TransactionMessenger {
   }
 
   meter(tx: Transaction, values: MeterValue[]): void {
-    this.memory.push(this.entry('meter', tx.localId, { connector: tx.connector, values }));
+    this.memory.push(this.entry('meter', tx.localId, { connector: tx.evseId, values }));
     this.armWriteBehind();
     this.enforceBound();
     void this.drain();
@@ -226,9 +233,9 @@ export class TransactionMessenger {
     const stop: StopFields = {
       stoppedAt: (tx.stoppedAt ?? this.clock.now()).toISOString(),
       meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-      reason: tx.stopReason ?? 'Other',
+      reason: toReason16(tx.stopReason ?? 'Other'),
     };
-    if (tx.stopIdTag !== undefined) stop.stopIdTag = tx.stopIdTag;
+    if (tx.stopIdToken !== undefined) stop.stopIdTag = tx.stopIdToken.value;
     const entry = this.entry('stop', tx.localId, { stop, transactionData });
     this.openTransactions.delete(tx.localId);
     if (this.unrecordedStops.size > 0) this.flush();
@@ -528,7 +535,7 @@ export class TransactionMessenger {
   private startFromStore(localId: string): StartFields {
     const tx = this.store.transaction(localId);
     if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-    const s: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
+    const s: StartFields = { connector: tx.evseId, idTag: tx.idToken.value, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
     if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
     return s;
   }
@@ -538,9 +545,9 @@ export class TransactionMessenger {
     const s: StopFields = {
       stoppedAt: (row.stoppedAt ?? this.clock.now()).toISOString(),
       meterStopWh: row.meterStopWh ?? row.meterStartWh,
-      reason: row.stopReason ?? 'Other',
+      reason: toReason16(row.stopReason ?? 'Other'),
     };
-    if (row.stopIdTag !== undefined) s.stopIdTag = row.stopIdTag;
+    if (row.stopIdToken !== undefined) s.stopIdTag = row.stopIdToken.value;
     return s;
   }
 

@@ -9,13 +9,15 @@ import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
 import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type StationOptions } from '../../../src/domain/station/charging-station.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
+import { transactionPoints16 } from '../../../src/ocpp/v16/mappers.js';
+import { card } from '../../helpers/domain-terms.js';
 import { SystemClock } from '../../../src/platform/clock.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const settings = {
   connectionTimeoutS: () => 60,
-  stopTransactionOnEVSideDisconnect: () => true,
+  transactionPoints: () => transactionPoints16(true),
   stopTransactionOnInvalidId: () => false,
   authorizeRemoteTxRequests: () => false,
   maxCurrentA: () => 32,
@@ -48,8 +50,8 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   const stopped: Transaction[] = [];
   const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, settings, new SystemClock(), () => {}, opts);
   station.subscribe({
-    transactionResumed: (tx) => events.push(`resumed ${tx.localId}`),
-    transactionStopped: (tx) => {
+    transactionResumed: ({ tx }) => events.push(`resumed ${tx.localId}`),
+    transactionEnded: ({ tx }) => {
       events.push(`stopped ${tx.localId} ${tx.stopReason}`);
       stopped.push(tx);
     },
@@ -60,7 +62,7 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   return { station, events, stopped };
 }
 
-const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date(Date.now() - 600_000), meterStartWh });
+const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, evseId: 1, idToken: card('TAG'), startedAt: new Date(Date.now() - 600_000), meterStartWh });
 
 describe('restart recovery', () => {
   it('EV still charging: the same transaction goes on and current is offered again', async () => {
@@ -119,9 +121,9 @@ describe('the journal veto', () => {
         },
       },
     });
-    station.subscribe({ cardResult: (tag, ok) => cards.push([tag, ok]) });
+    station.subscribe({ authorizationDecided: ({ idToken: { value: tag }, accepted: ok }) => cards.push([tag, ok]) });
     await waitFor(() => controller!.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
-    expect(await station.presentIdTag('04A2B3C4')).toBe('rejected');
+    expect(await station.presentIdToken(card('04A2B3C4'))).toBe('rejected');
     expect(station.transaction(1)).toBeNull();
     expect(cards.at(-1)).toEqual(['04A2B3C4', false]);
     expect(s.state(1).enabled).toBe(false);

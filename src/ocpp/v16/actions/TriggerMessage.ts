@@ -2,7 +2,7 @@
 import type { IncomingHandler } from './context.js';
 
 export const TriggerMessage: IncomingHandler<'TriggerMessage'> = (req, { session, station }) => {
-  if (req.connectorId !== undefined && req.connectorId !== 0 && !station.connectorIds().includes(req.connectorId)) {
+  if (req.connectorId !== undefined && req.connectorId !== 0 && !station.evseIds().includes(req.connectorId)) {
     return { status: 'Rejected' };
   }
   const send = session.triggerable(req.requestedMessage, req.connectorId);
