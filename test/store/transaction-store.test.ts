@@ -72,6 +72,27 @@ describe('SqliteTransactionStore', () => {
     expect(store.transaction('a')).toMatchObject({ csmsTransactionId: 77, bootId: 'boot-1', reported: false, idTagStatus: 'Accepted' });
   });
 
+  it('rows written before the domain vocabulary (schema 4) read in it: 1.6 stop reasons mapped, identifier type kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-store-'));
+    dirs.push(dir);
+    const old = new AgentDatabase(join(dir, 'agent.db'), null, MIGRATIONS.filter((m) => m.version <= 4));
+    const insert = old.db.prepare(
+      "INSERT INTO transactions (local_id, connector, id_tag, started_at, meter_start_wh, stopped_at, meter_stop_wh, stop_reason, stop_id_tag) VALUES (?, 1, 'TAG1', '2026-01-01T10:00:00Z', 10, '2026-01-01T11:00:00Z', 20, ?, ?)",
+    );
+    insert.run('l', 'Local', 'TAG1');
+    insert.run('r', 'Remote', null);
+    insert.run('d', 'DeAuthorized', null);
+    insert.run('e', 'EVDisconnected', null);
+    old.close();
+    const store = new SqliteTransactionStore(open(dir));
+    const read = (id: string) => store.transaction(id);
+    expect([read('l')?.stopReason, read('r')?.stopReason, read('d')?.stopReason, read('e')?.stopReason]).toEqual(['LocalStop', 'RemoteStop', 'Deauthorized', 'EVDisconnected']);
+    expect(read('l')).toMatchObject({ idToken: { value: 'TAG1', type: 'ISO14443' }, stopIdToken: { value: 'TAG1', type: 'ISO14443' } });
+    // Written now: the type is kept.
+    store.recordStart({ ...tx('c'), idToken: { value: 'REMOTE1', type: 'Central' } }, null, entry(1, 'start', 'c'), []);
+    expect(store.transaction('c')?.idToken).toEqual({ value: 'REMOTE1', type: 'Central' });
+  });
+
   it('orders the queue by position, whatever order rows were written in', () => {
     const store = new SqliteTransactionStore(open());
     store.recordStart(tx('a'), null, entry(5, 'start', 'a'), []);

@@ -8,6 +8,8 @@ import { SerialController } from '../../../hal/controller/serial-controller.js';
 import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
 import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type StationOptions } from '../../../src/domain/station/charging-station.js';
+import { recoveryPlan, type OpenTransaction } from '../../../src/domain/station/restart-recovery.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
 import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { transactionPoints16 } from '../../../src/ocpp/v16/mappers.js';
@@ -127,5 +129,26 @@ describe('the journal veto', () => {
     expect(station.transaction(1)).toBeNull();
     expect(cards.at(-1)).toEqual(['04A2B3C4', false]);
     expect(s.state(1).enabled).toBe(false);
+  });
+});
+
+describe('the recovery rule', () => {
+  it('same kernel boot: Reboot, ended now; another boot: PowerLoss at the last known alive instant; a refused start stays refused', () => {
+    const clock = new FakeClock();
+    const alive = new Date(clock.now().getTime() - 60_000);
+    const rows: OpenTransaction[] = [
+      { ...open('same'), bootId: 'boot-A', idTagStatus: 'Accepted' },
+      { ...open('other'), bootId: 'boot-OLD', idTagStatus: null },
+      { ...open('unknown'), bootId: 'boot-OLD', idTagStatus: 'Invalid' },
+    ];
+    const journal = { openTransactions: () => rows, lastKnownAlive: (localId: string) => (localId === 'other' ? alive : null) };
+    const plan = recoveryPlan(journal, 'boot-A', clock);
+    expect(plan.map((r) => [r.tx.localId, r.reasonIfEnded, r.endedAt.getTime(), r.refused])).toEqual([
+      ['same', 'Reboot', clock.now().getTime(), false],
+      ['other', 'PowerLoss', alive.getTime(), false],
+      ['unknown', 'PowerLoss', rows[2]!.startedAt.getTime(), true],
+    ]);
+    // No boot id readable (not Linux): never the same boot.
+    expect(recoveryPlan(journal, null, clock)[0]?.reasonIfEnded).toBe('PowerLoss');
   });
 });

@@ -1,5 +1,5 @@
-// Reservations seen by the domain station (OCPP 1.6 §5.13) over the real serial driver and the
-// simulator on a pty: the Reserved status, a reserved connector refusing another card, the
+// Reservation holds (src/domain/station/reservation-holds.ts): reservations seen by the domain
+// station (OCPP 1.6 §5.13) over the real serial driver and the simulator on a pty: the Reserved status, a reserved connector refusing another card, the
 // reserved tag starting with reservationId, connector-0 holds, expiry, cancel, a fault ending it.
 import { statusOf } from '../../../src/ocpp/v16/mappers.js';
 import { afterEach, describe, expect, it } from 'vitest';
