@@ -11,7 +11,6 @@ import { StatusLeds } from '../hal/gpio/status-leds.js';
 import { bindStatusLeds } from './leds.js';
 import type { AgentConfig } from './config/agent-config.js';
 import { ChargingStation } from './domain/station/charging-station.js';
-import type { ChargeControllerPort } from './domain/ports.js';
 import { ResetRule } from './domain/station/reset.js';
 import { SystemClock, type Clock } from './platform/clock.js';
 import { childLogger } from './platform/logger.js';
@@ -159,7 +158,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     { bootId },
   );
   const station = new ChargingStation(
-    controller as ChargeControllerPort,
+    controller,
     authorizer,
     {
       connectionTimeoutS: () => config.getInt('ConnectionTimeOut'),
