@@ -2,6 +2,9 @@
 // seq 1..65535 with wrap, one command outstanding, ACK/NAK, resend after 250 ms
 // (3 sends in all), PING keep-alive, link-down detection, reopen loop, and
 // resynchronisation ($INFO + $STATUS, wanted ENABLEs re-applied) on link recovery.
+// No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
+// timer armed for the moment it is due, so an idle linked driver wakes about once a
+// second (the PING) plus once per silence window.
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { HalLogger } from '../log.js';
@@ -59,7 +62,10 @@ interface Outstanding {
   timer: TimerHandle | null;
 }
 
-const TICK_MS = 100;
+/** Keep-alive margin, so a slightly late timer still keeps gaps within keepAliveMs. */
+const KEEPALIVE_MARGIN_MS = 50;
+/** Timers may fire this much before performance.now() says they are due. */
+const EARLY_FIRE_SLACK_MS = 2;
 export const SEQ_MAX = 65535;
 
 export class SerialController extends TypedEmitter<ChargeControllerEvents> implements ChargeController {
@@ -73,7 +79,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private stopping = false;
   private started = false;
   private reopenTimer: TimerHandle | null = null;
-  private tickTimer: TimerHandle | null = null;
+  private keepAliveTimer: TimerHandle | null = null;
+  private silenceTimer: TimerHandle | null = null;
   private openFailuresLogged = 0;
 
   private linkState: LinkState = 'down';
@@ -129,7 +136,6 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.tickTimer = this.timers.setInterval(() => this.tick(), TICK_MS);
     await this.openPort();
   }
 
@@ -137,9 +143,9 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (!this.started) return;
     this.stopping = true;
     this.started = false;
-    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
-    if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
-    this.tickTimer = null;
+    for (const t of [this.keepAliveTimer, this.silenceTimer, this.reopenTimer]) if (t) this.timers.clearTimeout(t);
+    this.keepAliveTimer = null;
+    this.silenceTimer = null;
     this.reopenTimer = null;
     this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
     const wasUp = this.linkState !== 'down';
@@ -305,18 +311,57 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   // --- link health ----------------------------------------------------------
 
+  private get keepAlivePeriodMs(): number {
+    return Math.max(1, this.opts.keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, this.opts.keepAliveMs / 10));
+  }
+
+  /**
+   * One timer, due keepAlivePeriodMs after the last send. Sends in between do not touch it:
+   * when it fires early for that reason, tick() does nothing and it is re-armed for the new due time.
+   */
+  private armKeepAlive(): void {
+    if (this.keepAliveTimer || this.stopping || !this.port?.isOpen) return;
+    const now = this.timers.now();
+    const due = this.lastSentAt + this.keepAlivePeriodMs;
+    // Nothing sent since it was due (a command in flight): look again one period on, never spin.
+    const delay = due > now ? due - now : this.keepAlivePeriodMs;
+    this.keepAliveTimer = this.timers.setTimeout(() => {
+      this.keepAliveTimer = null;
+      this.tick();
+      this.armKeepAlive();
+    }, delay);
+  }
+
+  /** Keep-alive (§Link health: a command at least every second): a PING when nothing else went out. */
   private tick(): void {
     if (!this.port?.isOpen) return;
-    const now = this.timers.now();
-    if (now - this.lastFrameAt > this.opts.silenceTimeoutMs) {
-      if (this.linkState !== 'down') this.linkDown('silence');
-      else this.cyclePort('silence');
-      return;
-    }
-    // Keep-alive: leave margin for one tick so gaps stay within keepAliveMs.
-    if (!this.outstanding && this.queue.length === 0 && now - this.lastSentAt >= this.opts.keepAliveMs - TICK_MS) {
+    const idleFor = this.timers.now() - this.lastSentAt;
+    if (!this.outstanding && this.queue.length === 0 && idleFor >= this.keepAlivePeriodMs - EARLY_FIRE_SLACK_MS) {
       this.sendPing();
     }
+  }
+
+  /**
+   * One timer, due silenceTimeoutMs after the last frame received. Received frames only move
+   * lastFrameAt; when it fires and frames came meanwhile, it is re-armed for the new deadline.
+   */
+  private armSilence(): void {
+    if (this.silenceTimer || this.stopping || !this.port?.isOpen) return;
+    const due = this.lastFrameAt + this.opts.silenceTimeoutMs;
+    this.silenceTimer = this.timers.setTimeout(() => {
+      this.silenceTimer = null;
+      this.checkSilence();
+    }, Math.max(1, due - this.timers.now()));
+  }
+
+  private checkSilence(): void {
+    if (!this.port?.isOpen) return;
+    if (this.timers.now() - this.lastFrameAt < this.opts.silenceTimeoutMs - EARLY_FIRE_SLACK_MS) {
+      this.armSilence();
+      return;
+    }
+    if (this.linkState !== 'down') this.linkDown('silence');
+    else this.cyclePort('silence');
   }
 
   private sendPing(): void {
@@ -387,6 +432,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.lastFrameAt = this.timers.now();
     this.lastSentAt = 0;
     this.sendPing();
+    this.armKeepAlive();
+    this.armSilence();
   }
 
   private detach(): void {
