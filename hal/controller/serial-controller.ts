@@ -3,8 +3,8 @@
 // (3 sends in all), PING keep-alive, link-down detection, reopen loop, and
 // resynchronisation ($INFO + $STATUS, wanted ENABLEs re-applied) on link recovery.
 // No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
-// timer armed for the moment it is due, so an idle linked driver wakes about once a
-// second (the PING) plus once per silence window.
+// timer armed for the moment it is due, so an idle linked driver wakes for the PING
+// each second plus a silence check every few seconds.
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { HalLogger } from '../log.js';
@@ -15,6 +15,7 @@ import { formatChecksum, xorChecksum } from './protocol/checksum.js';
 import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './protocol/frame-codec.js';
 import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
 import { BoundedLineStream } from './protocol/line-framer.js';
+import { LazyDeadline } from './lazy-deadline.js';
 import {
   ControllerLinkError,
   ControllerNakError,
@@ -64,8 +65,6 @@ interface Outstanding {
 
 /** Keep-alive margin, so a slightly late timer still keeps gaps within keepAliveMs. */
 const KEEPALIVE_MARGIN_MS = 50;
-/** Timers may fire this much before performance.now() says they are due. */
-const EARLY_FIRE_SLACK_MS = 2;
 export const SEQ_MAX = 65535;
 
 export class SerialController extends TypedEmitter<ChargeControllerEvents> implements ChargeController {
@@ -79,8 +78,10 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private stopping = false;
   private started = false;
   private reopenTimer: TimerHandle | null = null;
-  private keepAliveTimer: TimerHandle | null = null;
-  private silenceTimer: TimerHandle | null = null;
+  /** Due a little under keepAliveMs after the last send: sends in between postpone it. */
+  private readonly keepAlive: LazyDeadline;
+  /** Due silenceTimeoutMs after the last frame received: frames in between postpone it. */
+  private readonly silence: LazyDeadline;
   private openFailuresLogged = 0;
 
   private linkState: LinkState = 'down';
@@ -122,6 +123,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       silenceTimeoutMs: options.silenceTimeoutMs ?? 3000,
       reopenDelayMs: options.reopenDelayMs ?? 1000,
     };
+    const { keepAliveMs, silenceTimeoutMs } = this.opts;
+    const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
+    const whileOpen = (due: () => number) => () => (this.port?.isOpen && !this.stopping ? due() : null);
+    this.keepAlive = new LazyDeadline(this.timers, whileOpen(() => this.lastSentAt + keepAlivePeriod), () => this.tick(), keepAlivePeriod);
+    this.silence = new LazyDeadline(this.timers, whileOpen(() => this.lastFrameAt + silenceTimeoutMs), () => this.onSilence(), silenceTimeoutMs);
   }
 
   get isLinkUp(): boolean {
@@ -143,9 +149,9 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (!this.started) return;
     this.stopping = true;
     this.started = false;
-    for (const t of [this.keepAliveTimer, this.silenceTimer, this.reopenTimer]) if (t) this.timers.clearTimeout(t);
-    this.keepAliveTimer = null;
-    this.silenceTimer = null;
+    this.keepAlive.cancel();
+    this.silence.cancel();
+    if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
     const wasUp = this.linkState !== 'down';
@@ -311,55 +317,12 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   // --- link health ----------------------------------------------------------
 
-  private get keepAlivePeriodMs(): number {
-    return Math.max(1, this.opts.keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, this.opts.keepAliveMs / 10));
-  }
-
-  /**
-   * One timer, due keepAlivePeriodMs after the last send. Sends in between do not touch it:
-   * when it fires early for that reason, tick() does nothing and it is re-armed for the new due time.
-   */
-  private armKeepAlive(): void {
-    if (this.keepAliveTimer || this.stopping || !this.port?.isOpen) return;
-    const now = this.timers.now();
-    const due = this.lastSentAt + this.keepAlivePeriodMs;
-    // Nothing sent since it was due (a command in flight): look again one period on, never spin.
-    const delay = due > now ? due - now : this.keepAlivePeriodMs;
-    this.keepAliveTimer = this.timers.setTimeout(() => {
-      this.keepAliveTimer = null;
-      this.tick();
-      this.armKeepAlive();
-    }, delay);
-  }
-
-  /** Keep-alive (§Link health: a command at least every second): a PING when nothing else went out. */
+  /** Keep-alive (§Link health: a command at least every second): a PING when nothing else is going out. */
   private tick(): void {
-    if (!this.port?.isOpen) return;
-    const idleFor = this.timers.now() - this.lastSentAt;
-    if (!this.outstanding && this.queue.length === 0 && idleFor >= this.keepAlivePeriodMs - EARLY_FIRE_SLACK_MS) {
-      this.sendPing();
-    }
+    if (this.port?.isOpen && !this.outstanding && this.queue.length === 0) this.sendPing();
   }
 
-  /**
-   * One timer, due silenceTimeoutMs after the last frame received. Received frames only move
-   * lastFrameAt; when it fires and frames came meanwhile, it is re-armed for the new deadline.
-   */
-  private armSilence(): void {
-    if (this.silenceTimer || this.stopping || !this.port?.isOpen) return;
-    const due = this.lastFrameAt + this.opts.silenceTimeoutMs;
-    this.silenceTimer = this.timers.setTimeout(() => {
-      this.silenceTimer = null;
-      this.checkSilence();
-    }, Math.max(1, due - this.timers.now()));
-  }
-
-  private checkSilence(): void {
-    if (!this.port?.isOpen) return;
-    if (this.timers.now() - this.lastFrameAt < this.opts.silenceTimeoutMs - EARLY_FIRE_SLACK_MS) {
-      this.armSilence();
-      return;
-    }
+  private onSilence(): void {
     if (this.linkState !== 'down') this.linkDown('silence');
     else this.cyclePort('silence');
   }
@@ -432,8 +395,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.lastFrameAt = this.timers.now();
     this.lastSentAt = 0;
     this.sendPing();
-    this.armKeepAlive();
-    this.armSilence();
+    this.keepAlive.arm();
+    this.silence.arm();
   }
 
   private detach(): void {
