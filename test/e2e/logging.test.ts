@@ -106,6 +106,39 @@ describe('charger-agent run: the log', { timeout: 60_000 }, () => {
     expect(warnings[0]).toMatchObject({ module: 'ocpp', kind: 'network', err: expect.stringContaining('ECONNREFUSED') });
   });
 
+  it('with a terminal as stdout: readable lines without asking; --log-format json still forces JSON', async () => {
+    const onTty = async (extra: string[]): Promise<{ code: number | null; lines: string[] }> => {
+      const dir = mkdtempSync(join(tmpdir(), 'ca-tty-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          chargePointId: 'CP-TTY',
+          csms: { url: 'ws://127.0.0.1:9/ocpp', securityProfile: 0 },
+          controller: { simulated: true },
+          identity: { vendor: 'Acme', model: 'AC22' },
+          dataDir: join(dir, 'data'),
+          diagnosticsSocket: join(dir, 'run', 'diag.sock'),
+        }),
+      );
+      const child = spawn('python3', [join(ROOT, 'test/e2e/run-on-tty.py'), process.execPath, CLI, 'run', '--config', config, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      rmSync(dir, { recursive: true, force: true });
+      // The terminal turns each \n into \r\n.
+      return { code, lines: out.split(/\r?\n/).filter((l) => l !== '') };
+    };
+    const pretty = await onTty([]);
+    expect(pretty.code).toBe(0);
+    expect(pretty.lines.some((l) => / INFO  \[agent\] agent running version=/.test(l))).toBe(true);
+    expect(pretty.lines.filter((l) => l.startsWith('{'))).toEqual([]);
+    const json = await onTty(['--log-format', 'json']);
+    expect(json.code).toBe(0);
+    expect(json.lines.length).toBeGreaterThan(3);
+    expect(json.lines.map((l) => JSON.parse(l) as Record<string, unknown>).some((r) => r['msg'] === 'agent running')).toBe(true);
+  });
+
   it('--log-format pretty: readable lines (not JSON) with module and message', async () => {
     const csms = new DevCsms();
     await csms.start();
