@@ -88,7 +88,6 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
     return 1;
   }
-  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
 
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
@@ -124,6 +123,8 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception; exiting for a clean restart');
     resolveExit(70);
   });
+  // Logged once the handlers above are in place: whoever waits for this line may send SIGTERM.
+  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
   return exited;
 }
 

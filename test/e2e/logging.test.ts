@@ -48,6 +48,8 @@ function runAgent(url: string, extraArgs: string[] = []): Running {
     out: () => out,
     lines: () => out.split('\n').filter((l) => l !== ''),
     stop: async () => {
+      // Logged once the SIGTERM handler is in place.
+      await waitFor(() => out.includes('agent running'), 15_000, 'agent running');
       child.kill('SIGTERM');
       const code = await exited;
       rmSync(dir, { recursive: true, force: true });
