@@ -5,13 +5,14 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';
-import { childLogger, createLogger } from './platform/logger.js';
+import { chooseLogFormat, childLogger, createLogger, type LogFormat } from './platform/logger.js';
 import { ocppFrameLogger } from './diagnostics/ocpp-frame-log.js';
 import type { RunningAgent } from './main.js';
 import { packageVersion } from './platform/package-info.js';
 
 const USAGE = `usage: charger-agent <command>
   run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
+    [--log-format json|pretty]  default: pretty at a terminal, JSON otherwise (journald)
   demo [--fast]         simulated controller + bundled local CSMS + one charging session
   diag <command>        ask the running agent (status, config, logs, ...; \`diag help\`)
   version               print the version`;
@@ -56,6 +57,13 @@ async function runCommand(args: string[]): Promise<number> {
     process.stderr.write('charger-agent run: --config FILE is required\n');
     return 2;
   }
+  let format: LogFormat;
+  try {
+    format = chooseLogFormat(optionValue(args, '--log-format'), process.stdout.isTTY === true);
+  } catch (err) {
+    process.stderr.write(`charger-agent run: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   let cfg;
   try {
     cfg = loadAgentConfig(path);
@@ -66,7 +74,7 @@ async function runCommand(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: cfg.logLevel, bindings: { chargePointId: cfg.chargePointId } });
+  const logger = createLogger({ level: cfg.logLevel, format, bindings: { chargePointId: cfg.chargePointId } });
   let agent: RunningAgent;
   try {
     // Loaded here, not at the top: `diag` and `version` start fast without the agent's modules.
@@ -80,7 +88,6 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
     return 1;
   }
-  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
 
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
@@ -116,6 +123,8 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception; exiting for a clean restart');
     resolveExit(70);
   });
+  // Logged once the handlers above are in place: whoever waits for this line may send SIGTERM.
+  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
   return exited;
 }
 

@@ -42,8 +42,9 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     const cfg = simulatedAgentConfig({ chargePointId: CP_ID, csmsUrl: csms.url, dataDir, logLevel: opts.verbose ? 'info' : 'warn' });
     const pingSeqs = new Set<string>();
     agent = await startAgent(cfg, {
-      // Agent logs go to stderr so stdout shows the session readably.
-      logger: createLogger({ level: cfg.logLevel, destination: pino.destination({ dest: 2, sync: true }) }),
+      // Agent logs go to stderr so stdout shows the session readably, and as readable lines:
+      // they land on the same terminal as the narration.
+      logger: createLogger({ level: cfg.logLevel, format: 'pretty', destination: pino.destination({ dest: 2, sync: true }) }),
       simTimeScale: 60,
       onSerialLine: (dir, line) => printSerial(opts, pingSeqs, dir, line),
       onOcppFrame: (dir, text) => out(`  ocpp    ${dir === 'out' ? 'CP -> CSMS' : 'CSMS -> CP'}  ${text}`),

@@ -45,6 +45,7 @@ export type DiagErrorCode =
   | 'unknown_command'
   | 'bad_args'
   | 'busy'
+  | 'evicted'
   | 'unavailable'
   | 'rejected'
   | 'failed';
