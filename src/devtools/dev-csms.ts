@@ -1,8 +1,16 @@
 // A small local CSMS for development and demos only (never for production). Built on
 // the independent ocpp-rpc server in strict mode, so every frame the agent sends is
 // checked against the OCPP 1.6 schemas by code other than the agent's own.
-// ocpp-rpc is a devDependency: this module is loaded only by `demo` and tests.
+// ocpp-rpc is a devDependency: this module is loaded only by `demo`, `dev-csms` and tests.
 import { EventEmitter } from 'node:events';
+
+/** ocpp-rpc is absent: a production tree (npm ci --omit=dev, npm run release). */
+export class DevDependenciesMissing extends Error {
+  override readonly name = 'DevDependenciesMissing';
+  constructor() {
+    super('the development CSMS needs the development dependencies: run from a source checkout with npm ci');
+  }
+}
 
 export interface DevCsmsOptions {
   host?: string;
@@ -90,8 +98,10 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     let mod: { RPCServer: new (o: object) => RpcServerLike };
     try {
       mod = (await import('ocpp-rpc')) as unknown as { RPCServer: new (o: object) => RpcServerLike };
-    } catch {
-      throw new Error('the development CSMS needs the dev dependencies (npm ci without --omit=dev)');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new DevDependenciesMissing();
+      throw err;
     }
     const server = new mod.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.on('client', (client) => this.attach(client));
