@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What a release holds besides dist/ and node_modules/ (install.sh copies the same list). */
-const ITEMS = ['package.json', 'package-lock.json', 'hal/sim/pty-relay.py', 'systemd', 'scripts/install.sh', 'README.md', 'LICENSE', 'CHANGELOG.md', 'config.example.json', 'docs'];
+const ITEMS = ['package.json', 'package-lock.json', 'hal/sim/pty-relay.py', 'systemd', 'scripts/install.sh', 'scripts/install-config.mjs', 'README.md', 'LICENSE', 'CHANGELOG.md', 'config.example.json', 'docs'];
 
 function usage() {
   return 'usage: npm run release [-- --out DIR]   (default: release/ in the checkout)';
