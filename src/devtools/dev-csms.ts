@@ -3,6 +3,8 @@
 // checked against the OCPP 1.6 schemas by code other than the agent's own.
 // ocpp-rpc is a devDependency: this module is loaded only by `demo`, `dev-csms` and tests.
 import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** ocpp-rpc is absent: a production tree (npm ci --omit=dev, npm run release). */
 export class DevDependenciesMissing extends Error {
@@ -68,7 +70,7 @@ interface RpcClientLike {
 
 interface RpcServerLike {
   on(event: 'client', l: (client: RpcClientLike) => void): void;
-  listen(port: number, host?: string): Promise<import('node:http').Server>;
+  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   close(opts?: { force?: boolean }): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
   readonly received: ReceivedCall[] = [];
   readonly strictFailures: StrictFailure[] = [];
   private server: RpcServerLike | null = null;
+  private http: Server | null = null;
   private readonly clients = new Map<string, RpcClientLike>();
   private nextTransactionId = 1;
   /** StartTransaction params (JSON) -> transactionId, for sameIdForRetransmittedStart. */
@@ -105,16 +108,38 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     }
     const server = new mod.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.on('client', (client) => this.attach(client));
+    // Our own HTTP server rather than server.listen(), which leaves a listen error (port in use)
+    // as an unhandled 'error' event that kills the process instead of rejecting.
+    const http = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    http.on('upgrade', server.handleUpgrade);
     // A restart after stop() (outage simulation) listens on the same port again, so agents find it.
-    const http = await server.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
     const addr = http.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
     this.server = server;
+    this.http = http;
   }
 
   async stop(): Promise<void> {
     await this.server?.close({ force: true });
     this.server = null;
+    const http = this.http;
+    this.http = null;
+    if (http) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
   }
 
   /** Send a CALL to a connected charge point (RemoteStart, Reset, ...). */
