@@ -54,7 +54,7 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
   return logger;
 }
 
-// ---- runtime level and the in-memory ring (diagnostics socket, issue 6) ----
+// ---- runtime level and the in-memory ring (diagnostics socket) ----
 
 const RING = Symbol('charger-agent.logRing');
 
