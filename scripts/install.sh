@@ -240,10 +240,13 @@ esac
 PASSWORD=
 if [ "$PASSWORD_STDIN" = 1 ]; then
   if [ -t 0 ]; then
-    printf 'Basic Auth password: ' >&2
+    # Echo off before the prompt, and back on however the prompt ends (Ctrl-C included).
+    trap 'stty echo; exit 130' INT TERM
     stty -echo
+    printf 'Basic Auth password: ' >&2
     IFS= read -r PASSWORD || true
     stty echo
+    trap - INT TERM
     printf '\n' >&2
   else
     IFS= read -r PASSWORD || true

@@ -102,6 +102,31 @@ describe('install.sh: the settings an installer passes', () => {
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 
+  it('on a terminal, prompts for the password without echoing it', () => {
+    const dest = tempDirs.make('ca-settings-tty-');
+    // python3's pty module gives install.sh a real terminal; the password is typed after the prompt.
+    const driver = [
+      'import os, pty, sys',
+      'pid, fd = pty.fork()',
+      'if pid == 0: os.execvp(sys.argv[1], sys.argv[1:])',
+      'out = b""',
+      'while b"password: " not in out: out += os.read(fd, 1024)',
+      `os.write(fd, b"${PASSWORD}\\n")`,
+      'while True:',
+      '    try: chunk = os.read(fd, 4096)',
+      '    except OSError: break',
+      '    if not chunk: break',
+      '    out += chunk',
+      'sys.stdout.write(out.decode())',
+      'sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', driver, 'sh', SCRIPT, '--node', '/usr/bin/node', '--destdir', dest, '--from', makeRelease(), '--csms-url', 'wss://c.example/ocpp', '--security-profile', '2', '--password-stdin'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Basic Auth password: /);
+    expect(r.stdout).not.toContain(PASSWORD);
+    expect(loadAgentConfig(join(dest, 'etc/charger-agent/config.json')).csms.basicAuthPassword).toBe(PASSWORD);
+  });
+
   it('names only the settings not given when it writes a config with defaults', () => {
     const dest = tempDirs.make('ca-settings-dest-');
     const r = install(['--destdir', dest, '--from', makeRelease(), '--charge-point-id', 'CP-7', '--csms-url', 'ws://10.0.0.1:9000/ocpp']);
