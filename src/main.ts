@@ -63,7 +63,7 @@ export interface RunningAgent {
   database: AgentDatabase;
   transactionStore: SqliteTransactionStore;
   messenger: TransactionMessenger;
-  /** Local authorization list, authorization cache and the decision order over them (issue 5). */
+  /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
   stop(): Promise<void>;
@@ -103,7 +103,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const transactionStore = new SqliteTransactionStore(database);
   const stationLog = childLogger(log, 'station');
   let session: OcppSession | null = null;
-  // ---- authorization and reservations (issue 5) ----
+  // ---- authorization and reservations ----
   const authLog = childLogger(log, 'authorization');
   const localList = new LocalAuthorizationList(new SqliteLocalListRepo(database), {
     enabled: () => config.getBoolean('LocalAuthListEnabled'),
@@ -185,10 +185,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     childLogger(log, 'outbox'),
     {
       startAnswered: (localId, idTag, info) => {
-        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache (issue 5)
+        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache
         if (info.status !== 'Accepted') station.onStartRejected(localId);
       },
-      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache (issue 5)
+      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache
     },
     { bootId },
   );
@@ -246,7 +246,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   await waitForLinkUp(controller, CONTROLLER_FIRST_LINK_WAIT_MS);
   csms.open();
 
-  // ---- operations (issue 6): diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
+  // ---- operations: diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
   const ops = await startOperations({ station, controller, session, config, csms, simulator }, {
     cfg,
     clock,
@@ -267,7 +267,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await ops.stop(); // operations (issue 6)
+      await ops.stop(); // operations
       session!.stop();
       await csms.close();
       unbindLeds();

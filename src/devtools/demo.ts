@@ -11,7 +11,7 @@ import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
 
 const CARD = '04A2B3C4';
-/** A card only the local authorization list knows about (issue 5). */
+/** A card only the local authorization list knows about. */
 const LIST_CARD = '0B0B0B0B';
 const CP_ID = 'CP-DEMO-1';
 

@@ -1,4 +1,4 @@
-// Client side of the diagnostics socket (issue 6): connect, hello, requests by id, streamed
+// Client side of the diagnostics socket: connect, hello, requests by id, streamed
 // log events; connection failures become one clear message (agent not running, permission).
 import { createConnection, type Socket } from 'node:net';
 import {

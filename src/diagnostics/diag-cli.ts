@@ -1,4 +1,4 @@
-// `charger-agent diag <command>` (issue 6): talks to the running agent over the diagnostics
+// `charger-agent diag <command>`: talks to the running agent over the diagnostics
 // socket. Tables for people, --json for scripts (one JSON document on stdout). Exit codes:
 // 0 ok, 1 the agent refused or the command failed, 2 bad usage, 3 agent not reachable
 // (not running, permission denied, no answer).

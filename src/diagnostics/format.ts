@@ -1,4 +1,4 @@
-// Human-readable output of `charger-agent diag` (issue 6): aligned tables and short lines for
+// Human-readable output of `charger-agent diag`: aligned tables and short lines for
 // people on site; scripts use --json. Results arrive as plain JSON, so every reader here is
 // defensive: a field an older agent does not send prints as "-". Strings come from the CSMS
 // (idTags, stop reasons) and from log lines, so control characters are shown escaped, never

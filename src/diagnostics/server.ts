@@ -1,4 +1,4 @@
-// Diagnostics socket server (issue 6, "Diagnostics socket"): a Unix stream socket, mode 0660,
+// Diagnostics socket server: a Unix stream socket, mode 0660,
 // group charger-agent-admin, speaking protocol.ts. Everything a client can do is bounded so
 // that no client can block or crash the agent: line length, time to say hello and to finish a
 // line, connections, log followers, requests in flight per connection (more wait unread),

@@ -120,7 +120,7 @@ function uniqueBindingsChild(base: Logger, pinoChild: ChildFn): ChildFn {
   };
 }
 
-// ---- runtime level and the in-memory ring (diagnostics socket, issue 6) ----
+// ---- runtime level and the in-memory ring (diagnostics socket) ----
 
 const RING = Symbol('charger-agent.logRing');
 
