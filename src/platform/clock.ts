@@ -86,7 +86,7 @@ export class CsmsWallTime {
   }
 }
 
-/** The real clock: Node timers, Date.now() and performance.now(). */
+/** The real clock: Node timers, Date.now() and the kernel monotonic clock. */
 export class SystemClock implements Clock {
   private readonly wall: CsmsWallTime;
 

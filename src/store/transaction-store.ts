@@ -5,6 +5,7 @@
 import type { StopReason, Transaction } from '../domain/session/transaction.js';
 import type { OutboxEntry, StoredTransaction, TransactionOutboxStore } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from './database.js';
+import type { TimeBase } from '../ocpp/v16/time-correction.js';
 
 interface TransactionRow {
   local_id: string;
@@ -65,7 +66,7 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
       deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
       setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ?, id_tag_status = ? WHERE local_id = ?'),
-      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL'),
+      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL AND time_base_ms IS ?'),
       setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
       pruneReported: db.prepare(
         `DELETE FROM transactions WHERE reported = 1 AND local_id NOT IN
@@ -149,9 +150,12 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     });
   }
 
-  /** Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). */
-  touchOpenTransactions(at: Date): void {
-    this.store.lazy(() => this.s.touchAlive.run(at.toISOString()));
+  /**
+   * Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). Only
+   * rows in the same time base: a real time never takes a provisional one, nor the reverse.
+   */
+  touchOpenTransactions(at: Date, base?: TimeBase): void {
+    this.store.lazy(() => this.s.touchAlive.run(at.toISOString(), base?.wallMinusMonoMs ?? null));
   }
 
   /** The head and the stored MeterValues right behind it of the same transaction (one batched replay message). */

@@ -160,18 +160,29 @@ class Rig {
     );
   }
 
-  /** One charging session: plug, card, charge for `chargeMs`, unplug. Returns the real time around it. */
-  async session(card: string, chargeMs: number): Promise<{ from: number; to: number }> {
+  /** Plug, card, charge: waits until the contactor closes. Returns the real time before it. */
+  async beginSession(card: string): Promise<number> {
     const from = Date.now();
     this.send('plug 1');
     this.send(`card ${card}`);
     this.send('charge 1');
     await this.simState(/contactor closed/, 'charging (the transaction started)');
-    await sleep(chargeMs); // MeterValueSampleInterval is 1 s: a few samples
+    return from;
+  }
+
+  /** Unplug: waits until the cable is gone. Returns the real time after it. */
+  async endSession(): Promise<number> {
     this.send('unplug 1');
     await this.simState(/pilot A.*contactor open/, 'the cable gone');
     await sleep(500); // the agent sees the cable go and makes the Stop durable
-    return { from, to: Date.now() };
+    return Date.now();
+  }
+
+  /** One charging session of `chargeMs` (MeterValueSampleInterval is 1 s: a few samples). */
+  async session(card: string, chargeMs: number): Promise<{ from: number; to: number }> {
+    const from = await this.beginSession(card);
+    await sleep(chargeMs);
+    return { from, to: await this.endSession() };
   }
 
   async close(): Promise<void> {
@@ -197,9 +208,9 @@ function expectWithin(iso: unknown, range: { from: number; to: number }, what: s
 }
 
 /** Every timestamp of one transaction as the CSMS got it, checked real and in order. */
-function expectRealAndOrdered(rig: Rig, from: number, range: { from: number; to: number }): void {
-  const start = rig.calls('StartTransaction', from)[0]!;
-  const stop = rig.calls('StopTransaction', from)[0]!;
+function expectRealAndOrdered(rig: Rig, from: number, range: { from: number; to: number }, nth: number): void {
+  const start = rig.calls('StartTransaction', from)[nth]!;
+  const stop = rig.calls('StopTransaction', from).find((c) => c.params['transactionId'] === start.transactionId)!;
   const meters = rig.calls('MeterValues', from).filter((c) => c.params['transactionId'] === start.transactionId);
   expectWithin(start.params['timestamp'], range, 'StartTransaction.timestamp');
   expectWithin(stop.params['timestamp'], range, 'StopTransaction.timestamp');
@@ -223,24 +234,31 @@ describe.each([
     rig = null;
   });
 
-  it('an offline session reaches the CSMS with real timestamps once it is back; a later clock jump moves nothing', async () => {
+  it('offline sessions reach the CSMS with real timestamps once it is back; a later clock jump moves nothing', async () => {
     rig = new Rig();
     await rig.prepare();
     await rig.startAgent(system);
     const offline = await rig.session('A1B2C3D4', 3_000);
+    // A second session starts offline and ends after the sync: its Begin value was stamped before it.
+    const spanning = { from: await rig.beginSession('A2B2C3D4'), to: 0 };
+    await sleep(2_000);
 
     await rig.csms.start(); // the CSMS is back: BootNotification.conf sets the clock
-    await waitFor(() => rig!.alive() && rig!.calls('StopTransaction').length > 0, LONG, 'the queued StopTransaction').catch((err: unknown) => {
+    await waitFor(() => rig!.alive() && rig!.calls('StartTransaction').length === 2, LONG, 'both queued StartTransactions').catch((err: unknown) => {
       throw new Error(`${String(err)}\nagent:\n${rig!.tail()}`);
     });
-    expectRealAndOrdered(rig, 0, offline);
     expect(rig.logged('clock synced: provisional timestamps corrected')).toHaveLength(1);
+    await sleep(1_500);
+    spanning.to = await rig.endSession();
+    await waitFor(() => rig!.alive() && rig!.calls('StopTransaction').length === 2, LONG, 'both StopTransactions');
+    expectRealAndOrdered(rig, 0, offline, 0);
+    expectRealAndOrdered(rig, 0, spanning, 1);
 
     // After the sync, the board's clock jumps decades: what the agent sends does not move.
     const mark = rig.csms.received.length;
     writeOffset(rig.timeFile, jumpTo);
     const online = await rig.session('B1B2C3D4', 2_000);
     await waitFor(() => rig!.alive() && rig!.calls('StopTransaction', mark).length > 0, LONG, 'the StopTransaction after the jump');
-    expectRealAndOrdered(rig, mark, online);
+    expectRealAndOrdered(rig, mark, online, 0);
   }, 180_000);
 });

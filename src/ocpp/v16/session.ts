@@ -182,11 +182,13 @@ export class OcppSession {
   /** Takes the CSMS time; the first time, what was stamped before it is corrected (time-correction.ts). */
   private clockSet(csmsTime: Date): void {
     this.clock.setOffsetFrom?.(csmsTime);
-    const shift = this.messenger.clockSynced();
-    if (!shift) return;
+    const corrected = this.messenger.clockSynced();
+    if (!corrected) return;
     // Transactions running since before the sync started at a provisional time (their Begin value too).
-    for (const tx of this.station.activeTransactions()) tx.startedAt = new Date(shift(tx.startedAt.getTime()));
-    this.sampler.clockSynced(shift);
+    for (const tx of this.station.activeTransactions()) {
+      if (corrected.startedProvisionally.has(tx.localId)) tx.startedAt = new Date(corrected.shift(tx.startedAt.getTime()));
+    }
+    this.sampler.clockSynced(corrected.shift);
   }
 
   private clearTimer(which: 'boot' | 'heartbeat'): void {

@@ -57,7 +57,8 @@ export interface TransactionOutboxStore {
   dropOldestMeters(count: number, keep?: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
-  touchOpenTransactions(at: Date): void;
+  /** Only rows whose times are in `base` (undefined: real times) take the stamp. */
+  touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
 
 export interface MessengerSettings {
@@ -146,6 +147,8 @@ export class TransactionMessenger {
   private pendingAcknowledgement: (() => void) | null = null;
   /** Once the clock is set: how a provisional timestamp becomes a real one. */
   private restampPlan: RestampPlan | null = null;
+  /** Transactions whose start time is provisional (this process's base). */
+  private readonly provisionalStarts = new Set<string>();
   private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
   private readonly writeBehindMs: number;
   private readonly maxQueued: number;
@@ -166,6 +169,7 @@ export class TransactionMessenger {
     for (const tx of store.unreportedTransactions()) {
       if (tx.csmsTransactionId !== null) this.csmsIds.set(tx.localId, tx.csmsTransactionId);
       if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
+      if (tx.timeBase !== null) this.provisionalStarts.add(tx.localId);
     }
     this.armAliveStamp();
   }
@@ -219,6 +223,7 @@ export class TransactionMessenger {
     }
     this.storedCount += pending.length + 1;
     this.openTransactions.add(tx.localId);
+    if (entry.timeBase) this.provisionalStarts.add(tx.localId);
     this.armAliveStamp();
     void this.drain();
   }
@@ -309,9 +314,10 @@ export class TransactionMessenger {
   /**
    * The clock was set (BootNotification.conf, Heartbeat.conf): the first time, queued messages
    * stamped before it are corrected, stored ones in one commit. Returns the shift for what the
-   * caller stamped provisionally and still holds (null: none).
+   * caller stamped provisionally and still holds, and which transactions started provisionally
+   * (null: nothing to correct).
    */
-  clockSynced(): ((ms: number) => number) | null {
+  clockSynced(): { shift: (ms: number) => number; startedProvisionally: ReadonlySet<string> } | null {
     const plan = this.opts.time?.synced() ?? null;
     if (!plan) return null;
     this.restampPlan = plan;
@@ -323,7 +329,9 @@ export class TransactionMessenger {
       if (tx.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + r.shiftMs);
     }
     const own = plan(this.opts.time!.provisional);
-    return own ? (ms) => ms + own.shiftMs : null;
+    const startedProvisionally = new Set(this.provisionalStarts);
+    this.provisionalStarts.clear();
+    return own ? { shift: (ms) => ms + own.shiftMs, startedProvisionally } : null;
   }
 
   /** A message still carrying provisional times gets real ones (also when the store could not be corrected). */
@@ -361,7 +369,7 @@ export class TransactionMessenger {
       this.aliveTimer = null;
       if (this.openTransactions.size === 0) return;
       try {
-        this.store.touchOpenTransactions(this.clock.now());
+        this.store.touchOpenTransactions(this.clock.now(), this.opts.time?.current());
       } catch (err) {
         this.storageFailed(err, 'alive stamp not written');
       }

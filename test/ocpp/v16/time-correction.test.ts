@@ -99,8 +99,9 @@ describe('timestamps made before the clock is set', () => {
     expect(tx.startedAt.toISOString()).toBe('1970-01-01T00:05:00.000Z');
 
     p.clock.advance(5_000);
-    const shift = p.sync(REAL); // 125 s: the CSMS says REAL
-    expect(shift?.(tx.startedAt.getTime())).toBe(REAL - 65_000);
+    const corrected = p.sync(REAL); // 125 s: the CSMS says REAL
+    expect(corrected?.shift(tx.startedAt.getTime())).toBe(REAL - 65_000);
+    expect([...(corrected?.startedProvisionally ?? [])]).toEqual(['a']);
     expect(p.messenger.clockSynced()).toBeNull(); // a later Heartbeat corrects nothing again
     await p.deliver();
     expect(p.csms.stamps()).toEqual([
