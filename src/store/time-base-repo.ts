@@ -1,7 +1,7 @@
 // The stored side of the timestamp correction (ocpp/v16/time-correction.ts): which records
 // still carry provisional times, rewriting them in one commit, and each boot's sync.
 import type { RestampPlan, TimeBase, TimeBaseStore } from '../ocpp/v16/time-correction.js';
-import { latestInPayload, shiftIso, shiftPayload } from '../ocpp/v16/time-correction.js';
+import { shiftIso, shiftPayload } from '../ocpp/v16/time-correction.js';
 import type { AgentDatabase } from './database.js';
 
 interface ProvisionalEntry {
@@ -21,12 +21,26 @@ interface ProvisionalTx {
   time_base_ms: number;
 }
 
+interface LatestRow {
+  time_boot_id: string | null;
+  time_base_ms: number;
+  latest: string;
+}
+
 export class SqliteTimeBaseRepo implements TimeBaseStore {
   private readonly s;
 
   constructor(private readonly store: AgentDatabase) {
     const db = store.db;
     this.s = {
+      // ISO-8601 UTC strings of years 0000-9999 order as text.
+      entryBases: db.prepare(
+        'SELECT time_boot_id, time_base_ms, MAX(created_at) AS latest FROM outbox WHERE time_base_ms IS NOT NULL GROUP BY time_boot_id, time_base_ms',
+      ),
+      txBases: db.prepare(
+        `SELECT time_boot_id, time_base_ms, MAX(MAX(started_at, COALESCE(stopped_at, ''), COALESCE(last_alive_at, ''))) AS latest
+         FROM transactions WHERE time_base_ms IS NOT NULL GROUP BY time_boot_id, time_base_ms`,
+      ),
       entries: db.prepare('SELECT position, payload, created_at, time_boot_id, time_base_ms FROM outbox WHERE time_base_ms IS NOT NULL'),
       txs: db.prepare(
         'SELECT local_id, started_at, stopped_at, last_alive_at, time_boot_id, time_base_ms FROM transactions WHERE time_base_ms IS NOT NULL',
@@ -42,20 +56,14 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
     };
   }
 
+  /** A message is made when its latest time is stamped, so its created_at bounds the times it carries. */
   provisionalBases(): Array<{ base: TimeBase; latestMs: number }> {
     const latest = new Map<string, { base: TimeBase; latestMs: number }>();
-    const see = (bootId: string | null, baseMs: number, ms: number | null) => {
-      if (ms === null || !Number.isFinite(ms)) return;
-      const key = `${bootId ?? ''}\u0000${baseMs}`;
+    for (const r of [...this.s.entryBases.all(), ...this.s.txBases.all()] as LatestRow[]) {
+      const ms = Date.parse(r.latest);
+      const key = `${r.time_boot_id ?? ''}\u0000${r.time_base_ms}`;
       const cur = latest.get(key);
-      if (!cur || cur.latestMs < ms) latest.set(key, { base: { bootId, wallMinusMonoMs: baseMs }, latestMs: ms });
-    };
-    for (const e of this.s.entries.all() as ProvisionalEntry[]) {
-      see(e.time_boot_id, e.time_base_ms, Date.parse(e.created_at));
-      see(e.time_boot_id, e.time_base_ms, latestInPayload(e.payload));
-    }
-    for (const t of this.s.txs.all() as ProvisionalTx[]) {
-      for (const at of [t.started_at, t.stopped_at, t.last_alive_at]) if (at !== null) see(t.time_boot_id, t.time_base_ms, Date.parse(at));
+      if (Number.isFinite(ms) && (!cur || cur.latestMs < ms)) latest.set(key, { base: { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms }, latestMs: ms });
     }
     return [...latest.values()];
   }

@@ -186,16 +186,6 @@ export function shiftPayload(payload: string, shift: (ms: number) => number): st
   return JSON.stringify(body);
 }
 
-/** The latest timestamp a queued message carries (ms), or null. */
-export function latestInPayload(payload: string): number | null {
-  let latest: number | null = null;
-  shiftPayload(payload, (ms) => {
-    latest = latest === null ? ms : Math.max(latest, ms);
-    return ms;
-  });
-  return latest;
-}
-
 export function shiftValues(values: unknown, shift: (ms: number) => number): void {
   if (!Array.isArray(values)) return;
   for (const v of values) {
