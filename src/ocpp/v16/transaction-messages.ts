@@ -322,13 +322,9 @@ export class TransactionMessenger {
     if (!plan) return null;
     this.restampPlan = plan;
     for (const e of this.memory) this.correct(e);
-    for (const tx of this.unrecordedStops.values()) {
-      const r = plan(this.opts.time!.provisional);
-      if (!r) continue;
-      tx.startedAt = new Date(tx.startedAt.getTime() + r.shiftMs);
-      if (tx.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + r.shiftMs);
-    }
     const own = plan(this.opts.time!.provisional);
+    // Stops whose write failed: their row is closed later with this stop time (made before the sync).
+    for (const tx of this.unrecordedStops.values()) if (own && tx.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + own.shiftMs);
     const startedProvisionally = new Set(this.provisionalStarts);
     this.provisionalStarts.clear();
     return own ? { shift: (ms) => ms + own.shiftMs, startedProvisionally } : null;
