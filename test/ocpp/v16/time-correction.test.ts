@@ -118,6 +118,23 @@ describe('timestamps made before the clock is set', () => {
     expect(row.timeBase).toBeNull();
   });
 
+  it('an I/O error while correcting the store: logged, and each message is still corrected as it is sent', async () => {
+    const p = agentProcess(mkdtempSync(join(tmpdir(), 'ca-time-')), 'boot-1', BOOT_1970, 60_000);
+    const tx: Transaction = { localId: 'e', connector: 1, idTag: 'TAG', startedAt: p.clock.now(), meterStartWh: 0 };
+    p.messenger.started(tx);
+    p.clock.advance(1_000);
+    p.messenger.stopped({ ...tx, stoppedAt: p.clock.now(), meterStopWh: 1, stopReason: 'Local' }, []);
+    p.db.db.exec("CREATE TEMP TRIGGER restamp_fails BEFORE UPDATE ON main.outbox BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END");
+    p.clock.advance(1_000);
+    expect(p.sync(REAL)).not.toBeNull();
+    expect(p.logs.some((l) => l.level === 'error' && l.msg === 'clock: stored timestamps not corrected')).toBe(true);
+    await p.deliver();
+    expect(p.csms.stamps()).toEqual([
+      ['StartTransaction', iso(REAL - 2_000)],
+      ['StopTransaction', iso(REAL - 1_000)],
+    ]);
+  });
+
   it('after the sync, a step of the system clock moves no timestamp', async () => {
     const p = agentProcess(mkdtempSync(join(tmpdir(), 'ca-time-')), 'boot-1', BOOT_1970, 60_000);
     p.sync(REAL);
