@@ -26,6 +26,8 @@ import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from './store/availability-repo.js';
 import { SqliteTransactionStore } from './store/transaction-store.js';
+import { SqliteTimeBaseRepo } from './store/time-base-repo.js';
+import { TimeCorrector } from './ocpp/v16/time-correction.js';
 import { AuthorizationCache } from './domain/authorization/authorization-cache.js';
 import { LocalAuthorizationList } from './domain/authorization/local-list.js';
 import { AuthorizationService } from './domain/authorization/authorizer.js';
@@ -101,6 +103,11 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const database = openDataDir(cfg.dataDir, childLogger(log, 'store'));
   const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
   const transactionStore = new SqliteTransactionStore(database);
+  const bootId = readBootId();
+  // Before anything reads stored times: a restart within a synced boot takes that sync again, and
+  // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database), bootId, childLogger(log, 'clock'));
+  time.resume();
   const stationLog = childLogger(log, 'station');
   let session: OcppSession | null = null;
   // ---- authorization and reservations ----
@@ -173,7 +180,6 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
   });
-  const bootId = readBootId();
   const messenger = new TransactionMessenger(
     csms.rpc,
     transactionStore,
@@ -190,7 +196,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       },
       stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache
     },
-    { bootId },
+    { bootId, time },
   );
   session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger);
   station.restoreTransactions(

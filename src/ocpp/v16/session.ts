@@ -138,7 +138,7 @@ export class OcppSession {
       return;
     }
     const csmsTime = new Date(conf.currentTime);
-    if (!Number.isNaN(csmsTime.getTime())) this.clock.setOffsetFrom?.(csmsTime);
+    if (!Number.isNaN(csmsTime.getTime())) this.clockSet(csmsTime);
     this.registration = conf.status;
     this.log.info({ status: conf.status, interval: conf.interval }, 'BootNotification answered');
     if (conf.status === 'Accepted') {
@@ -173,10 +173,22 @@ export class OcppSession {
     try {
       const conf = await this.rpc.call('Heartbeat', {});
       const t = new Date(conf.currentTime);
-      if (!Number.isNaN(t.getTime())) this.clock.setOffsetFrom?.(t);
+      if (!Number.isNaN(t.getTime())) this.clockSet(t);
     } catch (err) {
       this.log.warn({ err: errText(err) }, 'Heartbeat failed');
     }
+  }
+
+  /** Takes the CSMS time; the first time, what was stamped before it is corrected (time-correction.ts). */
+  private clockSet(csmsTime: Date): void {
+    this.clock.setOffsetFrom?.(csmsTime);
+    const corrected = this.messenger.clockSynced();
+    if (!corrected) return;
+    // Transactions running since before the sync started at a provisional time (their Begin value too).
+    for (const tx of this.station.activeTransactions()) {
+      if (corrected.startedProvisionally.has(tx.localId)) tx.startedAt = new Date(corrected.shift(tx.startedAt.getTime()));
+    }
+    this.sampler.clockSynced(corrected.shift);
   }
 
   private clearTimer(which: 'boot' | 'heartbeat'): void {

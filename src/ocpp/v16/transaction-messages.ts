@@ -11,6 +11,7 @@ import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } fr
 import type { IdTagInfo, MeterValue } from './generated/types.js';
 import type { RequestOf } from './actions/types.js';
 import type { RpcCaller, SessionLogger } from './session.js';
+import { shiftPayload, shiftIso, type RestampPlan, type TimeBase, type TimeCorrector } from './time-correction.js';
 
 export type OutboxKind = 'start' | 'meter' | 'stop';
 
@@ -23,6 +24,8 @@ export interface OutboxEntry {
   payload: string;
   attempts: number;
   createdAt: string;
+  /** Set while the times in it are provisional (made before the clock was set): see time-correction.ts. */
+  timeBase?: TimeBase;
 }
 
 export interface StoredTransaction extends Transaction {
@@ -31,6 +34,8 @@ export interface StoredTransaction extends Transaction {
   reported: boolean;
   /** The idTagInfo status of the StartTransaction answer, once received. */
   idTagStatus: string | null;
+  /** The base the row's times are in while provisional; null once they are real. */
+  timeBase: TimeBase | null;
 }
 
 /** What the messenger needs from durable storage (the SQLite store implements it). */
@@ -52,7 +57,8 @@ export interface TransactionOutboxStore {
   dropOldestMeters(count: number, keep?: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
-  touchOpenTransactions(at: Date): void;
+  /** Only rows whose times are in `base` (undefined: real times) take the stamp. */
+  touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
 
 export interface MessengerSettings {
@@ -75,6 +81,8 @@ export interface MessengerOptions {
   maxQueuedMessages?: number;
   /** How often an open transaction's "alive" time is written (its stop time after a power loss). */
   aliveStampMs?: number;
+  /** Corrects timestamps made before the clock was set; without it they are sent as made. */
+  time?: TimeCorrector;
 }
 
 export interface MessengerStats {
@@ -137,6 +145,10 @@ export class TransactionMessenger {
   private aliveTimer: unknown = null;
   /** A confirmed message's bookkeeping write that failed; done before anything else is sent. */
   private pendingAcknowledgement: (() => void) | null = null;
+  /** Once the clock is set: how a provisional timestamp becomes a real one. */
+  private restampPlan: RestampPlan | null = null;
+  /** Transactions whose start time is provisional (this process's base). */
+  private readonly provisionalStarts = new Set<string>();
   private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
   private readonly writeBehindMs: number;
   private readonly maxQueued: number;
@@ -157,6 +169,7 @@ export class TransactionMessenger {
     for (const tx of store.unreportedTransactions()) {
       if (tx.csmsTransactionId !== null) this.csmsIds.set(tx.localId, tx.csmsTransactionId);
       if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
+      if (tx.timeBase !== null) this.provisionalStarts.add(tx.localId);
     }
     this.armAliveStamp();
   }
@@ -210,6 +223,7 @@ export class TransactionMessenger {
     }
     this.storedCount += pending.length + 1;
     this.openTransactions.add(tx.localId);
+    if (entry.timeBase) this.provisionalStarts.add(tx.localId);
     this.armAliveStamp();
     void this.drain();
   }
@@ -291,7 +305,40 @@ export class TransactionMessenger {
   }
 
   private entry(kind: OutboxKind, localId: string, body: object): OutboxEntry {
-    return { position: this.nextPosition++, kind, localId, payload: JSON.stringify(body), attempts: 0, createdAt: this.clock.now().toISOString() };
+    const e: OutboxEntry = { position: this.nextPosition++, kind, localId, payload: JSON.stringify(body), attempts: 0, createdAt: this.clock.now().toISOString() };
+    const base = this.opts.time?.current();
+    if (base) e.timeBase = base;
+    return e;
+  }
+
+  /**
+   * The clock was set (BootNotification.conf, Heartbeat.conf): the first time, queued messages
+   * stamped before it are corrected, stored ones in one commit. Returns the shift for what the
+   * caller stamped provisionally and still holds, and which transactions started provisionally
+   * (null: nothing to correct).
+   */
+  clockSynced(): { shift: (ms: number) => number; startedProvisionally: ReadonlySet<string> } | null {
+    const plan = this.opts.time?.synced() ?? null;
+    if (!plan) return null;
+    this.restampPlan = plan;
+    for (const e of this.memory) this.correct(e);
+    const own = plan(this.opts.time!.provisional);
+    // Stops whose write failed: their row is closed later with this stop time (made before the sync).
+    for (const tx of this.unrecordedStops.values()) if (own && tx.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + own.shiftMs);
+    const startedProvisionally = new Set(this.provisionalStarts);
+    this.provisionalStarts.clear();
+    return own ? { shift: (ms) => ms + own.shiftMs, startedProvisionally } : null;
+  }
+
+  /** A message still carrying provisional times gets real ones (also when the store could not be corrected). */
+  private correct(e: OutboxEntry): void {
+    const r = e.timeBase && this.restampPlan ? this.restampPlan(e.timeBase) : null;
+    if (!r) return;
+    const shift = (ms: number) => ms + r.shiftMs;
+    e.payload = shiftPayload(e.payload, shift);
+    e.createdAt = shiftIso(e.createdAt, shift);
+    if (r.to) e.timeBase = r.to;
+    else delete e.timeBase;
   }
 
   private takeMemory(): OutboxEntry[] {
@@ -318,7 +365,7 @@ export class TransactionMessenger {
       this.aliveTimer = null;
       if (this.openTransactions.size === 0) return;
       try {
-        this.store.touchOpenTransactions(this.clock.now());
+        this.store.touchOpenTransactions(this.clock.now(), this.opts.time?.current());
       } catch (err) {
         this.storageFailed(err, 'alive stamp not written');
       }
@@ -414,6 +461,7 @@ export class TransactionMessenger {
 
   private async deliver(batch: OutboxEntry[]): Promise<Outcome> {
     const entry = batch[0]!;
+    for (const e of batch) this.correct(e);
     for (const e of batch) this.inFlight.add(e.position);
     try {
       switch (entry.kind) {
