@@ -1,6 +1,7 @@
 // OCPP 1.6 §4.9 when a StatusNotification goes out (outgoing/StatusNotification.ts builds it):
-// (connector 0 = station), deduplicated, held back until it has lasted MinimumStatusDuration
-// seconds (§9.1.20; a status that changes back within that window sends nothing).
+// one per connector status change (connector 0 = station), deduplicated, held back until it
+// has lasted MinimumStatusDuration seconds (§9.1.20; a status that changes back within that
+// window sends nothing).
 import type { Clock } from '../../domain/ports.js';
 import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
 import type { ConfigurationStore } from './configuration-store.js';
