@@ -6,12 +6,14 @@
 // Storage failures (disk full, I/O errors) are logged and retried; they never
 // crash the agent, never make a confirmed message go out again, never reorder.
 import type { Clock } from '../../domain/ports.js';
-import type { StopReason, Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/session/transaction.js';
 import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } from '../rpc/rpc-errors.js';
 import type { IdTagInfo, MeterValue } from './generated/types.js';
-import type { RequestOf } from './actions/types.js';
-import type { RpcCaller, SessionLogger } from './session.js';
 import { shiftPayload, shiftIso, type RestampPlan, type TimeBase, type TimeCorrector } from './time-correction.js';
+import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import { startRecordOf, startTransactionRequest, type StartRecord } from './outgoing/StartTransaction.js';
+import { meterValuesRequest } from './outgoing/MeterValues.js';
+import { stopRecordOf, stopTransactionRequest, type StopRecord } from './outgoing/StopTransaction.js';
 
 export type OutboxKind = 'start' | 'meter' | 'stop';
 
@@ -105,20 +107,8 @@ export const MAX_METER_VALUES_PER_REPLAY = 20;
 /** After a storage error, the next attempt to write. */
 const STORAGE_RETRY_MS = 5_000;
 
-interface StartFields {
-  connector: number;
-  idTag: string;
-  startedAt: string;
-  meterStartWh: number;
-  reservationId?: number;
-}
-
-interface StopFields {
-  stoppedAt: string;
-  meterStopWh: number;
-  reason: StopReason;
-  stopIdTag?: string;
-}
+type StartFields = StartRecord;
+type StopFields = StopRecord;
 
 type Outcome = 'done' | 'later';
 
@@ -206,9 +196,7 @@ export class TransactionMessenger {
 
   /** Makes the Start durable, then queues it. Throws StartNotRecordedError when the store fails. */
   started(tx: Transaction): void {
-    const start: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-    if (tx.reservationId !== undefined) start.reservationId = tx.reservationId;
-    const entry = this.entry('start', tx.localId, { start });
+    const entry = this.entry('start', tx.localId, { start: startRecordOf(tx) });
     // Stops still waiting for their write go first (their rows must close before this one opens).
     if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
@@ -237,13 +225,7 @@ export class TransactionMessenger {
 
   /** Queues the Stop, durably when the store allows; otherwise it waits in memory and the write is retried. */
   stopped(tx: Transaction, transactionData: MeterValue[]): void {
-    const stop: StopFields = {
-      stoppedAt: (tx.stoppedAt ?? this.clock.now()).toISOString(),
-      meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-      reason: tx.stopReason ?? 'Other',
-    };
-    if (tx.stopIdTag !== undefined) stop.stopIdTag = tx.stopIdTag;
-    const entry = this.entry('stop', tx.localId, { stop, transactionData });
+    const entry = this.entry('stop', tx.localId, { stop: stopRecordOf(tx, this.clock.now()), transactionData });
     this.openTransactions.delete(tx.localId);
     if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
@@ -497,14 +479,7 @@ export class TransactionMessenger {
 
   private async sendStart(entry: OutboxEntry): Promise<void> {
     const start = this.decode<{ start?: StartFields }>(entry).start ?? this.startFromStore(entry.localId);
-    const req: RequestOf<'StartTransaction'> = {
-      connectorId: start.connector,
-      idTag: start.idTag,
-      meterStart: Math.round(start.meterStartWh),
-      timestamp: start.startedAt,
-    };
-    if (start.reservationId !== undefined) req.reservationId = start.reservationId;
-    const conf = await this.rpc.call('StartTransaction', req);
+    const conf = await this.rpc.call('StartTransaction', startTransactionRequest(start));
     this.csmsIds.set(entry.localId, conf.transactionId);
     this.log.info({ connector: start.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'StartTransaction confirmed');
     this.hooks.startAnswered?.(entry.localId, start.idTag, conf.idTagInfo);
@@ -518,10 +493,7 @@ export class TransactionMessenger {
     const values = bodies.flatMap((b) => b.values ?? []);
     const connector = bodies[0]!.connector;
     if (connector === undefined || values.length === 0) throw new InvalidOutgoingPayloadError('MeterValues', 'FormationViolation', 'unreadable stored MeterValues');
-    const req: RequestOf<'MeterValues'> = { connectorId: connector, meterValue: values };
-    const id = this.csmsIds.get(batch[0]!.localId);
-    if (id !== undefined) req.transactionId = id;
-    await this.rpc.call('MeterValues', req);
+    await this.rpc.call('MeterValues', meterValuesRequest(connector, values, this.csmsIds.get(batch[0]!.localId)));
     const stored = batch.filter((e) => !this.removeFromMemory(e));
     if (stored.length > 0) {
       this.recordAcknowledgement(() => {
@@ -535,16 +507,9 @@ export class TransactionMessenger {
     const row = this.store.transaction(entry.localId);
     const stop = body.stop ?? this.stopFromRow(row, entry.localId);
     const transactionId = this.csmsIds.get(entry.localId) ?? row?.csmsTransactionId ?? null;
-    const req: RequestOf<'StopTransaction'> = {
-      // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
-      transactionId: transactionId ?? -1,
-      meterStop: Math.round(stop.meterStopWh),
-      timestamp: stop.stoppedAt,
-      reason: stop.reason,
-    };
+    // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
+    const req = stopTransactionRequest(stop, transactionId, body.transactionData);
     if (transactionId === null) this.log.error({ localId: entry.localId }, 'StopTransaction for a transaction the CSMS never confirmed: transactionId -1');
-    if (stop.stopIdTag) req.idTag = stop.stopIdTag;
-    if (body.transactionData && body.transactionData.length > 0) req.transactionData = body.transactionData;
     const conf = await this.rpc.call('StopTransaction', req);
     this.csmsIds.delete(entry.localId);
     this.log.info({ transactionId: req.transactionId, reason: req.reason }, 'StopTransaction confirmed');
@@ -576,20 +541,12 @@ export class TransactionMessenger {
   private startFromStore(localId: string): StartFields {
     const tx = this.store.transaction(localId);
     if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-    const s: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-    if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
-    return s;
+    return startRecordOf(tx);
   }
 
   private stopFromRow(row: StoredTransaction | null, localId: string): StopFields {
     if (!row) throw new InvalidOutgoingPayloadError('StopTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-    const s: StopFields = {
-      stoppedAt: (row.stoppedAt ?? this.clock.now()).toISOString(),
-      meterStopWh: row.meterStopWh ?? row.meterStartWh,
-      reason: row.stopReason ?? 'Other',
-    };
-    if (row.stopIdTag !== undefined) s.stopIdTag = row.stopIdTag;
-    return s;
+    return stopRecordOf(row, this.clock.now());
   }
 
   /** True when the entry was in memory (delivered before the write-behind: it never touches the disk). */
