@@ -2,6 +2,8 @@
 // charger-agent command line: `run --config FILE` (the service), `demo` (simulated
 // controller + bundled CSMS + a full charging session), `diag` (talk to the running
 // agent over its diagnostics socket), `version`.
+// First: V8 flags that must hold before the agent's modules load (memory on small boards).
+import './platform/v8-flags.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';
