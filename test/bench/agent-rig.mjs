@@ -208,3 +208,34 @@ export async function startRig({ id, heartbeatIntervalS = 300 }) {
   };
   return rig;
 }
+
+/**
+ * CPU seconds one WATCHDOG=1 costs (the agent's SystemdNotifier running systemd-notify, child
+ * included), measured in this process against the test stand-in for PID 1's socket; and the
+ * feed period the unit's WatchdogSec gives. Null when python3 or systemd-notify is missing.
+ */
+export async function watchdogFeedCost(runs = 20) {
+  const unit = readFileSync(join(root, 'systemd/charger-agent.service'), 'utf8');
+  const watchdogSec = Number(/^WatchdogSec=(\d+)$/m.exec(unit)?.[1] ?? NaN);
+  const { SystemdNotifier } = await import(join(root, 'dist/src/diagnostics/sd-notify.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-notify-'));
+  const sock = join(dir, 'notify.sock');
+  const receiver = spawn('python3', [join(root, 'test/diagnostics/notify-receiver.py'), sock], { stdio: ['ignore', 'pipe', 'ignore'] });
+  receiver.on('error', () => {});
+  try {
+    let out = '';
+    receiver.stdout.on('data', (d) => (out += d));
+    await until(() => out.includes('listening') || receiver.exitCode !== null, 'notify receiver', 10_000).catch(() => {});
+    if (!out.includes('listening')) return null;
+    let failed = false;
+    const log = { info() {}, warn() {}, error: () => (failed = true) };
+    const n = new SystemdNotifier({ logger: log, env: { ...process.env, NOTIFY_SOCKET: sock } });
+    const before = procSample(process.pid).cpuS;
+    for (let i = 0; i < runs && !failed; i++) await n.notify('WATCHDOG=1');
+    if (failed) return null;
+    return { cpuS: (procSample(process.pid).cpuS - before) / runs, periodS: watchdogSec / 2 };
+  } finally {
+    receiver.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
