@@ -43,7 +43,8 @@ try {
         const started = await rig.startAgent(quota.wrap);
         slow.push(started.bootMs);
         if (i === STARTS - 1) {
-          await sleep(SETTLE_MS);
+          // Read like the whole-core figure: at the end of the same settle + idle time.
+          await sleep(SETTLE_MS + IDLE_S * 1000);
           slowRssKiB = procSample(started.pid).rssKiB;
         }
         await rig.stopAgent();
