@@ -26,6 +26,8 @@ import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from './store/availability-repo.js';
 import { SqliteTransactionStore } from './store/transaction-store.js';
+import { SqliteTimeBaseRepo } from './store/time-base-repo.js';
+import { TimeCorrector } from './ocpp/v16/time-correction.js';
 import { AuthorizationCache } from './domain/authorization/authorization-cache.js';
 import { LocalAuthorizationList } from './domain/authorization/local-list.js';
 import { AuthorizationService } from './domain/authorization/authorizer.js';
@@ -33,7 +35,7 @@ import { ReservationBook } from './domain/reservation/reservations.js';
 import { SqliteLocalListRepo } from './store/local-list-repo.js';
 import { SqliteAuthCacheRepo } from './store/auth-cache-repo.js';
 import { SqliteReservationRepo } from './store/reservation-repo.js';
-import { Authorize16 } from './ocpp/v16/remote-authorizer.js';
+import { RemoteAuthorize } from './ocpp/v16/outgoing/Authorize.js';
 import { transactionAnswerHooks } from './ocpp/v16/transaction-answers.js';
 import { transactionPoints16 } from './ocpp/v16/mappers.js';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -65,7 +67,7 @@ export interface RunningAgent {
   database: AgentDatabase;
   transactionStore: SqliteTransactionStore;
   messenger: TransactionMessenger;
-  /** Local authorization list, authorization cache and the decision order over them (issue 5). */
+  /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
   stop(): Promise<void>;
@@ -103,6 +105,11 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const database = openDataDir(cfg.dataDir, childLogger(log, 'store'));
   const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
   const transactionStore = new SqliteTransactionStore(database);
+  const bootId = readBootId();
+  // Before anything reads stored times: a restart within a synced boot takes that sync again, and
+  // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database), bootId, childLogger(log, 'clock'));
+  time.resume();
   const stationLog = childLogger(log, 'station');
   const csms = connectCsms(cfg, {
     logger: childLogger(log, 'ocpp'),
@@ -110,9 +117,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
   });
-  const sessionLog = childLogger(log, 'session');
-  const remoteAuthorizer = new Authorize16(csms.rpc, sessionLog);
-  // ---- authorization and reservations (issue 5) ----
+  const remoteAuthorizer = new RemoteAuthorize();
+  // ---- authorization and reservations ----
   const authLog = childLogger(log, 'authorization');
   const localList = new LocalAuthorizationList(new SqliteLocalListRepo(database), {
     enabled: () => config.getBoolean('LocalAuthListEnabled'),
@@ -144,7 +150,6 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     },
   );
   // ---- end authorization and reservations ----
-  const bootId = readBootId();
   const messenger = new TransactionMessenger(
     csms.rpc,
     transactionStore,
@@ -155,7 +160,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     clock,
     childLogger(log, 'outbox'),
     {},
-    { bootId },
+    { bootId, time },
   );
   const station = new ChargingStation(
     controller,
@@ -190,7 +195,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     return id;
   };
 
-  const session = new OcppSession(csms.rpc, station, config, clock, identity, sessionLog, messenger, remoteAuthorizer);
+  const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, remoteAuthorizer);
   station.recover(transactionStore, bootId);
   const reset = new ResetRule({ station, clock, delivery: session, controller, restart: (type) => opts.onResetRequested?.(type) });
 
@@ -221,7 +226,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   await waitForLinkUp(controller, CONTROLLER_FIRST_LINK_WAIT_MS);
   csms.open();
 
-  // ---- operations (issue 6): diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
+  // ---- operations: diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
   const ops = await startOperations({ station, controller, session, config, csms, simulator }, {
     cfg,
     clock,
@@ -242,7 +247,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await ops.stop(); // operations (issue 6)
+      await ops.stop(); // operations
       session.stop();
       await csms.close();
       unbindLeds();

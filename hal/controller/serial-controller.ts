@@ -2,6 +2,9 @@
 // seq 1..65535 with wrap, one command outstanding, ACK/NAK, resend after 250 ms
 // (3 sends in all), PING keep-alive, link-down detection, reopen loop, and
 // resynchronisation ($INFO + $STATUS, wanted ENABLEs re-applied) on link recovery.
+// No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
+// timer armed for the moment it is due, so an idle linked driver wakes for the PING
+// each second plus a silence check every few seconds.
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { HalLogger } from '../log.js';
@@ -12,6 +15,7 @@ import { formatChecksum, xorChecksum } from './protocol/checksum.js';
 import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './protocol/frame-codec.js';
 import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
 import { BoundedLineStream } from './protocol/line-framer.js';
+import { LazyDeadline } from './lazy-deadline.js';
 import {
   ControllerLinkError,
   ControllerNakError,
@@ -59,7 +63,8 @@ interface Outstanding {
   timer: TimerHandle | null;
 }
 
-const TICK_MS = 100;
+/** Keep-alive margin, so a slightly late timer still keeps gaps within keepAliveMs. */
+const KEEPALIVE_MARGIN_MS = 50;
 export const SEQ_MAX = 65535;
 
 export class SerialController extends TypedEmitter<ChargeControllerEvents> implements ChargeController {
@@ -73,7 +78,10 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private stopping = false;
   private started = false;
   private reopenTimer: TimerHandle | null = null;
-  private tickTimer: TimerHandle | null = null;
+  /** Due a little under keepAliveMs after the last send: sends in between postpone it. */
+  private readonly keepAlive: LazyDeadline;
+  /** Due silenceTimeoutMs after the last frame received: frames in between postpone it. */
+  private readonly silence: LazyDeadline;
   private openFailuresLogged = 0;
 
   private linkState: LinkState = 'down';
@@ -115,6 +123,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       silenceTimeoutMs: options.silenceTimeoutMs ?? 3000,
       reopenDelayMs: options.reopenDelayMs ?? 1000,
     };
+    const { keepAliveMs, silenceTimeoutMs } = this.opts;
+    const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
+    const whileOpen = (due: () => number) => () => (this.port?.isOpen && !this.stopping ? due() : null);
+    this.keepAlive = new LazyDeadline(this.timers, whileOpen(() => this.lastSentAt + keepAlivePeriod), () => this.tick(), keepAlivePeriod);
+    this.silence = new LazyDeadline(this.timers, whileOpen(() => this.lastFrameAt + silenceTimeoutMs), () => this.onSilence(), silenceTimeoutMs);
   }
 
   get isLinkUp(): boolean {
@@ -129,7 +142,6 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    this.tickTimer = this.timers.setInterval(() => this.tick(), TICK_MS);
     await this.openPort();
   }
 
@@ -137,9 +149,9 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (!this.started) return;
     this.stopping = true;
     this.started = false;
-    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
+    this.keepAlive.cancel();
+    this.silence.cancel();
     if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
-    this.tickTimer = null;
     this.reopenTimer = null;
     this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
     const wasUp = this.linkState !== 'down';
@@ -305,18 +317,14 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   // --- link health ----------------------------------------------------------
 
+  /** Keep-alive (§Link health: a command at least every second): a PING when nothing else is going out. */
   private tick(): void {
-    if (!this.port?.isOpen) return;
-    const now = this.timers.now();
-    if (now - this.lastFrameAt > this.opts.silenceTimeoutMs) {
-      if (this.linkState !== 'down') this.linkDown('silence');
-      else this.cyclePort('silence');
-      return;
-    }
-    // Keep-alive: leave margin for one tick so gaps stay within keepAliveMs.
-    if (!this.outstanding && this.queue.length === 0 && now - this.lastSentAt >= this.opts.keepAliveMs - TICK_MS) {
-      this.sendPing();
-    }
+    if (this.port?.isOpen && !this.outstanding && this.queue.length === 0) this.sendPing();
+  }
+
+  private onSilence(): void {
+    if (this.linkState !== 'down') this.linkDown('silence');
+    else this.cyclePort('silence');
   }
 
   private sendPing(): void {
@@ -387,6 +395,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.lastFrameAt = this.timers.now();
     this.lastSentAt = 0;
     this.sendPing();
+    this.keepAlive.arm();
+    this.silence.arm();
   }
 
   private detach(): void {

@@ -7,6 +7,7 @@ import { isStopReason } from '../domain/model/stop-reason.js';
 import { isIdTokenType, type IdToken } from '../domain/model/id-token.js';
 import type { OutboxEntry, StoredTransaction, TransactionOutboxStore } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from './database.js';
+import type { TimeBase } from '../ocpp/v16/time-correction.js';
 
 interface TransactionRow {
   local_id: string;
@@ -25,6 +26,8 @@ interface TransactionRow {
   reported: number;
   id_tag_status: string | null;
   last_alive_at: string | null;
+  time_boot_id: string | null;
+  time_base_ms: number | null;
   id_token_type: string;
   stop_id_token_type: string | null;
 }
@@ -36,6 +39,8 @@ interface OutboxRow {
   payload: string;
   attempts: number;
   created_at: string;
+  time_boot_id: string | null;
+  time_base_ms: number | null;
 }
 
 /** Reported transactions kept for diagnostics (`charger-agent diag transactions`). */
@@ -48,8 +53,8 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     const db = store.db;
     this.s = {
       insertTx: db.prepare(
-        `INSERT INTO transactions (local_id, connector, id_tag, id_token_type, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id)
-         VALUES (@localId, @connector, @idTag, @idTokenType, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId)`,
+        `INSERT INTO transactions (local_id, connector, id_tag, id_token_type, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id, time_boot_id, time_base_ms)
+         VALUES (@localId, @connector, @idTag, @idTokenType, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId, @timeBootId, @timeBaseMs)`,
       ),
       stopTx: db.prepare(
         `UPDATE transactions SET stopped_at = @stoppedAt, meter_stop_wh = @meterStopWh, stop_reason = @stopReason, stop_id_tag = @stopIdTag,
@@ -57,8 +62,8 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
          WHERE local_id = @localId`,
       ),
       insertEntry: db.prepare(
-        `INSERT OR IGNORE INTO outbox (position, kind, local_id, payload, attempts, created_at)
-         VALUES (@position, @kind, @localId, @payload, @attempts, @createdAt)`,
+        `INSERT OR IGNORE INTO outbox (position, kind, local_id, payload, attempts, created_at, time_boot_id, time_base_ms)
+         VALUES (@position, @kind, @localId, @payload, @attempts, @createdAt, @timeBootId, @timeBaseMs)`,
       ),
       head: db.prepare('SELECT * FROM outbox ORDER BY position LIMIT 1'),
       from: db.prepare('SELECT * FROM outbox WHERE position >= ? ORDER BY position LIMIT ?'),
@@ -66,7 +71,7 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
       deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
       setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ?, id_tag_status = ? WHERE local_id = ?'),
-      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL'),
+      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL AND time_base_ms IS ?'),
       setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
       pruneReported: db.prepare(
         `DELETE FROM transactions WHERE reported = 1 AND local_id NOT IN
@@ -100,6 +105,9 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
         startedAt: tx.startedAt.toISOString(),
         meterStartWh: tx.meterStartWh,
         bootId,
+        // The row's times are in the Start's base (provisional until the clock is set).
+        timeBootId: entry.timeBase?.bootId ?? null,
+        timeBaseMs: entry.timeBase?.wallMinusMonoMs ?? null,
       });
       this.insertEntries([entry]);
     });
@@ -148,9 +156,12 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     });
   }
 
-  /** Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). */
-  touchOpenTransactions(at: Date): void {
-    this.store.lazy(() => this.s.touchAlive.run(at.toISOString()));
+  /**
+   * Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). Only
+   * rows in the same time base: a real time never takes a provisional one, nor the reverse.
+   */
+  touchOpenTransactions(at: Date, base?: TimeBase): void {
+    this.store.lazy(() => this.s.touchAlive.run(at.toISOString(), base?.wallMinusMonoMs ?? null));
   }
 
   /** The head and the stored MeterValues right behind it of the same transaction (one batched replay message). */
@@ -238,13 +249,24 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
 
   private insertEntries(entries: readonly OutboxEntry[]): void {
     for (const e of entries) {
-      this.s.insertEntry.run({ position: e.position, kind: e.kind, localId: e.localId, payload: e.payload, attempts: e.attempts, createdAt: e.createdAt });
+      this.s.insertEntry.run({
+        position: e.position,
+        kind: e.kind,
+        localId: e.localId,
+        payload: e.payload,
+        attempts: e.attempts,
+        createdAt: e.createdAt,
+        timeBootId: e.timeBase?.bootId ?? null,
+        timeBaseMs: e.timeBase?.wallMinusMonoMs ?? null,
+      });
     }
   }
 }
 
 function toEntry(r: OutboxRow): OutboxEntry {
-  return { position: r.position, kind: r.kind, localId: r.local_id, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+  const e: OutboxEntry = { position: r.position, kind: r.kind, localId: r.local_id, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+  if (r.time_base_ms !== null) e.timeBase = { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms };
+  return e;
 }
 
 function toStored(r: TransactionRow): StoredTransaction {
@@ -258,6 +280,7 @@ function toStored(r: TransactionRow): StoredTransaction {
     bootId: r.boot_id,
     reported: r.reported === 1,
     idTagStatus: r.id_tag_status,
+    timeBase: r.time_base_ms === null ? null : { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms },
   };
   // Groups come from the CSMS.
   if (r.parent_id_tag !== null) tx.groupId = { value: r.parent_id_tag, type: 'Central' };

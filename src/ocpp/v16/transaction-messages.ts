@@ -7,11 +7,13 @@
 // crash the agent, never make a confirmed message go out again, never reorder.
 import type { Clock } from '../../domain/ports.js';
 import type { Transaction } from '../../domain/model/transaction.js';
-import { toReason16 } from './mappers.js';
 import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } from '../rpc/rpc-errors.js';
-import type { IdTagInfo, MeterValue, Reason } from './generated/types.js';
-import type { RequestOf } from './actions/types.js';
-import type { RpcCaller, SessionLogger } from './session.js';
+import type { IdTagInfo, MeterValue } from './generated/types.js';
+import { shiftPayload, shiftIso, type RestampPlan, type TimeBase, type TimeCorrector } from './time-correction.js';
+import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import { startRecordOf, startTransactionRequest, type StartRecord } from './outgoing/StartTransaction.js';
+import { meterValuesRequest } from './outgoing/MeterValues.js';
+import { stopRecordOf, stopTransactionRequest, type StopRecord } from './outgoing/StopTransaction.js';
 
 export type OutboxKind = 'start' | 'meter' | 'stop';
 
@@ -24,6 +26,8 @@ export interface OutboxEntry {
   payload: string;
   attempts: number;
   createdAt: string;
+  /** Set while the times in it are provisional (made before the clock was set): see time-correction.ts. */
+  timeBase?: TimeBase;
 }
 
 export interface StoredTransaction extends Transaction {
@@ -32,6 +36,8 @@ export interface StoredTransaction extends Transaction {
   reported: boolean;
   /** The idTagInfo status of the StartTransaction answer, once received. */
   idTagStatus: string | null;
+  /** The base the row's times are in while provisional; null once they are real. */
+  timeBase: TimeBase | null;
 }
 
 /** What the messenger needs from durable storage (the SQLite store implements it). */
@@ -53,7 +59,8 @@ export interface TransactionOutboxStore {
   dropOldestMeters(count: number, keep?: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
-  touchOpenTransactions(at: Date): void;
+  /** Only rows whose times are in `base` (undefined: real times) take the stamp. */
+  touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
 
 export interface MessengerSettings {
@@ -76,6 +83,8 @@ export interface MessengerOptions {
   maxQueuedMessages?: number;
   /** How often an open transaction's "alive" time is written (its stop time after a power loss). */
   aliveStampMs?: number;
+  /** Corrects timestamps made before the clock was set; without it they are sent as made. */
+  time?: TimeCorrector;
 }
 
 export interface MessengerStats {
@@ -98,21 +107,8 @@ export const MAX_METER_VALUES_PER_REPLAY = 20;
 /** After a storage error, the next attempt to write. */
 const STORAGE_RETRY_MS = 5_000;
 
-interface StartFields {
-  connector: number;
-  idTag: string;
-  startedAt: string;
-  meterStartWh: number;
-  reservationId?: number;
-}
-
-interface StopFields {
-  stoppedAt: string;
-  meterStopWh: number;
-  /** The 1.6 word (stored in the payload as sent). */
-  reason: Reason;
-  stopIdTag?: string;
-}
+type StartFields = StartRecord;
+type StopFields = StopRecord;
 
 type Outcome = 'done' | 'later';
 
@@ -139,6 +135,10 @@ export class TransactionMessenger {
   private aliveTimer: unknown = null;
   /** A confirmed message's bookkeeping write that failed; done before anything else is sent. */
   private pendingAcknowledgement: (() => void) | null = null;
+  /** Once the clock is set: how a provisional timestamp becomes a real one. */
+  private restampPlan: RestampPlan | null = null;
+  /** Transactions whose start time is provisional (this process's base). */
+  private readonly provisionalStarts = new Set<string>();
   private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
   private readonly writeBehindMs: number;
   private readonly maxQueued: number;
@@ -159,6 +159,7 @@ export class TransactionMessenger {
     for (const tx of store.unreportedTransactions()) {
       if (tx.csmsTransactionId !== null) this.csmsIds.set(tx.localId, tx.csmsTransactionId);
       if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
+      if (tx.timeBase !== null) this.provisionalStarts.add(tx.localId);
     }
     this.armAliveStamp();
   }
@@ -200,9 +201,7 @@ export class TransactionMessenger {
 
   /** Makes the Start durable, then queues it. Throws StartNotRecordedError when the store fails. */
   started(tx: Transaction): void {
-    const start: StartFields = { connector: tx.evseId, idTag: tx.idToken.value, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-    if (tx.reservationId !== undefined) start.reservationId = tx.reservationId;
-    const entry = this.entry('start', tx.localId, { start });
+    const entry = this.entry('start', tx.localId, { start: startRecordOf(tx) });
     // Stops still waiting for their write go first (their rows must close before this one opens).
     if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
@@ -217,6 +216,7 @@ export class TransactionMessenger {
     }
     this.storedCount += pending.length + 1;
     this.openTransactions.add(tx.localId);
+    if (entry.timeBase) this.provisionalStarts.add(tx.localId);
     this.armAliveStamp();
     void this.drain();
   }
@@ -230,13 +230,7 @@ export class TransactionMessenger {
 
   /** Queues the Stop, durably when the store allows; otherwise it waits in memory and the write is retried. */
   stopped(tx: Transaction, transactionData: MeterValue[]): void {
-    const stop: StopFields = {
-      stoppedAt: (tx.stoppedAt ?? this.clock.now()).toISOString(),
-      meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-      reason: toReason16(tx.stopReason ?? 'Other'),
-    };
-    if (tx.stopIdToken !== undefined) stop.stopIdTag = tx.stopIdToken.value;
-    const entry = this.entry('stop', tx.localId, { stop, transactionData });
+    const entry = this.entry('stop', tx.localId, { stop: stopRecordOf(tx, this.clock.now()), transactionData });
     this.openTransactions.delete(tx.localId);
     if (this.unrecordedStops.size > 0) this.flush();
     const pending = this.takeMemory();
@@ -298,7 +292,40 @@ export class TransactionMessenger {
   }
 
   private entry(kind: OutboxKind, localId: string, body: object): OutboxEntry {
-    return { position: this.nextPosition++, kind, localId, payload: JSON.stringify(body), attempts: 0, createdAt: this.clock.now().toISOString() };
+    const e: OutboxEntry = { position: this.nextPosition++, kind, localId, payload: JSON.stringify(body), attempts: 0, createdAt: this.clock.now().toISOString() };
+    const base = this.opts.time?.current();
+    if (base) e.timeBase = base;
+    return e;
+  }
+
+  /**
+   * The clock was set (BootNotification.conf, Heartbeat.conf): the first time, queued messages
+   * stamped before it are corrected, stored ones in one commit. Returns the shift for what the
+   * caller stamped provisionally and still holds, and which transactions started provisionally
+   * (null: nothing to correct).
+   */
+  clockSynced(): { shift: (ms: number) => number; startedProvisionally: ReadonlySet<string> } | null {
+    const plan = this.opts.time?.synced() ?? null;
+    if (!plan) return null;
+    this.restampPlan = plan;
+    for (const e of this.memory) this.correct(e);
+    const own = plan(this.opts.time!.provisional);
+    // Stops whose write failed: their row is closed later with this stop time (made before the sync).
+    for (const tx of this.unrecordedStops.values()) if (own && tx.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + own.shiftMs);
+    const startedProvisionally = new Set(this.provisionalStarts);
+    this.provisionalStarts.clear();
+    return own ? { shift: (ms) => ms + own.shiftMs, startedProvisionally } : null;
+  }
+
+  /** A message still carrying provisional times gets real ones (also when the store could not be corrected). */
+  private correct(e: OutboxEntry): void {
+    const r = e.timeBase && this.restampPlan ? this.restampPlan(e.timeBase) : null;
+    if (!r) return;
+    const shift = (ms: number) => ms + r.shiftMs;
+    e.payload = shiftPayload(e.payload, shift);
+    e.createdAt = shiftIso(e.createdAt, shift);
+    if (r.to) e.timeBase = r.to;
+    else delete e.timeBase;
   }
 
   private takeMemory(): OutboxEntry[] {
@@ -325,7 +352,7 @@ export class TransactionMessenger {
       this.aliveTimer = null;
       if (this.openTransactions.size === 0) return;
       try {
-        this.store.touchOpenTransactions(this.clock.now());
+        this.store.touchOpenTransactions(this.clock.now(), this.opts.time?.current());
       } catch (err) {
         this.storageFailed(err, 'alive stamp not written');
       }
@@ -421,6 +448,7 @@ export class TransactionMessenger {
 
   private async deliver(batch: OutboxEntry[]): Promise<Outcome> {
     const entry = batch[0]!;
+    for (const e of batch) this.correct(e);
     for (const e of batch) this.inFlight.add(e.position);
     try {
       switch (entry.kind) {
@@ -456,14 +484,7 @@ export class TransactionMessenger {
 
   private async sendStart(entry: OutboxEntry): Promise<void> {
     const start = this.decode<{ start?: StartFields }>(entry).start ?? this.startFromStore(entry.localId);
-    const req: RequestOf<'StartTransaction'> = {
-      connectorId: start.connector,
-      idTag: start.idTag,
-      meterStart: Math.round(start.meterStartWh),
-      timestamp: start.startedAt,
-    };
-    if (start.reservationId !== undefined) req.reservationId = start.reservationId;
-    const conf = await this.rpc.call('StartTransaction', req);
+    const conf = await this.rpc.call('StartTransaction', startTransactionRequest(start));
     this.csmsIds.set(entry.localId, conf.transactionId);
     this.log.info({ connector: start.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'StartTransaction confirmed');
     this.hooks.startAnswered?.(entry.localId, start.idTag, conf.idTagInfo);
@@ -477,10 +498,7 @@ export class TransactionMessenger {
     const values = bodies.flatMap((b) => b.values ?? []);
     const connector = bodies[0]!.connector;
     if (connector === undefined || values.length === 0) throw new InvalidOutgoingPayloadError('MeterValues', 'FormationViolation', 'unreadable stored MeterValues');
-    const req: RequestOf<'MeterValues'> = { connectorId: connector, meterValue: values };
-    const id = this.csmsIds.get(batch[0]!.localId);
-    if (id !== undefined) req.transactionId = id;
-    await this.rpc.call('MeterValues', req);
+    await this.rpc.call('MeterValues', meterValuesRequest(connector, values, this.csmsIds.get(batch[0]!.localId)));
     const stored = batch.filter((e) => !this.removeFromMemory(e));
     if (stored.length > 0) {
       this.recordAcknowledgement(() => {
@@ -494,16 +512,9 @@ export class TransactionMessenger {
     const row = this.store.transaction(entry.localId);
     const stop = body.stop ?? this.stopFromRow(row, entry.localId);
     const transactionId = this.csmsIds.get(entry.localId) ?? row?.csmsTransactionId ?? null;
-    const req: RequestOf<'StopTransaction'> = {
-      // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
-      transactionId: transactionId ?? -1,
-      meterStop: Math.round(stop.meterStopWh),
-      timestamp: stop.stoppedAt,
-      reason: stop.reason,
-    };
+    // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
+    const req = stopTransactionRequest(stop, transactionId, body.transactionData);
     if (transactionId === null) this.log.error({ localId: entry.localId }, 'StopTransaction for a transaction the CSMS never confirmed: transactionId -1');
-    if (stop.stopIdTag) req.idTag = stop.stopIdTag;
-    if (body.transactionData && body.transactionData.length > 0) req.transactionData = body.transactionData;
     const conf = await this.rpc.call('StopTransaction', req);
     this.csmsIds.delete(entry.localId);
     this.log.info({ transactionId: req.transactionId, reason: req.reason }, 'StopTransaction confirmed');
@@ -535,20 +546,12 @@ export class TransactionMessenger {
   private startFromStore(localId: string): StartFields {
     const tx = this.store.transaction(localId);
     if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-    const s: StartFields = { connector: tx.evseId, idTag: tx.idToken.value, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-    if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
-    return s;
+    return startRecordOf(tx);
   }
 
   private stopFromRow(row: StoredTransaction | null, localId: string): StopFields {
     if (!row) throw new InvalidOutgoingPayloadError('StopTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-    const s: StopFields = {
-      stoppedAt: (row.stoppedAt ?? this.clock.now()).toISOString(),
-      meterStopWh: row.meterStopWh ?? row.meterStartWh,
-      reason: toReason16(row.stopReason ?? 'Other'),
-    };
-    if (row.stopIdToken !== undefined) s.stopIdTag = row.stopIdToken.value;
-    return s;
+    return stopRecordOf(row, this.clock.now());
   }
 
   /** True when the entry was in memory (delivered before the write-behind: it never touches the disk). */

@@ -5,7 +5,8 @@ import { m001Core } from './001-core.js';
 import { m002Authorization } from './002-authorization.js';
 import { m003Reservations } from './003-reservations.js';
 import { m004TransactionRecovery } from './004-transaction-recovery.js';
-import { m005DomainVocabulary } from './005-domain-vocabulary.js';
+import { m005TimeBases } from './005-time-bases.js';
+import { m007DomainVocabulary } from './007-domain-vocabulary.js';
 
 export interface Migration {
   version: number;
@@ -18,5 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m002Authorization,
   m003Reservations,
   m004TransactionRecovery,
-  m005DomainVocabulary,
+  m005TimeBases,
+  // 6 is the version-neutral outbox's (being merged separately).
+  m007DomainVocabulary,
 ];

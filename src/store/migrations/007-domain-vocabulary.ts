@@ -1,10 +1,10 @@
-// Schema 5: transactions in the domain's own vocabulary. Stop reasons stored with 1.6's words
+// Schema 7: transactions in the domain's own vocabulary. Stop reasons stored with 1.6's words
 // ('Local', 'Remote', 'DeAuthorized') become the neutral ones; identifiers keep how they were
 // obtained (2.0.1 IdTokenType; rows from before read as a card, 1.6 needs only the value).
 import type { Migration } from './index.js';
 
-export const m005DomainVocabulary: Migration = {
-  version: 5,
+export const m007DomainVocabulary: Migration = {
+  version: 7,
   name: 'domain-vocabulary',
   up(db) {
     db.exec(`
