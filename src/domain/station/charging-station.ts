@@ -78,7 +78,7 @@ export class ChargingStation {
   constructor(
     private readonly controller: ChargeControllerPort,
     authorizer: Authorizer,
-    private readonly settings: StationSettings,
+    settings: StationSettings,
     private readonly clock: Clock,
     private readonly onError: (err: unknown, context: string) => void = () => {},
     options: StationOptions = {},
@@ -86,7 +86,17 @@ export class ChargingStation {
     this.bus = new StationEventBus(onError);
     this.evses = new Evses(this.bus, onError, options.availability);
     this.holds = new ReservationHolds(this.evses, options.reservations);
-    const lifecycleDeps = { evses: this.evses, holds: this.holds, controller, clock, bus: this.bus, maxCurrentA: () => settings.maxCurrentA(), onError };
+    const lifecycleDeps = {
+      evses: this.evses,
+      holds: this.holds,
+      controller,
+      clock,
+      bus: this.bus,
+      maxCurrentA: () => settings.maxCurrentA(),
+      transactionPoints: () => settings.transactionPoints(),
+      unlockConnectorOnEVSideDisconnect: () => settings.unlockConnectorOnEVSideDisconnect?.() ?? true,
+      onError,
+    };
     this.lifecycle = new TransactionLifecycle(options.journal ? { ...lifecycleDeps, journal: options.journal } : lifecycleDeps);
     this.flow = new AuthorizationFlow({ evses: this.evses, holds: this.holds, lifecycle: this.lifecycle, authorizer, settings, clock, bus: this.bus });
     this.caps = new EnergyCaps(this.evses, this.lifecycle, settings, options.learner);
@@ -246,12 +256,8 @@ export class ChargingStation {
     const wasPlugged = isPlugged(e.pilot);
     e.pilot = state;
     const plugged = isPlugged(state);
-    if (!plugged && wasPlugged) {
-      e.finished = false;
-      if (e.tx && this.settings.transactionPoints().stop.includes('EVDisconnected')) this.lifecycle.stop(n, 'EVDisconnected');
-      // The transaction goes on without the EV: release the cable at the charger if so configured.
-      else if (e.tx && (this.settings.unlockConnectorOnEVSideDisconnect?.() ?? true)) this.controller.unlock(n).catch((err) => this.onError(err, 'unlock'));
-    }
+    if (!plugged && wasPlugged) this.lifecycle.evLeft(e);
+    // Plug after card: the waiting authorization starts its transaction (which refreshes).
     if (plugged && !wasPlugged && this.flow.plugged(e)) return;
     this.evses.refresh(e);
   }
@@ -274,9 +280,8 @@ export class ChargingStation {
     }
     if (this.evses.fromController(n)) this.bus.emit(active ? 'faultRaised' : 'faultCleared', { target: evseTarget(n), code });
     this.withEvse(n, (e) => (active ? e.faults.add(code) : e.faults.delete(code)));
-    // FAULTCLR leaves the connector disabled until the next ENABLE: resume a running transaction.
     const e = this.evses.get(n);
-    if (!active && e?.tx && e.faults.size === 0) this.lifecycle.setOffered(n, e.offeredA);
+    if (!active && e) this.lifecycle.faultsCleared(e);
   }
 
   private withEvse(n: number, fn: (e: EvseRecord) => void): void {

@@ -3,6 +3,7 @@
 import type { StationEventBus } from '../events.js';
 import { isPlugged, MIN_OFFER_A } from '../model/connector-state.js';
 import type { EvseId } from '../model/evse.js';
+import type { TransactionPoints } from '../model/transaction-points.js';
 import type { IdToken } from '../model/id-token.js';
 import type { StopReason } from '../model/stop-reason.js';
 import type { Transaction } from '../model/transaction.js';
@@ -26,6 +27,10 @@ export interface LifecycleDeps {
   bus: StationEventBus;
   /** Upper bound on the current offered per phase. */
   maxCurrentA(): number;
+  /** When transactions stop (EV disconnected is a stop point or not). */
+  transactionPoints(): TransactionPoints;
+  /** Release the cable when the EV leaves a transaction that goes on (default true). */
+  unlockConnectorOnEVSideDisconnect?(): boolean;
   journal?: TransactionJournal;
   onError(err: unknown, context: string): void;
 }
@@ -102,6 +107,22 @@ export class TransactionLifecycle {
     const ended: Transaction = { ...tx, stoppedAt: at, meterStopWh: tx.meterStartWh, stopReason: reason };
     this.d.onError(new Error(`restored transaction ${tx.localId} has no free connector ${tx.evseId}`), 'restore');
     this.d.bus.emit('transactionEnded', { tx: ended });
+  }
+
+  /**
+   * The EV left (pilot back to A, or E/F): the transaction ends if EV disconnection is a stop
+   * point, else it goes on without the EV and the cable is released if so configured.
+   */
+  evLeft(e: EvseRecord): void {
+    e.finished = false;
+    if (!e.tx) return;
+    if (this.d.transactionPoints().stop.includes('EVDisconnected')) this.stop(e.id, 'EVDisconnected');
+    else if (this.d.unlockConnectorOnEVSideDisconnect?.() ?? true) this.d.controller.unlock(e.id).catch((err) => this.d.onError(err, 'unlock'));
+  }
+
+  /** The controller cleared the EVSE's last fault: it stays disabled until the next ENABLE, so a running transaction is resumed. */
+  faultsCleared(e: EvseRecord): void {
+    if (e.tx && e.faults.size === 0) this.setOffered(e.id, e.offeredA);
   }
 
   /** Change the current offered during a transaction (0 = EVSE-side suspension). */

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Transaction } from '../../../src/domain/model/transaction.js';
 import type { StationOptions } from '../../../src/domain/station/charging-station.js';
-import { startStationRig, type StationRig } from '../../helpers/agent-harness.js';
+import { startStationRig, type RigParts, type StationRig } from '../../helpers/agent-harness.js';
+import { transactionPoints16 } from '../../../src/ocpp/v16/mappers.js';
 import { card } from '../../helpers/domain-terms.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -14,8 +15,8 @@ afterEach(async () => {
   rig = null;
 });
 
-async function charging(opts: StationOptions = {}) {
-  rig = await startStationRig({}, opts);
+async function charging(opts: StationOptions = {}, parts: RigParts = {}) {
+  rig = await startStationRig({}, opts, parts);
   const events: string[] = [];
   const ended: Transaction[] = [];
   rig.station.subscribe({
@@ -67,6 +68,26 @@ describe('transaction lifecycle', () => {
     expect(t.rig.station.transaction(1)).toBeNull();
     expect(t.events).toEqual(['DRIVER accepted', 'DRIVER refused']);
     expect(t.rig.sim.state(1).offeredAmps).toBe(0);
+  });
+
+  it('the EV leaves: ended (EVDisconnected) when that is a stop point, else it goes on, cable released', async () => {
+    const t = await charging();
+    expect(await t.rig.station.presentIdToken(card('DRIVER'))).toBe('started');
+    t.rig.sim.unplug(1);
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
+    expect(t.ended[0]?.stopReason).toBe('EVDisconnected');
+    expect(t.rig.station.connectorState(1)?.sessionPhase).toBe('none');
+    await t.rig.stop();
+
+    const u = await charging({}, { settings: { transactionPoints: () => transactionPoints16(false) } });
+    const sent: string[] = [];
+    u.rig.controller.on('wire', (direction, line) => direction === 'tx' && sent.push(line));
+    expect(await u.rig.station.presentIdToken(card('DRIVER'))).toBe('started');
+    u.rig.sim.unplug(1);
+    await waitFor(() => u.rig.station.connectorState(1)?.chargingState === 'Idle', 5_000, 'EV gone');
+    await waitFor(() => sent.some((l) => l.includes('UNLOCK')), 5_000, 'cable released');
+    expect(u.ended).toEqual([]);
+    expect(u.rig.station.connectorState(1)?.sessionPhase).toBe('in-transaction');
   });
 
   it('nothing to stop: null, no event', async () => {
