@@ -219,6 +219,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       // Answer the Reset.req first, then restart.
       clock.setTimeout(() => {
         void (async () => {
+          await station.stopsSettled(); // the Stops carry the registers read after the contactors opened
           // Bounded: offline, the Stops are durable and go out after the restart.
           await Promise.race([session!.drain(), new Promise((r) => clock.setTimeout(() => r(undefined), RESET_DELIVERY_WAIT_MS))]);
           if (type === 'Hard') await controller.reset().catch(() => undefined);
@@ -268,6 +269,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await ops.stop(); // operations (issue 6)
+      // A transaction stopped just now still waits for its stop register: queue its Stop first.
+      await station.stopsSettled();
       session!.stop();
       await csms.close();
       unbindLeds();

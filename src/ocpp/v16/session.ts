@@ -220,7 +220,7 @@ export class OcppSession {
         return async () => {
           const list = connectorId ? [connectorId] : this.station.connectorIds();
           for (const c of list) {
-            const reading = this.station.lastMeter(c);
+            const reading = await this.station.readMeter(c); // what flows now, not the last periodic report
             if (!reading) continue;
             const tx = this.station.transaction(c);
             const payload: RequestOf<'MeterValues'> = {
