@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
+import { DiagClient } from '../../src/diagnostics/client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -147,6 +148,7 @@ class Rig {
   outages = 0;
   private agentLog: string[] = [];
   private readonly configFile: string;
+  private readonly diagSocket: string;
   private readonly root: string;
 
   private constructor(
@@ -157,6 +159,7 @@ class Rig {
     this.dataDir = join(this.root, 'data');
     this.dbPath = join(this.dataDir, 'charger-agent.db');
     this.configFile = join(this.root, 'config.json');
+    this.diagSocket = join(this.root, 'diag.sock');
     writeFileSync(
       this.configFile,
       JSON.stringify({
@@ -164,7 +167,7 @@ class Rig {
         csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
         controller: { port: sim.agentPath, baudRate: 115200 },
         dataDir: this.dataDir,
-        diagnosticsSocket: join(this.root, 'diag.sock'),
+        diagnosticsSocket: this.diagSocket,
         identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
         logLevel: 'info',
       }),
@@ -279,6 +282,24 @@ class Rig {
     ];
     for (const [key, value] of keys) {
       expect(await this.csms.call(this.cpId, 'ChangeConfiguration', { key, value })).toEqual({ status: 'Accepted' });
+    }
+  }
+
+  /** Waits until the agent's store holds `count` stopped transactions (asked over its diagnostics socket). */
+  async waitStoredStops(count: number): Promise<void> {
+    const stored = async (): Promise<number> => {
+      const { client } = await DiagClient.connect(this.diagSocket);
+      try {
+        const answer = (await client.request('transactions')) as { transactions: Array<{ stoppedAt: string | null }> };
+        return answer.transactions.filter((t) => t.stoppedAt !== null).length;
+      } finally {
+        client.close();
+      }
+    };
+    const deadline = Date.now() + LONG;
+    while ((await stored()) < count) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} stopped transactions on disk\nagent:\n${this.tail()}`);
+      await sleep(50);
     }
   }
 
@@ -554,7 +575,9 @@ describe('crash safety: kill -9 of the agent process', () => {
       await pollSim(rig, (v) => v.enabled, 'offline transaction started');
       await sleep(2_200); // two or three periodic samples
       rig.sim.send('unplug 1');
-      await pollSim(rig, (v) => !v.enabled, 'offline transaction stopped');
+      await pollSim(rig, (v) => !v.enabled, 'offline transaction disabled');
+      // The Stop is on disk once the register read after the contactor opened is in, just after the DISABLE.
+      await rig.waitStoredStops(s + 1);
     }
     // Killed while offline too; the restarted agent connects at once instead of waiting out its backoff.
     await rig.kill();

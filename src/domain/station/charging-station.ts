@@ -83,6 +83,8 @@ interface ConnectorState {
   lastMeter: MeterReading | null;
   readings: number;
   tx: Transaction | null;
+  /** The last transaction's stop register is being read: no new one starts before its Stop is queued. */
+  stopPending: boolean;
   finished: boolean;
   offeredA: number;
   status: ConnectorStatus | null;
@@ -300,11 +302,14 @@ export class ChargingStation {
     s.tx = null;
     s.offeredA = 0;
     s.finished = PLUGGED.has(s.pilot);
+    s.stopPending = true;
     const disabled = this.controller.disable(connector);
     disabled.catch((e) => this.onError(e, 'disable'));
     void this.meterReads.afterContactorOpened(connector, disabled).then((reading) => {
       tx.meterStopWh = reading?.energyWh ?? lastKnownWh;
       this.notify('transactionStopped', tx);
+      s.stopPending = false;
+      this.refresh(s);
     });
     this.refresh(s);
     this.refreshStation();
@@ -540,7 +545,7 @@ export class ChargingStation {
   }
 
   private canStart(s: ConnectorState): boolean {
-    return s.operative && this.stationOperative && s.faults.size === 0 && this.stationFaults.size === 0 && !s.tx;
+    return s.operative && this.stationOperative && s.faults.size === 0 && this.stationFaults.size === 0 && !s.tx && !s.stopPending;
   }
 
   private pickConnector(wanted: number | undefined, idTag: string, parentIdTag?: string): ConnectorState | null {
@@ -592,6 +597,7 @@ export class ChargingStation {
         lastMeter: null,
         readings: 0,
         tx: null,
+        stopPending: false,
         finished: false,
         offeredA: 0,
         status: null,

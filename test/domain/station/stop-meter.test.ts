@@ -116,6 +116,20 @@ describe('the register a stop is billed with', () => {
     expect(r.stopped[0]).toMatchObject({ stopReason: 'Local', meterStopWh: register });
   });
 
+  it('no transaction starts on the connector before the last one has its register and is reported stopped', async () => {
+    const r = await rig();
+    await charging(r);
+    const events: string[] = [];
+    r.station.subscribe({ transactionStarted: () => events.push('started'), transactionStopped: () => events.push('stopped') });
+    r.sim.dropAnswers(1); // the DISABLE is resent: the register is read a while later
+    r.station.stopTransaction(1, 'Local');
+    const card = await r.station.presentIdTag('0A0B0C0D');
+    await waitFor(() => events.includes('stopped'), 8_000, 'stopped');
+
+    expect(card).toBe('rejected');
+    expect(events).toEqual(['stopped']);
+  });
+
   it('controller link down: the last reading stands in, and the log says so', async () => {
     const r = await rig();
     const tx = await charging(r);
