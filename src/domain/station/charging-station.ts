@@ -168,6 +168,7 @@ export class ChargingStation {
       this.refreshAll();
     });
     c.on('linkDown', () => {
+      this.meterReads.linkDown();
       this.stationFaults.add(CONTROLLER_LINK_FAULT);
       this.refreshAll();
     });
@@ -223,7 +224,7 @@ export class ChargingStation {
     return this.meterReads.now(connector);
   }
 
-  /** Resolves once every stopped transaction has its register read and is reported (shutdown, reset). */
+  /** Resolves once every stopped transaction has its register read and `transactionStopped` went out (shutdown, reset). */
   stopsSettled(): Promise<void> {
     return this.meterReads.idle();
   }

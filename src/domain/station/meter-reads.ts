@@ -41,6 +41,13 @@ export class MeterReads {
     for (const w of done) w.resolve();
   }
 
+  /** The controller link went down: no contactor report will come, stop waiting for one (the read falls back). */
+  linkDown(): void {
+    const all = this.contactorWaiters;
+    this.contactorWaiters = [];
+    for (const w of all) w.resolve();
+  }
+
   /** The reading the controller takes now; the last report when it cannot be asked (logged). */
   now(connector: number): Promise<MeterReading | null> {
     return this.track(this.read(connector, 'meter reading'));
