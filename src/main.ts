@@ -248,6 +248,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await ops.stop(); // operations
+      // A transaction stopped just now still waits for its stop register: queue its Stop first.
+      await withinMs(station.stopsSettled(), STOP_READS_WAIT_MS);
+      // The transaction message in flight may still be answered: commit that before the socket closes.
+      await withinMs(messenger.settleInFlight(), SHUTDOWN_ANSWER_WAIT_MS);
       session.stop();
       await csms.close();
       unbindLeds();
@@ -264,8 +268,21 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization: { service: authorizer, localList, cache: authCache }, reservations, stop };
 }
 
+/** How long shutdown waits for the stop registers being read (the controller answers in milliseconds). */
+const STOP_READS_WAIT_MS = 1_500;
+
+/** How long shutdown waits for the answer to the transaction message in flight (within the 5 s stop budget). */
+const SHUTDOWN_ANSWER_WAIT_MS = 2_000;
+
 /** How long start-up waits for the controller link before connecting to the CSMS anyway. */
 const CONTROLLER_FIRST_LINK_WAIT_MS = 5_000;
+
+/** Waits for `p`, at most `ms` of real time (shutdown has a wall-clock budget, whatever the agent's clock). */
+async function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 function waitForLinkUp(controller: ChargeController, timeoutMs: number): Promise<void> {
   if (controller.isLinkUp) return Promise.resolve();

@@ -43,6 +43,8 @@ export interface ChargeControllerPort {
   enable(connector: number, amps: number): Promise<void>;
   disable(connector: number): Promise<void>;
   unlock(connector: number): Promise<void>;
+  /** Take one meter reading of the connector now: delivered as a 'meter' event before this resolves. */
+  readMeter(connector: number): Promise<void>;
   /** Restarts the controller itself (a Hard reset). */
   reset?(): Promise<void>;
 }

@@ -20,6 +20,7 @@ import { CONTROLLER_LINK_FAULT, Evses, type EvseRecord } from './evses.js';
 import { ReservationHolds } from './reservation-holds.js';
 import { recoveryPlan, RestartRecovery, type RecoveryJournal, type RestoredTransaction } from './restart-recovery.js';
 import { TransactionLifecycle, type TransactionJournal } from './transactions.js';
+import { MeterReads } from './meter-reads.js';
 
 export { CONTROLLER_LINK_FAULT } from './evses.js';
 export { LOCK_CAPABILITY, type UnlockResult } from './cable-lock.js';
@@ -45,6 +46,8 @@ export interface StationOptions {
   availability?: AvailabilityStore;
   /** How long an unlock waits for the controller's `$LOCK` outcome after its ACK (default 5000). */
   unlockOutcomeTimeoutMs?: number;
+  /** How long a stop waits for the contactor to be reported open before reading its register (default 1000). */
+  contactorOpenWaitMs?: number;
   /** Reservations: Reserved state, who may start where, reservationId on the transaction. */
   reservations?: StationReservations;
   /** Makes a starting transaction durable before any energy flows (see TransactionJournal). */
@@ -74,6 +77,7 @@ export class ChargingStation {
   private readonly caps: EnergyCaps;
   private readonly recovery: RestartRecovery;
   private readonly lock: CableLock;
+  private readonly meterReads: MeterReads;
 
   constructor(
     private readonly controller: ChargeControllerPort,
@@ -86,9 +90,21 @@ export class ChargingStation {
     this.bus = new StationEventBus(onError);
     this.evses = new Evses(this.bus, onError, options.availability);
     this.holds = new ReservationHolds(this.evses, options.reservations);
+    this.meterReads = new MeterReads(
+      controller,
+      {
+        lastMeter: (n) => this.lastMeter(n),
+        readingCount: (n) => this.evses.get(n)?.readings ?? 0,
+        contactorClosed: (n) => this.evses.get(n)?.contactorClosed ?? false,
+      },
+      clock,
+      onError,
+      options.contactorOpenWaitMs,
+    );
     const lifecycleDeps = {
       evses: this.evses,
       holds: this.holds,
+      meterReads: this.meterReads,
       controller,
       clock,
       bus: this.bus,
@@ -126,12 +142,13 @@ export class ChargingStation {
       this.evses.refreshAll();
     });
     c.on('linkDown', () => {
+      this.meterReads.linkDown();
       this.evses.setStationFault(CONTROLLER_LINK_FAULT, true);
       this.evses.refreshAll();
     });
     c.on('pilot', (n, state) => this.onPilot(n, state));
     c.on('cableCapacity', (n, amps) => this.withEvse(n, (e) => (e.cableA = amps)));
-    c.on('contactor', (n, closed) => this.withEvse(n, (e) => (e.contactorClosed = closed)));
+    c.on('contactor', (n, closed) => this.onContactor(n, closed));
     c.on('meter', (m) => this.onMeter(m));
     c.on('card', (uid) => {
       const idToken: IdToken = { value: uid.trim(), type: 'ISO14443' };
@@ -174,6 +191,17 @@ export class ChargingStation {
 
   lastMeter(evseId: EvseId): MeterReading | null {
     return this.evses.get(evseId)?.lastMeter ?? null;
+  }
+
+  /** What the meter reads now (asked of the controller); the last reading, logged, when it cannot be asked. */
+  readMeter(evseId: EvseId): Promise<MeterReading | null> {
+    if (!this.evses.get(evseId)) return Promise.resolve(null);
+    return this.meterReads.now(evseId);
+  }
+
+  /** Resolves once every ended transaction has its register read and `transactionEnded` went out (shutdown, reset). */
+  stopsSettled(): Promise<void> {
+    return this.meterReads.idle();
   }
 
   snapshot(): EvseSnapshot[] {
@@ -262,10 +290,18 @@ export class ChargingStation {
     this.evses.refresh(e);
   }
 
+  private onContactor(n: number, closed: boolean): void {
+    this.withEvse(n, (e) => (e.contactorClosed = closed));
+    this.meterReads.contactor(n, closed);
+    // The last reading still shows the power that flowed: have one that shows what flows now.
+    if (!closed && this.controller.isLinkUp && this.evses.get(n)) this.controller.readMeter(n).catch((err) => this.onError(err, 'meter reading'));
+  }
+
   private onMeter(m: MeterReading): void {
     const e = this.evses.fromController(m.connector);
     if (!e) return;
     e.lastMeter = m;
+    e.readings++;
     this.caps.metered(e.id);
     this.bus.emit('meterSampled', { evseId: e.id, reading: m, tx: e.tx });
   }

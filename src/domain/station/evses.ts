@@ -22,7 +22,11 @@ export interface EvseRecord {
   contactorClosed: boolean;
   faults: Set<string>;
   lastMeter: MeterReading | null;
+  /** Readings received so far: tells a reading that came after a request from an old one. */
+  readings: number;
   tx: Transaction | null;
+  /** The last transaction's stop register is being read: no new one starts before its Stop is reported. */
+  stopPending: boolean;
   /** A transaction ended and the cable is still plugged in. */
   finished: boolean;
   offeredA: number;
@@ -80,7 +84,9 @@ export class Evses {
         contactorClosed: false,
         faults: new Set(),
         lastMeter: null,
+        readings: 0,
         tx: null,
+        stopPending: false,
         finished: false,
         offeredA: 0,
         state: null,
@@ -120,9 +126,9 @@ export class Evses {
     return this.stationStateValue;
   }
 
-  /** Nothing stops a new transaction here: operative, no fault, none running. */
+  /** Nothing stops a new transaction here: operative, no fault, none running nor still being ended. */
   canStart(e: EvseRecord): boolean {
-    return e.operative && this.stationOperative && e.faults.size === 0 && this.stationFaults.size === 0 && !e.tx;
+    return e.operative && this.stationOperative && e.faults.size === 0 && this.stationFaults.size === 0 && !e.tx && !e.stopPending;
   }
 
   /** Free for a reservation to hold: as canStart, but a controller link outage does not count (no flapping). */

@@ -11,6 +11,9 @@ export type ResetType = 'Soft' | 'Hard';
 /** How long a reset waits for the ended transactions' reports to be delivered. */
 export const RESET_DELIVERY_WAIT_MS = 10_000;
 
+/** How long a reset waits for the stop registers being read (the controller answers in milliseconds). */
+export const STOP_READS_WAIT_MS = 1_500;
+
 /** Lets the answer to the reset request go out before anything restarts. */
 const ANSWER_FIRST_MS = 50;
 
@@ -18,6 +21,8 @@ export interface ResetDeps {
   station: {
     activeTransactions(): Transaction[];
     stopTransaction(evseId: EvseId, reason: StopReason): unknown;
+    /** Resolves once the ended transactions have their stop registers (their reports carry them). */
+    stopsSettled(): Promise<void>;
   };
   clock: Clock;
   delivery: DeliveryMonitor;
@@ -43,8 +48,13 @@ export class ResetRule {
   private async restartAfterDelivery(type: ResetType): Promise<void> {
     const { clock } = this.d;
     const waitMs = this.d.deliveryWaitMs ?? RESET_DELIVERY_WAIT_MS;
+    await this.within(this.d.station.stopsSettled(), STOP_READS_WAIT_MS);
     await Promise.race([this.d.delivery.drain(), new Promise((r) => clock.setTimeout(() => r(undefined), waitMs))]);
     if (type === 'Hard') await this.d.controller.reset?.().catch(() => undefined);
     this.d.restart(type);
+  }
+
+  private within(p: Promise<void>, ms: number): Promise<unknown> {
+    return Promise.race([p, new Promise((r) => this.d.clock.setTimeout(() => r(undefined), ms))]);
   }
 }

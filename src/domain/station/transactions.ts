@@ -9,6 +9,7 @@ import type { StopReason } from '../model/stop-reason.js';
 import type { Transaction } from '../model/transaction.js';
 import type { ChargeControllerPort, Clock } from '../ports.js';
 import type { EvseRecord, Evses } from './evses.js';
+import type { MeterReads } from './meter-reads.js';
 import type { ReservationHolds } from './reservation-holds.js';
 
 /**
@@ -22,6 +23,8 @@ export interface TransactionJournal {
 export interface LifecycleDeps {
   evses: Evses;
   holds: ReservationHolds;
+  /** Reads the stop register once the contactor is open. */
+  meterReads: MeterReads;
   controller: ChargeControllerPort;
   clock: Clock;
   bus: StationEventBus;
@@ -83,20 +86,32 @@ export class TransactionLifecycle {
     this.d.evses.refresh(e);
   }
 
-  /** `at`: when it ended, if earlier than now (a transaction that ended while the agent was down). */
+  /**
+   * Ends the transaction on the EVSE at once (`at`: when it ended, if earlier than now, for one
+   * that ended while the agent was down). Its meterStopWh is the register the controller reads
+   * once the contactor is open, so `transactionEnded` follows when that answer is in; until
+   * then no new transaction starts here.
+   */
   stop(evseId: EvseId, reason: StopReason, stopIdToken?: IdToken, at?: Date): Transaction | null {
     const e = this.d.evses.get(evseId);
     const tx = e?.tx;
     if (!e || !tx) return null;
     tx.stoppedAt = at ?? this.d.clock.now();
-    tx.meterStopWh = e.lastMeter?.energyWh ?? tx.meterStartWh;
     tx.stopReason = reason;
     if (stopIdToken !== undefined) tx.stopIdToken = stopIdToken;
+    const lastKnownWh = e.lastMeter?.energyWh ?? tx.meterStartWh;
     e.tx = null;
     e.offeredA = 0;
     e.finished = isPlugged(e.pilot);
-    this.d.controller.disable(evseId).catch((err) => this.d.onError(err, 'disable'));
-    this.d.bus.emit('transactionEnded', { tx });
+    e.stopPending = true;
+    const disabled = this.d.controller.disable(evseId);
+    disabled.catch((err) => this.d.onError(err, 'disable'));
+    void this.d.meterReads.afterContactorOpened(evseId, disabled).then((reading) => {
+      tx.meterStopWh = reading?.energyWh ?? lastKnownWh;
+      this.d.bus.emit('transactionEnded', { tx });
+      e.stopPending = false;
+      this.d.evses.refresh(e);
+    });
     this.d.evses.refresh(e);
     this.d.evses.refreshStation();
     return tx;

@@ -68,6 +68,7 @@ describe('authorization flow', () => {
     await waitFor(() => t.rig.station.connectorState(1)?.chargingState === 'EVConnected', 5_000, 'EV connected');
     expect(await t.rig.station.presentIdToken(card('DRIVER'))).toBe('started');
     expect(await t.rig.station.presentIdToken(card(' driver '))).toBe('stopped');
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
     expect(t.ended[0]).toMatchObject({ stopReason: 'LocalStop', stopIdToken: { value: 'driver' } });
     expect(t.phase()).toBe('after-transaction');
   });

@@ -22,6 +22,7 @@ describe('cable unlock', () => {
     await waitFor(() => rig!.station.connectorState(1)?.chargingState === 'EVConnected', 5_000, 'EV connected');
     expect(await rig.station.presentIdToken(card('DRIVER'))).toBe('started');
     expect(await rig.station.unlockConnector(1)).toBe('Unlocked');
+    await waitFor(() => ended.length === 1, 5_000, 'ended');
     expect(ended.map((t) => t.stopReason)).toEqual(['UnlockCommand']);
   });
 

@@ -40,6 +40,8 @@ describe('the answer to a started transaction', () => {
   it('refused with StopTransactionOnInvalidId: the transaction ends, Deauthorized', async () => {
     const t = await charging(true);
     t.rig.station.startAnswered(t.tx.localId, t.tx.idToken, { status: 'Invalid' });
+    expect(t.rig.station.transaction(1)).toBeNull();
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
     expect(t.ended.map((x) => x.stopReason)).toEqual(['Deauthorized']);
     expect(t.learnt).toEqual([['DRIVER', { status: 'Invalid' }]]);
   });

@@ -34,6 +34,8 @@ describe('reset', () => {
   it('Soft: the transaction ends with SoftReset now; the restart waits for the delivery', async () => {
     const t = await charging();
     expect(t.reset.request('Soft')).toBe(true);
+    expect(t.rig.station.transaction(1)).toBeNull();
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
     expect(t.ended.map((x) => x.stopReason)).toEqual(['SoftReset']);
     expect(t.restarts).toEqual([]); // the answer goes out first
     await t.clock.advanceAsync(100);
@@ -46,6 +48,7 @@ describe('reset', () => {
   it('Hard: HardReset; undelivered reports wait at most the bound, then the restart', async () => {
     const t = await charging();
     expect(t.reset.request('Hard')).toBe(true);
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
     expect(t.ended.map((x) => x.stopReason)).toEqual(['HardReset']);
     await t.clock.advanceAsync(100 + RESET_DELIVERY_WAIT_MS);
     await flushMicrotasks();

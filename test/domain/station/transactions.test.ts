@@ -49,8 +49,10 @@ describe('transaction lifecycle', () => {
     await waitFor(() => t.rig.sim.state(1).offeredAmps === 16, 5_000, 'current offered again');
 
     const stopped = t.rig.station.stopTransaction(1, 'RemoteStop');
-    expect(stopped).toMatchObject({ localId: tx.localId, stopReason: 'RemoteStop', meterStopWh: t.rig.station.lastMeter(1)?.energyWh ?? tx.meterStartWh });
-    expect(t.ended).toHaveLength(1);
+    expect(stopped).toMatchObject({ localId: tx.localId, stopReason: 'RemoteStop' });
+    // Announced once the register is read after the contactor opened.
+    await waitFor(() => t.ended.length === 1, 5_000, 'ended');
+    expect(t.ended[0]).toMatchObject({ localId: tx.localId, meterStopWh: t.rig.station.lastMeter(1)?.energyWh ?? tx.meterStartWh });
     await waitFor(() => t.rig.sim.state(1).offeredAmps === 0, 5_000, 'disabled');
     expect(t.rig.station.connectorState(1)?.sessionPhase).toBe('after-transaction');
     expect(t.events).toEqual(['DRIVER accepted', 'started DRIVER', 'ended RemoteStop']);
