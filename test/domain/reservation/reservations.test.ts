@@ -4,8 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChargePointStatus as ConnectorStatus } from '../../../src/ocpp/v16/generated/types.js';
 import { ReservationBook, reservationMatches, type Reservation, type StationView } from '../../../src/domain/reservation/reservations.js';
-import type { ReservationHold } from '../../../src/domain/ports.js';
-import { stateFor, stationStateFor } from '../../helpers/domain-terms.js';
+import { card, reservationOf, stateFor, stationStateFor, type Reservation16 } from '../../helpers/domain-terms.js';
 import { SqliteReservationRepo } from '../../../src/store/reservation-repo.js';
 import type { AgentDatabase } from '../../../src/store/database.js';
 import { FakeClock, flushMicrotasks } from '../../helpers/fake-clock.js';
@@ -33,25 +32,8 @@ function station(statuses: Record<number, ConnectorStatus>): StationView & { set
   };
 }
 
-/** A reservation in 1.6 terms (connector 0 = any EVSE), as the domain holds it. */
-interface Res16 {
-  id: number;
-  connector: number;
-  idTag: string;
-  parentIdTag?: string;
-  expiresAt: Date;
-}
-
-function toDomain(r: Omit<Res16, 'expiresAt'> & { expiresAt?: Date }): Reservation & ReservationHold {
-  const out: Reservation = { id: r.id, idToken: { value: r.idTag, type: 'Central' }, expiresAt: r.expiresAt ?? new Date(0) };
-  if (r.connector !== 0) out.evseId = r.connector;
-  if (r.parentIdTag !== undefined) out.groupId = { value: r.parentIdTag, type: 'Central' };
-  return out;
-}
-
-const card = (value: string) => ({ value, type: 'ISO14443' as const });
-const matches = (r: Omit<Res16, 'expiresAt'>, idTag: string, parentIdTag?: string): boolean =>
-  reservationMatches(toDomain(r), card(idTag), parentIdTag === undefined ? undefined : { value: parentIdTag, type: 'Central' });
+const matches = (r: Omit<Reservation16, 'expiresAt'>, idTag: string, parentIdTag?: string): boolean =>
+  reservationMatches(reservationOf({ ...r, expiresAt: new Date(0) }), card(idTag), parentIdTag === undefined ? undefined : { value: parentIdTag, type: 'Central' });
 const as16 = (r: Reservation): [number, number, string] => [r.id, r.evseId ?? 0, r.idToken.value];
 
 function setup(zeroSupported = true): { book: ReservationBook; clock: FakeClock; db: AgentDatabase; dir: string; changes: () => number; ended: string[] } {
@@ -64,8 +46,8 @@ function setup(zeroSupported = true): { book: ReservationBook; clock: FakeClock;
   return { book, clock, db, dir, changes: () => n, ended };
 }
 
-const res = (clock: FakeClock, over: Partial<Res16> = {}): Reservation =>
-  toDomain({
+const res = (clock: FakeClock, over: Partial<Reservation16> = {}): Reservation =>
+  reservationOf({
     id: 1,
     connector: 1,
     idTag: 'DRIVER',
