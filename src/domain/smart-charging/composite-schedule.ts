@@ -243,7 +243,7 @@ export function compositeSchedule(req: CompositeRequest): CompositeSchedule {
   const emit = (at: number, lim: InstantLimit | null) => {
     if (lim) limited = true;
     const phases = lim?.numberPhases ?? electrical.phases;
-    const period: CompositePeriod = { startPeriod: Math.ceil((at - req.startMs) / 1000 - 1e-9), limit: fromAmps(lim?.limitA ?? req.unlimitedA, req.unit, phases, electrical) };
+    const period: CompositePeriod = { startPeriod: Math.max(0, Math.ceil((at - req.startMs) / 1000 - 1e-9)), limit: fromAmps(lim?.limitA ?? req.unlimitedA, req.unit, phases, electrical) };
     if (lim?.numberPhases !== undefined) period.numberPhases = lim.numberPhases;
     const last = periods[periods.length - 1];
     // Sub-second boundaries round up to the next second; the later value wins there.
