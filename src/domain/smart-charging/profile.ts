@@ -84,6 +84,7 @@ export function profileProblem(p: ChargingProfile): string | null {
   if (!Array.isArray(s.periods) || s.periods.length === 0) return 'a schedule needs at least one period';
   let prev = -1;
   for (const [i, per] of s.periods.entries()) {
+    if (per === null || typeof per !== 'object') return `period ${i} is not an object`;
     if (!wholeNonNegative(per.startPeriod)) return `period ${i}: startPeriod must be a whole number of seconds >= 0`;
     if (i === 0 && per.startPeriod !== 0) return 'the first period must start at 0';
     if (per.startPeriod <= prev) return `period ${i}: startPeriod must increase`;
