@@ -93,12 +93,20 @@ export function periodAt(p: ChargingProfile, t: number, relStart: number | undef
   if (start === null || t < start) return null;
   const offset = t - start;
   if (p.schedule.durationS !== undefined && offset >= p.schedule.durationS * 1000) return null;
-  let found: SchedulePeriod | null = null;
-  for (const per of p.schedule.periods) {
-    if (per.startPeriod * 1000 <= offset) found = per;
-    else break;
+  const i = firstPeriodAfter(p.schedule.periods, offset) - 1;
+  return i >= 0 ? (p.schedule.periods[i] as SchedulePeriod) : null;
+}
+
+/** Index of the first period starting after offsetMs (periods are sorted): binary search. */
+function firstPeriodAfter(periods: readonly SchedulePeriod[], offsetMs: number): number {
+  let lo = 0;
+  let hi = periods.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((periods[mid] as SchedulePeriod).startPeriod * 1000 <= offsetMs) lo = mid + 1;
+    else hi = mid;
   }
-  return found;
+  return lo;
 }
 
 /** First instant after t at which p may change (Infinity: never). */
@@ -122,7 +130,9 @@ function profileBoundaryAfter(p: ChargingProfile, t: number, relStart: number | 
     }
   }
   for (const s of runs) {
-    for (const per of p.schedule.periods) consider(s + per.startPeriod * 1000);
+    consider(s);
+    const next = p.schedule.periods[firstPeriodAfter(p.schedule.periods, t - s)];
+    if (next) consider(s + next.startPeriod * 1000);
     if (p.schedule.durationS !== undefined) consider(s + p.schedule.durationS * 1000);
   }
   return next;
