@@ -188,6 +188,8 @@ export const LOOKAHEAD_MS = 8 * 86_400_000;
  * changes, or null. The caller arms one timer for it instead of polling.
  */
 export function nextChangeAfter(profiles: readonly ChargingProfile[], t: number, ctx: LimitContext, untilMs = t + LOOKAHEAD_MS): number | null {
+  // A recurring profile has boundaries forever: never search without an end.
+  if (!Number.isFinite(untilMs)) untilMs = t + LOOKAHEAD_MS;
   const candidates = applicableProfiles(profiles, ctx);
   const rel = relativeStart(ctx);
   const current = limitAmong(candidates, t, ctx);

@@ -140,5 +140,6 @@ describe('limitAt / nextChangeAfter', () => {
   it('a recurring profile that never changes the limit yields no boundary within the lookahead', () => {
     const p = profile({ kind: 'Recurring', recurrency: 'Daily', limits: [[0, 10]] });
     expect(nextChangeAfter([p], MONDAY + 5 * S, ctx)).toBeNull();
+    expect(nextChangeAfter([p], MONDAY + 5 * S, ctx, Infinity)).toBeNull();
   });
 });
