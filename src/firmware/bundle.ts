@@ -47,6 +47,8 @@ export interface ReadBundleOptions extends BundleLimits {
    * accepted; with it, it decides both.
    */
   verifySignature?: SignatureVerifier;
+  /** Called after each file is checked (and, when extracting, durably written): progress. */
+  onFile?: (path: string, bytesSoFar: number) => void;
 }
 
 export interface BundleInfo {
@@ -195,6 +197,7 @@ async function readBundle(bundlePath: string, dest: string | null, opts: ReadBun
         }
         const got = hash.digest('hex');
         if (got !== want.sha256) throw new BundleError('checksum', `${rel}: SHA-256 ${got} does not match the manifest's ${want.sha256}`);
+        opts.onFile?.(rel, releaseBytes);
       }
     }, { maxPaxBytes: 64 * 1024 });
   } catch (err) {
@@ -204,7 +207,6 @@ async function readBundle(bundlePath: string, dest: string | null, opts: ReadBun
     if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' || code === 'ERR_PADDING_1' || /unexpected end of file/i.test(String(err))) {
       throw new BundleError('corrupt', `bundle is corrupt or truncated (gzip: ${(err as Error).message})`);
     }
-    if (code === 'ENOENT' && !dest) throw new BundleError('io', `cannot read the bundle: ${(err as Error).message}`);
     throw new BundleError('io', `${dest ? 'cannot stage the release' : 'cannot read the bundle'}: ${(err as Error).message}`);
   } finally {
     file.destroy();
