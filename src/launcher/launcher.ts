@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { currentLink, readState } from './state.js';
-import { planStart, rollBack, stillOnTrial } from './trial.js';
+import { readState, releaseDir } from './state.js';
+import { fallbackPlan, planStart, rollBack, stillOnTrial, type StartPlan } from './trial.js';
 
 const USAGE = `usage: launcher.js [options] [--] <agent arguments...>
   Starts <root>/current/dist/src/cli.js <agent arguments> (e.g. run --config FILE).
@@ -74,8 +74,10 @@ interface RunResult {
 }
 
 /** One run of the agent; resolves with its exit code (128+signal when killed). */
-function runOnce(opts: Options, version: string, trial: boolean, stopping: { signal: NodeJS.Signals | null }): Promise<RunResult> {
-  const cli = join(realpathSync(currentLink(opts.root)), 'dist/src/cli.js');
+function runOnce(opts: Options, plan: StartPlan, stopping: { signal: NodeJS.Signals | null }): Promise<RunResult> {
+  const { version, trial } = plan;
+  // The release planned, not whatever `current` says now (a fallback may not have swapped it).
+  const cli = join(releaseDir(opts.root, version), 'dist/src/cli.js');
   const env: NodeJS.ProcessEnv = { ...process.env, CHARGER_AGENT_INSTALL_ROOT: opts.root, CHARGER_AGENT_RELEASE: version };
   // systemd names the launcher in WATCHDOG_PID; the agent, which feeds the watchdog, checks it is meant.
   delete env['WATCHDOG_PID'];
@@ -134,11 +136,14 @@ async function main(argv: string[]): Promise<number> {
   for (const sig of SIGNALS) process.on(sig, early);
   let delay = opts.restartDelayMs;
   for (;;) {
-    let plan;
+    let plan: StartPlan | null;
     try {
       plan = planStart(opts.root, say);
     } catch (err) {
-      say(`cannot start: ${(err as Error).message}`);
+      plan = fallbackPlan(opts.root);
+      say(`${plan ? 'update state not handled' : 'cannot start'}: ${(err as Error).message}${plan ? `; starting ${plan.version} as it is` : ''}`);
+    }
+    if (plan === null) {
       if (!opts.foreground) return 1;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 30_000);
@@ -146,10 +151,15 @@ async function main(argv: string[]): Promise<number> {
     }
     if (stopping.signal !== null) return 0;
     const started = Date.now();
-    const { code, timedOut } = await runOnce(opts, plan.version, plan.trial, stopping);
+    const { code, timedOut } = await runOnce(opts, plan, stopping);
     if (timedOut) {
-      const trial = readState(opts.root).trial;
-      if (trial !== null && trial.version === plan.version) rollBack(opts.root, trial, `not marked healthy within ${opts.trialTimeoutMs / 1000} s`, say);
+      try {
+        const trial = readState(opts.root).trial;
+        if (trial !== null && trial.version === plan.version) rollBack(opts.root, trial, `not marked healthy within ${opts.trialTimeoutMs / 1000} s`, say);
+      } catch (err) {
+        // The next start counts the trial again and rolls back once its starts are used up.
+        say(`could not roll back: ${(err as Error).message}`);
+      }
     }
     if (stopping.signal !== null) return code;
     if (!opts.foreground && !timedOut) return code;

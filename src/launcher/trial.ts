@@ -110,6 +110,17 @@ export function planStart(root: string, say: Say): StartPlan {
   return { version: fallback, trial: false };
 }
 
+/**
+ * When the update state cannot be dealt with (unreadable state dir, a write refused): start
+ * whatever can start, without trial bookkeeping, rather than not at all.
+ */
+export function fallbackPlan(root: string): StartPlan | null {
+  const now = currentVersion(root);
+  if (now !== null && isBootable(root, now)) return { version: now, trial: false };
+  const newest = listReleases(root)[0];
+  return newest === undefined ? null : { version: newest, trial: false };
+}
+
 /** True while `version` is on trial and has not marked itself healthy. */
 export function stillOnTrial(root: string, version: string): boolean {
   let t: Trial | null;

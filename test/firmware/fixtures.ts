@@ -28,6 +28,7 @@ import { backupBeforeMigration, markReleaseHealthy } from ${JSON.stringify(healt
 const root = process.env.CHARGER_AGENT_INSTALL_ROOT;
 const version = process.env.CHARGER_AGENT_RELEASE;
 const log = (event) => appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ event, version, mode: ${JSON.stringify(mode)}, argv: process.argv.slice(2), watchdogPid: process.env.WATCHDOG_PID ?? null }) + '\\n');
+process.on('SIGTERM', () => { log('stop'); process.exit(0); });
 log('start');
 const dbPath = process.env.STANDIN_DB;
 if (dbPath && root) {
@@ -39,8 +40,9 @@ if (dbPath && root) {
   db.close();
 }
 if (${JSON.stringify(mode)} === 'fail') process.exit(1);
-if (${JSON.stringify(mode)} === 'healthy' && root) markReleaseHealthy(root, version);
-process.on('SIGTERM', () => { log('stop'); process.exit(0); });
+if (${JSON.stringify(mode)} === 'healthy' && root) {
+  try { markReleaseHealthy(root, version); } catch (err) { log('mark-failed'); }
+}
 setInterval(() => {}, 1000);
 `;
 }
@@ -127,7 +129,7 @@ export async function craftBundle(out: string, manifest: Record<string, unknown>
 }
 
 export interface StandInEvent {
-  event: 'start' | 'stop';
+  event: 'start' | 'stop' | 'mark-failed';
   version: string;
   mode: StandInMode;
   argv: string[];

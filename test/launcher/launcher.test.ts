@@ -155,6 +155,17 @@ describe('launcher', () => {
     expect(run.stderr()).toMatch(/current \(missing\) is not bootable: switching to 1\.1\.0/);
   }, 60_000);
 
+  it('starts the current release even when the update state cannot be read', async () => {
+    const root = layOutRoot(temp, '1.0.0', 'healthy');
+    // A directory where the state file should be: reading it fails (not "no state").
+    mkdirSync(join(root, 'state/update.json'), { recursive: true });
+    const log = join(temp.make('fw-log-'), 'log');
+    const run = startLauncher(root, [...FOREGROUND, ...AGENT_ARGS], { STANDIN_LOG: log });
+    await waitFor(() => starts(log, '1.0.0') > 0, 15_000, 'the release to start');
+    expect(await stop(run)).toEqual({ code: 0, signal: null });
+    expect(run.stderr()).toMatch(/update state not handled: .*EISDIR.*; starting 1\.0\.0 as it is/);
+  });
+
   it('with no release at all: says so and exits 1 (under systemd)', async () => {
     const root = temp.make('fw-root-');
     installLauncher(root);
