@@ -7,7 +7,7 @@
 // tree to its caller, who removes the whole staging directory.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, realpath, statfs, symlink } from 'node:fs/promises';
+import { mkdir, open, realpath, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { fsyncDir } from '../launcher/durable.js';
@@ -262,10 +262,4 @@ export function verifyBundle(bundlePath: string, opts: ReadBundleOptions = {}): 
  */
 export async function extractBundle(bundlePath: string, dest: string, opts: ReadBundleOptions = {}): Promise<BundleInfo> {
   return readBundle(bundlePath, dest, opts);
-}
-
-/** Free bytes where `dir` lives, for the check before staging. */
-export async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
 }
