@@ -186,10 +186,15 @@ export class ByteSource {
     for await (const _ of this.take(n)) void _;
   }
 
-  /** True when nothing but zero bytes remain (what tools may add after the end blocks). */
-  async restIsZero(): Promise<boolean> {
+  /**
+   * True when at most `max` bytes remain, all zero (tar tools pad the last record, 10 KiB by
+   * default); a bundle that keeps going is refused rather than inflated without end.
+   */
+  async restIsZero(max: number): Promise<boolean> {
+    let seen = 0;
     for (;;) {
-      if (this.buf.some((b) => b !== 0)) return false;
+      seen += this.buf.length;
+      if (seen > max || this.buf.some((b) => b !== 0)) return false;
       this.buf = Buffer.alloc(0);
       if (!(await this.fill())) return true;
     }
@@ -249,7 +254,7 @@ export async function readTar(
     if (block.every((b) => b === 0)) {
       const second = await src.read(BLOCK);
       if (second === null || !second.every((b) => b === 0)) throw new TarError('archive truncated after the first end block');
-      if (!(await src.restIsZero())) throw new TarError('data after the end of the archive');
+      if (!(await src.restIsZero(1024 * 1024))) throw new TarError('data after the end of the archive');
       return;
     }
     let sum = 0;

@@ -108,6 +108,20 @@ describe('refused bundles', () => {
     await expectRefused(good, 'corrupt', /corrupt or truncated/);
   });
 
+  it('data after the end of the archive (a small zero padding, as tar tools add, is fine)', async () => {
+    const { gunzipSync, gzipSync } = await import('node:zlib');
+    const tar = gunzipSync(readFileSync(await crafted(base)));
+    const padded = join(temp.make('fw-p-'), 'padded.tar.gz');
+    writeFileSync(padded, gzipSync(Buffer.concat([tar, Buffer.alloc(10240)])));
+    expect((await verifyBundle(padded)).manifest.version).toBe('2.0.0');
+    const inflated = join(temp.make('fw-p-'), 'inflated.tar.gz');
+    writeFileSync(inflated, gzipSync(Buffer.concat([tar, Buffer.alloc(4 * 1024 * 1024)])));
+    await expectRefused(inflated, 'corrupt', /data after the end of the archive/);
+    const trailing = join(temp.make('fw-p-'), 'trailing.tar.gz');
+    writeFileSync(trailing, gzipSync(Buffer.concat([tar, Buffer.from('extra')])));
+    await expectRefused(trailing, 'corrupt', /data after the end of the archive/);
+  });
+
   it('a corrupted byte, and something that is not a bundle at all', async () => {
     const entries = [...base, { path: 'release/big.js', data: 'x'.repeat(200_000).replace(/x/g, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))) }];
     const bundle = await crafted(entries);
