@@ -124,14 +124,18 @@ function runOnce(opts: Options, plan: StartPlan, stopping: { signal: NodeJS.Sign
 async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   if (typeof opts === 'string') {
-    if (opts !== '') say(opts);
+    if (opts === '') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    say(opts);
     process.stderr.write(`${USAGE}\n`);
-    return opts === '' ? 0 : 2;
+    return 2;
   }
   const stopping: { signal: NodeJS.Signals | null } = { signal: null };
-  // Until an agent runs, a stop request just ends the launcher.
+  // Between runs a stop request ends the launcher; the other signals are for the agent only.
   const early = (sig: NodeJS.Signals): void => {
-    stopping.signal = sig;
+    if (sig === 'SIGTERM' || sig === 'SIGINT') stopping.signal = sig;
   };
   for (const sig of SIGNALS) process.on(sig, early);
   let delay = opts.restartDelayMs;

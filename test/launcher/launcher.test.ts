@@ -173,6 +173,9 @@ describe('launcher', () => {
     const run = startLauncher(root, AGENT_ARGS, { INVOCATION_ID: 'test' });
     expect(await run.exit).toEqual({ code: 1, signal: null });
     expect(run.stderr()).toMatch(/cannot start: no bootable release under/);
+    const bad = startLauncher(root, ['--trial-timeout', 'soon', ...AGENT_ARGS], {});
+    expect(await bad.exit).toEqual({ code: 2, signal: null });
+    expect(bad.stderr()).toMatch(/--trial-timeout needs a positive number\nusage: launcher\.js/);
   });
 });
 
