@@ -90,8 +90,9 @@ describe('launcher', () => {
       expect(starts(log, '1.1.0')).toBe(3);
       expect(readlinkSync(join(root, 'current'))).toBe('releases/1.0.0');
       expect(takeUpdateOutcome(root)).toMatchObject({ version: '1.1.0', outcome: 'InstallationFailed', reason: 'not marked healthy after 3 starts' });
-      // The database is the one from before 1.1.0 migrated it, rows included (1.0.0's own migration ran after).
-      expect(tableNames(db)).toEqual(['sessions', 'v1_0_0']);
+      // The database is the one from before 1.1.0 migrated it, rows included (1.0.0 may be adding its own table).
+      expect(tableNames(db)).toContain('sessions');
+      expect(tableNames(db)).not.toContain('v1_1_0');
       const conn = new Database(db, { readonly: true });
       expect(conn.prepare('SELECT energy FROM sessions').all()).toEqual([{ energy: 12.5 }]);
       conn.close();
