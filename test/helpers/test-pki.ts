@@ -1,7 +1,7 @@
 // A PKI for certificate tests, made with the `openssl` CLI so that every certificate comes from an
 // independent implementation: roots, intermediates and leaves with chosen keys (EC P-256, RSA of any
 // size), digests (sha1 for the refusal tests), validity windows and extensions. Test-only.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,13 @@ export function openssl(args: readonly string[], opts: { cwd?: string; input?: s
     if (e.code === 'ENOENT') throw new Error('test-pki: the `openssl` CLI is required (apt-get install -y openssl)');
     throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? e.message}`);
   }
+}
+
+/** stdout + stderr of an openssl run, whatever its exit status (`req -verify` exits 0 on failure in 3.0). */
+export function opensslOutput(args: readonly string[]): string {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (r.error !== undefined) throw r.error;
+  return `${r.stdout}${r.stderr}`;
 }
 
 const CA_CONFIG = `[ ca ]
