@@ -25,7 +25,8 @@ describe('createCsr', () => {
       expect(out).toContain('subject=O=Example CPO,CN=CP-Ü-1');
       // The same request with one subject byte changed must fail openssl's signature check.
       const der = Buffer.from(csrPem.replace(/-----[^-]+-----/g, ''), 'base64');
-      der[der.indexOf(Buffer.from('Example'))] ^= 0x01;
+      const at = der.indexOf(Buffer.from('Example'));
+      der[at] = der[at]! ^ 0x01;
       const tampered = join(pki.dir, `${keyType}-tampered.csr`);
       writeFileSync(tampered, der);
       expect(opensslOutput(['req', '-inform', 'DER', '-in', tampered, '-verify', '-noout'])).toContain('verify failure');
