@@ -60,7 +60,7 @@ describe('make-dev-pki.sh', () => {
     const https = createServer({ cert: read('csms-server-chain.crt'), key: read('csms-server.key'), requestCert: true, rejectUnauthorized: true, ca: [read('csms-root-ca.crt')] });
     const wss = new WebSocketServer({ server: https, handleProtocols: () => 'ocpp1.6' });
     const peers: string[] = [];
-    wss.on('connection', (_ws, req) => peers.push((req.socket as TLSSocket).getPeerCertificate().subject.CN ?? ''));
+    wss.on('connection', (_ws, req) => peers.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN)));
     https.listen(0, '127.0.0.1');
     await once(https, 'listening');
     const t = new WsTransport({

@@ -3,7 +3,7 @@
 // request at all) with the security event class a later module maps; a good server is accepted.
 import { once } from 'node:events';
 import { createServer, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { TransportError } from '../../src/ocpp/transport/transport.js';
@@ -150,6 +150,46 @@ describe('TLS server checks (profiles 2 and 3)', () => {
     await waitFor(() => errors.length === 1, 10_000, 'refusal');
     expect(tlsFailureClass(errors[0]!)).toBe('InvalidCentralSystemCertificate');
     expect(csms.httpRequests).toBe(0);
+  });
+});
+
+describe('failures that are not TLS refusals', () => {
+  it('a server that never answers the TLS handshake times out (not classified as a certificate problem)', async () => {
+    const sockets: Socket[] = [];
+    const tcp = createTcpServer((s) => sockets.push(s)).listen(0, '127.0.0.1');
+    await once(tcp, 'listening');
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      tcp.close();
+    });
+    const t = new WsTransport({
+      url: `wss://127.0.0.1:${(tcp.address() as AddressInfo).port}/ocpp`,
+      chargePointId: 'CP-MATRIX',
+      securityProfile: 2,
+      authorizationKey: 'matrix-key-0123456789',
+      ca: [root.cert],
+      handshakeTimeoutMs: 300,
+      pingIntervalSeconds: 0,
+      reconnect: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    cleanups.push(() => t.close());
+    const errors: TransportError[] = [];
+    t.on('error', (e) => errors.push(e));
+    t.open();
+    await waitFor(() => errors.length === 1, 10_000, 'handshake timeout');
+    expect(errors[0]?.message).toMatch(/TLS handshake not done within 300 ms/);
+    expect(tlsFailureClass(errors[0]!)).toBeUndefined();
+  });
+
+  it('a closed port is a network error without a security class', async () => {
+    const tcp = createTcpServer().listen(0, '127.0.0.1');
+    await once(tcp, 'listening');
+    const port = (tcp.address() as AddressInfo).port;
+    await new Promise<void>((r) => tcp.close(() => r()));
+    const log = connect(`wss://127.0.0.1:${port}/ocpp`);
+    await waitFor(() => log.errors.length === 1, 10_000, 'refused');
+    expect(log.errors[0]?.kind).toBe('network');
+    expect(tlsFailureClass(log.errors[0]!)).toBeUndefined();
   });
 });
 
