@@ -3,54 +3,27 @@
 // stays suspended if the CSMS had refused its identifier), is stopped with the register the
 // controller reports when the EV left, is never dropped when it has no connector; a
 // transaction the journal cannot record is never started.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SerialController } from '../../../hal/controller/serial-controller.js';
-import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
-import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
+import { describe, expect, it } from 'vitest';
+import type { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type StationOptions } from '../../../src/domain/station/charging-station.js';
-import { recoveryPlan, type OpenTransaction } from '../../../src/domain/station/restart-recovery.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
 import type { Transaction } from '../../../src/domain/model/transaction.js';
-import { transactionPoints16 } from '../../../src/ocpp/v16/mappers.js';
-import { card } from '../../helpers/domain-terms.js';
 import { SystemClock } from '../../../src/platform/clock.js';
+import { recoveryPlan, type OpenTransaction } from '../../../src/domain/station/restart-recovery.js';
+import { card } from '../../helpers/domain-terms.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { STATION_TEST_SETTINGS, useControllerOnPty } from '../../helpers/station-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const settings = {
-  connectionTimeoutS: () => 60,
-  transactionPoints: () => transactionPoints16(true),
-  stopTransactionOnInvalidId: () => false,
-  authorizeRemoteTxRequests: () => false,
-  maxCurrentA: () => 32,
-  maxEnergyOnInvalidIdWh: () => 0,
-};
-
-let pty: PtyPair | null = null;
-let sim: SimulatedController | null = null;
-let controller: SerialController | null = null;
-afterEach(async () => {
-  await controller?.stop();
-  await sim?.stop();
-  await pty?.close();
-  controller = null;
-  sim = null;
-  pty = null;
-});
-
-async function simulator(): Promise<SimulatedController> {
-  pty = await openPtyPair();
-  sim = new SimulatedController({ path: pty.controllerPath, meterMs: 0 });
-  await sim.start();
-  return sim;
-}
+const pair = useControllerOnPty();
+const simulator = (): Promise<SimulatedController> => pair.simulator({ meterMs: 0 });
 
 /** A station as main.ts builds it after a restart: transactions restored before the link comes up. */
 async function restartedStation(restore: Parameters<ChargingStation['restoreTransactions']>[0], opts: StationOptions = {}) {
-  controller = new SerialController({ path: pty!.agentPath });
+  const controller = pair.controller();
   const events: string[] = [];
   const stopped: Transaction[] = [];
-  const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, settings, new SystemClock(), () => {}, opts);
+  const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, STATION_TEST_SETTINGS, new SystemClock(), () => {}, opts);
   station.subscribe({
     transactionResumed: ({ tx }) => events.push(`resumed ${tx.localId}`),
     transactionEnded: ({ tx }) => {
@@ -61,7 +34,7 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   station.restoreTransactions(restore);
   station.start();
   await controller.start();
-  return { station, events, stopped };
+  return { station, controller, events, stopped };
 }
 
 const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, evseId: 1, idToken: card('TAG'), startedAt: new Date(Date.now() - 600_000), meterStartWh });
@@ -116,7 +89,7 @@ describe('the journal veto', () => {
     const s = await simulator();
     s.plugIn(1);
     const cards: Array<[string, boolean]> = [];
-    const { station } = await restartedStation([], {
+    const { station, controller } = await restartedStation([], {
       journal: {
         started: () => {
           throw new Error('database or disk is full');
@@ -124,7 +97,7 @@ describe('the journal veto', () => {
       },
     });
     station.subscribe({ authorizationDecided: ({ idToken: { value: tag }, accepted: ok }) => cards.push([tag, ok]) });
-    await waitFor(() => controller!.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
+    await waitFor(() => controller.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
     expect(await station.presentIdToken(card('04A2B3C4'))).toBe('rejected');
     expect(station.transaction(1)).toBeNull();
     expect(cards.at(-1)).toEqual(['04A2B3C4', false]);

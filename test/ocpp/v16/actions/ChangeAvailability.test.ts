@@ -2,23 +2,17 @@
 // Accepted / Scheduled (applied when the running transaction ends) / Rejected, the statuses
 // that follow, and persistence across a station restart (AvailabilityStore port).
 import { statusOf } from '../../../../src/ocpp/v16/mappers.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AvailabilityStore, SavedAvailability } from '../../../../src/domain/ports.js';
 import type { Operational } from '../../../../src/domain/model/availability.js';
 import type { StationTarget } from '../../../../src/domain/model/evse.js';
 import { isOperative16, setOperative16 } from '../../../helpers/domain-terms.js';
-import { startHarness, startStationRig, type Harness, type StationRig } from '../../../helpers/agent-harness.js';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
 const CARD = '04A2B3C4';
-let h: Harness | null = null;
-let rig: StationRig | null = null;
-afterEach(async () => {
-  await h?.stop();
-  await rig?.stop();
-  h = null;
-  rig = null;
-});
+const fx = useAgentFixture();
 
 /** In-memory AvailabilityStore that counts writes. */
 class MemoryAvailability implements AvailabilityStore {
@@ -49,18 +43,9 @@ async function expectCardForgotten(x: Harness, mark: number): Promise<void> {
   expect(x.callsSince(mark, 'StartTransaction')).toEqual([]);
 }
 
-async function charging(x: Harness): Promise<void> {
-  const m = x.mark();
-  x.sim.plugIn(1);
-  x.sim.swipeCard(CARD);
-  await x.waitCalls(m, 'StartTransaction');
-  x.sim.evRequestEnergy(1);
-  await x.waitStatus(1, 'Charging');
-}
-
 describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   it('connector 1 Inoperative then Operative: Accepted, Unavailable then Available reported', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Unavailable');
@@ -72,7 +57,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('connector 0 makes the whole station (and its connectors) Unavailable', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(0, 'Unavailable');
     await h.waitStatus(1, 'Unavailable');
@@ -82,7 +67,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('an unknown connector is Rejected and changes nothing', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 7, type: 'Inoperative' })).toEqual({ status: 'Rejected' });
     expect(isOperative16(h.agent.station, 1)).toBe(true);
@@ -91,14 +76,14 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('asking for the state it is already in is Accepted', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
     expect(statusOf(h.agent.station, 1)).toBe('Available');
   });
 
   it('Inoperative during a transaction is Scheduled: charging goes on, Unavailable once it ends', async () => {
-    h = await startHarness();
-    await charging(h);
+    const h = await fx.start();
+    await startCharging(h, 1, CARD);
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
     // Still charging: no stop, no Unavailable while the transaction runs.
@@ -120,7 +105,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('a card presented while Unavailable is not kept waiting for a later plug-in', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     const m = h.mark();
     h.sim.swipeCard(CARD);
@@ -129,7 +114,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('a card waiting for a plug-in gives up when its connector goes Inoperative', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     h.sim.swipeCard(CARD);
     await h.waitStatus(1, 'Preparing');
@@ -139,8 +124,8 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('connector 0 Inoperative during a transaction is Scheduled; the station goes Unavailable after it', async () => {
-    h = await startHarness();
-    await charging(h);
+    const h = await fx.start();
+    await startCharging(h, 1, CARD);
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
     expect(statusOf(h.agent.station, 0)).toBe('Available');
@@ -156,12 +141,12 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
 
 describe('ChangeAvailability persisted across a restart (AvailabilityStore)', () => {
   it('the agent reboots with connector 1 still Unavailable (store in the data dir)', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Unavailable');
     await h.restart();
     const m = h.mark();
-    await waitFor(() => statusOf(h!.agent.station, 1) === 'Unavailable', 8_000, 'Unavailable after reboot');
+    await waitFor(() => statusOf(h.agent.station, 1) === 'Unavailable', 8_000, 'Unavailable after reboot');
     await h.waitStatus(1, 'Unavailable');
     expect(h.statusesSince(m, 1)).not.toContain('Available');
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
@@ -170,7 +155,7 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
 
   it('a restarted station keeps Inoperative; values are written only when they change', async () => {
     const store = new MemoryAvailability();
-    rig = await startStationRig({}, { availability: store });
+    let rig = await fx.startRig({}, { availability: store });
     expect(setOperative16(rig.station, 1, false)).toBe('Accepted');
     expect(setOperative16(rig.station, 1, false)).toBe('Accepted');
     expect(setOperative16(rig.station, 0, true)).toBe('Accepted'); // already operative: nothing to write
@@ -178,7 +163,7 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
     expect(store.values.get(1)).toBe(false);
 
     rig = await rig.restart({ availability: store });
-    await waitFor(() => statusOf(rig!.station, 1) === 'Unavailable', 8_000, 'Unavailable after restart');
+    await waitFor(() => statusOf(rig.station, 1) === 'Unavailable', 8_000, 'Unavailable after restart');
     expect(isOperative16(rig.station, 1)).toBe(false);
     expect(setOperative16(rig.station, 1, true)).toBe('Accepted');
     expect(store.writes).toBe(2);
@@ -192,14 +177,14 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
   it('the whole station (connector 0) is restored too', async () => {
     const store = new MemoryAvailability();
     store.values.set(0, false);
-    rig = await startStationRig({}, { availability: store });
+    const rig = await fx.startRig({}, { availability: store });
     expect(statusOf(rig.station, 0)).toBe('Unavailable');
     expect(statusOf(rig.station, 1)).toBe('Unavailable');
     expect(store.writes).toBe(0);
   });
 
   it('the answer goes out before the StatusNotification it causes', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const n = h.frames.length;
     await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' });
     await h.waitStatus(1, 'Unavailable');
