@@ -16,6 +16,7 @@ import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './p
 import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
 import { BoundedLineStream } from './protocol/line-framer.js';
 import { LazyDeadline } from './lazy-deadline.js';
+import { checkPeriod, MeterPeriodPolicy } from './meter-period.js';
 import {
   ControllerLinkError,
   ControllerNakError,
@@ -41,6 +42,13 @@ export interface SerialControllerOptions {
   silenceTimeoutMs?: number;
   /** Wait between attempts to (re)open the device. */
   reopenDelayMs?: number;
+  /**
+   * METER_MS while every pilot is A or F (nothing can flow): default 60000, so voltage and
+   * temperature still refresh. null leaves METER_MS to the controller (no $CONFIG at all).
+   */
+  idleMeterMs?: number | null;
+  /** METER_MS while any connector has an EV (default 1000, the protocol default). */
+  activeMeterMs?: number;
 }
 
 type LinkState = 'down' | 'syncing' | 'up';
@@ -82,6 +90,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private readonly keepAlive: LazyDeadline;
   /** Due silenceTimeoutMs after the last frame received: frames in between postpone it. */
   private readonly silence: LazyDeadline;
+  private readonly meterPeriod: MeterPeriodPolicy;
   private openFailuresLogged = 0;
 
   private linkState: LinkState = 'down';
@@ -122,12 +131,26 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       keepAliveMs: options.keepAliveMs ?? 1000,
       silenceTimeoutMs: options.silenceTimeoutMs ?? 3000,
       reopenDelayMs: options.reopenDelayMs ?? 1000,
+      idleMeterMs: options.idleMeterMs === null ? null : checkPeriod('idleMeterMs', options.idleMeterMs ?? 60_000),
+      activeMeterMs: checkPeriod('activeMeterMs', options.activeMeterMs ?? 1000),
     };
     const { keepAliveMs, silenceTimeoutMs } = this.opts;
     const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
     const whileOpen = (due: () => number) => () => (this.port?.isOpen && !this.stopping ? due() : null);
     this.keepAlive = new LazyDeadline(this.timers, whileOpen(() => this.lastSentAt + keepAlivePeriod), () => this.tick(), keepAlivePeriod);
     this.silence = new LazyDeadline(this.timers, whileOpen(() => this.lastFrameAt + silenceTimeoutMs), () => this.onSilence(), silenceTimeoutMs);
+    this.meterPeriod = new MeterPeriodPolicy(
+      { idleMeterMs: this.opts.idleMeterMs, activeMeterMs: this.opts.activeMeterMs },
+      {
+        linkUp: () => this.linkState === 'up',
+        connectorCount: () => this.currentInfo?.connectorCount ?? 0,
+        sendPeriod: (value, priority) =>
+          this.command('CONFIG METER_MS', (seq) => encodeFrame({ type: 'CONFIG', seq, key: 'METER_MS', value: String(value()) }), priority),
+        readMeter: (connector) => this.readMeter(connector),
+      },
+      this.timers,
+      this.log,
+    );
   }
 
   get isLinkUp(): boolean {
@@ -151,6 +174,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.started = false;
     this.keepAlive.cancel();
     this.silence.cancel();
+    this.meterPeriod.cancel();
     if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
@@ -211,7 +235,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     const decoded = decodeLine(`$${body}*${formatChecksum(xorChecksum(body))}`, 'command');
     if (!decoded.ok) return Promise.reject(new RangeError(`invalid ${type} fields ${JSON.stringify(fields)}: ${decoded.reason}`));
     const frame = decoded.frame as CommandFrame;
-    return this.command(name, (seq) => encodeFrame({ ...frame, seq }));
+    const sent = this.command(name, (seq) => encodeFrame({ ...frame, seq }));
+    if (frame.type !== 'CONFIG' || frame.key !== 'METER_MS') return sent;
+    // An explicit meter period is the operator's: the pilot policy keeps it from now on.
+    const ms = Number(frame.value);
+    return Number.isInteger(ms) && ms >= 0 ? sent.then(() => this.meterPeriod.operatorSet(ms)) : sent;
   }
 
   private command(name: string, build: (seq: number) => string, priority = false): Promise<void> {
@@ -339,6 +367,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     const wasDown = this.linkState === 'down';
     this.linkState = 'down';
     this.resyncRunning = false;
+    this.meterPeriod.linkLost();
     this.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
     if (!wasDown) {
       this.stats.linkDowns++;
@@ -438,7 +467,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       case 'HELLO':
         return this.onHello(f);
       case 'CP':
-        return this.emit('pilot', f.connector, f.state);
+        this.emit('pilot', f.connector, f.state);
+        return this.meterPeriod.pilot(f.connector, f.state);
       case 'PP':
         return this.emit('cableCapacity', f.connector, f.amps);
       case 'RELAY':
@@ -509,6 +539,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     }
     steps.push(this.command('STATUS', (seq) => encodeFrame({ type: 'STATUS', seq }), true));
     steps.push(...this.reapplyWanted(true));
+    const meterStep = this.meterPeriod.resyncStep();
+    if (meterStep) steps.push(meterStep);
     Promise.all(steps).then(
       () => {
         if (!this.resyncRunning) return;
@@ -523,6 +555,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
             this.emit('controllerReset', info);
           }
         }
+        this.meterPeriod.linkUp();
         this.pump();
       },
       (err: Error) => {

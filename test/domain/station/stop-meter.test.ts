@@ -49,7 +49,8 @@ async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
   pty = await openPtyPair();
   sim = new SimulatedController({ path: pty.controllerPath, meterMs: 0, timeScale: 200, initialEnergyWh: 10_000 });
   await sim.start();
-  controller = new SerialController({ path: pty.agentPath });
+  // Reports only when asked, also while an EV is plugged in (the driver sets METER_MS from the pilots).
+  controller = new SerialController({ path: pty.agentPath, idleMeterMs: 0, activeMeterMs: 0 });
   const wire: string[] = [];
   controller.on('wire', (dir, line) => wire.push(`${dir} ${line}`));
   const errors: string[] = [];
