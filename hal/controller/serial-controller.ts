@@ -16,6 +16,7 @@ import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './p
 import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
 import { BoundedLineStream } from './protocol/line-framer.js';
 import { LazyDeadline } from './lazy-deadline.js';
+import { mainThreadBinding } from './main-thread-io.js';
 import { checkPeriod, MeterPeriodPolicy } from './meter-period.js';
 import {
   ControllerLinkError,
@@ -49,6 +50,8 @@ export interface SerialControllerOptions {
   idleMeterMs?: number | null;
   /** METER_MS while any connector has an EV (default 1000, the protocol default). */
   activeMeterMs?: number;
+  /** Device reads and writes on the main thread rather than in libuv's thread pool (default true; main-thread-io.ts). */
+  mainThreadIo?: boolean;
 }
 
 type LinkState = 'down' | 'syncing' | 'up';
@@ -133,6 +136,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       reopenDelayMs: options.reopenDelayMs ?? 1000,
       idleMeterMs: options.idleMeterMs === null ? null : checkPeriod('idleMeterMs', options.idleMeterMs ?? 60_000),
       activeMeterMs: checkPeriod('activeMeterMs', options.activeMeterMs ?? 1000),
+      mainThreadIo: options.mainThreadIo ?? true,
     };
     const { keepAliveMs, silenceTimeoutMs } = this.opts;
     const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
@@ -393,7 +397,10 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   private async openPort(): Promise<void> {
     if (this.stopping || this.port) return;
-    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    const portOptions = { path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false };
+    // SerialPort spreads its options over its detected binding, so a binding given here is used.
+    const withBinding = { ...portOptions, binding: mainThreadBinding() };
+    const port = new SerialPort(this.opts.mainThreadIo ? withBinding : portOptions);
     this.port = port;
     const err = await new Promise<Error | null>((resolve) => port.open((e) => resolve(e ?? null)));
     if (this.port !== port) return;
