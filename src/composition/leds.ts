@@ -1,0 +1,23 @@
+// Part of the composition root (with src/main.ts and controller.ts): the only src/ modules that load
+// hal/ at run time. The status LEDs on GPIO, bound to the station's state (src/leds.ts).
+import type { Logger } from 'pino';
+import { loadOnoffGpio } from '../../hal/gpio/onoff-gpio.js';
+import { StatusLeds } from '../../hal/gpio/status-leds.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { childLogger } from '../platform/logger.js';
+import { bindStatusLeds, type LedSettings } from '../leds.js';
+import type { ChargingStation } from '../domain/station/charging-station.js';
+
+/** Binds the configured LEDs to the station and the CSMS link; returns the unbinding. */
+export async function startLeds(
+  cfg: AgentConfig,
+  station: ChargingStation,
+  csms: Parameters<typeof bindStatusLeds>[2],
+  settings: LedSettings,
+  log: Logger,
+): Promise<() => void> {
+  const ledLog = childLogger(log, 'leds');
+  // No LEDs configured: do not even load onoff (development machines, tests).
+  const gpio = Object.keys(cfg.leds).length > 0 ? await loadOnoffGpio(ledLog) : null;
+  return gpio ? bindStatusLeds(new StatusLeds({ leds: cfg.leds, open: gpio.open, logger: ledLog }), station, csms, settings) : () => {};
+}

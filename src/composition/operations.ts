@@ -1,0 +1,34 @@
+// Part of the composition root: the diagnostics socket and systemd notifications over the running
+// agent, with the outbox depth, store writes and recent transactions they report.
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { Clock } from '../platform/clock.js';
+import { transactionReport, type AgentParts } from '../diagnostics/agent-host.js';
+import { startOperations, type Operations } from '../diagnostics/operations.js';
+import type { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
+import type { AgentDatabase } from '../store/database.js';
+import type { SqliteTransactionStore } from '../store/transaction-store.js';
+
+export interface OperationsSources {
+  messenger: TransactionMessenger;
+  database: AgentDatabase;
+  transactionStore: SqliteTransactionStore;
+}
+
+export function startAgentOperations(agent: AgentParts, src: OperationsSources, cfg: AgentConfig, clock: Clock, log: Logger): Promise<Operations> {
+  return startOperations(agent, {
+    cfg,
+    clock,
+    logger: log,
+    queueDepth: () => src.messenger.queueDepth,
+    storeStats: () => {
+      const bytes = src.database.stats().processWriteBytes;
+      return bytes === null ? null : { bytesWritten: bytes };
+    },
+    recentTransactions: (limit) =>
+      src.transactionStore
+        .recentTransactions(limit)
+        .filter((t) => t.stoppedAt !== undefined)
+        .map((t) => transactionReport(t, t.csmsTransactionId, t.meterStopWh ?? null)),
+  });
+}

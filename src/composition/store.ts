@@ -1,0 +1,44 @@
+// Part of the composition root: the data dir, its database and the stores the agent reads at start,
+// with the time base stored times are read in.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../platform/clock.js';
+import { childLogger } from '../platform/logger.js';
+import { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
+import { TimeCorrector } from '../ocpp/v16/time-correction.js';
+import { AgentDatabase } from '../store/database.js';
+import { SqliteConfigurationRepo } from '../store/configuration-repo.js';
+import { SqliteTransactionStore } from '../store/transaction-store.js';
+import { SqliteTimeBaseRepo } from '../store/time-base-repo.js';
+
+export interface OpenedStore {
+  database: AgentDatabase;
+  config: ConfigurationStore;
+  transactionStore: SqliteTransactionStore;
+  /** The kernel's id of this boot; a transaction recorded under another one was cut by a power loss. */
+  bootId: string | null;
+  time: TimeCorrector;
+}
+
+export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedStore {
+  // 0700: device keys live in the data dir too.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const database = new AgentDatabase(join(dataDir, 'charger-agent.db'), childLogger(log, 'store'));
+  const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
+  const transactionStore = new SqliteTransactionStore(database);
+  const bootId = readBootId();
+  // Before anything reads stored times: a restart within a synced boot takes that sync again, and
+  // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database), bootId, childLogger(log, 'clock'));
+  time.resume();
+  return { database, config, transactionStore, bootId, time };
+}
+
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
