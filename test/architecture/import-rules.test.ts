@@ -49,6 +49,12 @@ function violations(graph: Map<string, string[]>, fromPrefix: string, forbidden:
   return out;
 }
 
+/** Run-time imports of hal/ from src/ outside the composition root (src/main.ts and src/composition/). */
+function halLoadersOutsideRoot(graph: Map<string, string[]>): string[] {
+  const inRoot = (file: string): boolean => file === 'src/main.js' || file.startsWith('src/composition/');
+  return violations(graph, 'src/', (to) => to.startsWith('hal/')).filter((v) => !inRoot(v.slice(0, v.indexOf(' -> '))));
+}
+
 function cycles(graph: Map<string, string[]>, prefix: string): string[][] {
   const found: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
@@ -88,6 +94,12 @@ describe('import rules (docs/architecture.md)', () => {
     expect(violations(graph, 'src/domain/', (to) => banned.some((b) => to.startsWith(b)) || packages.includes(to))).toEqual([]);
   });
 
+  it('only the composition root (src/main.ts, src/composition/) loads hal/ at run time', () => {
+    // Over the compiled graph: a type import of a hal/ interface elsewhere in src/ is allowed.
+    expect(compiled.size).toBeGreaterThan(50);
+    expect(halLoadersOutsideRoot(compiled)).toEqual([]);
+  });
+
   it('no import cycles in src/ or hal/', () => {
     expect(compiled.size).toBeGreaterThan(50);
     expect(cycles(compiled, 'src/')).toEqual([]);
@@ -101,5 +113,33 @@ describe('import rules (docs/architecture.md)', () => {
     planted.set('src/b.js', ['./a.js']);
     expect(violations(planted, 'src/domain/', (to) => to.startsWith('src/ocpp/') || to === 'better-sqlite3')).toEqual(['src/domain/planted.js -> ../ocpp/v16/session.js', 'src/domain/planted.js -> better-sqlite3']);
     expect(cycles(planted, 'src/').some((c) => c.includes('src/a.js') && c.includes('src/b.js'))).toBe(true);
+    const plantedCompiled = new Map(compiled);
+    plantedCompiled.set('src/diagnostics/planted.js', ['../../hal/sim/pty-pair.js']);
+    plantedCompiled.set('src/composition/planted.js', ['../../hal/sim/pty-pair.js']);
+    expect(halLoadersOutsideRoot(plantedCompiled)).toEqual(['src/diagnostics/planted.js -> ../../hal/sim/pty-pair.js']);
   });
 });
+
+describe('the composition root only wires (docs/architecture.md)', () => {
+  const sources = [join(ROOT, 'src/main.ts'), ...readdirSync(join(ROOT, 'src/composition')).map((f) => join(ROOT, 'src/composition', f))];
+
+  it('src/main.ts stays short', () => {
+    expect(readFileSync(join(ROOT, 'src/main.ts'), 'utf8').split('\n').length).toBeLessThanOrEqual(150);
+  });
+
+  it('has no forward references (`let x = null` filled in later) nor casts to a named type', () => {
+    const found = sources.flatMap((path) => wiringSmells(readFileSync(path, 'utf8')).map((s) => `${relative(ROOT, path)}: ${s}`));
+    expect(found).toEqual([]);
+    expect(wiringSmells('let session: OcppSession | null = null;\nlet stopping: Promise<void> | null = null;\nconst c = controller as ChargeControllerPort;\nconst r = { a: 1 } as const;\nsession!.stop();')).toEqual([
+      'let session: OcppSession | null = null;',
+      'const c = controller as ChargeControllerPort;',
+    ]);
+  });
+});
+
+/** A variable declared null and used later with `!` (a forward reference), or a cast to a named type (`as const` is fine). */
+function wiringSmells(code: string): string[] {
+  const lines = code.split('\n').map((l) => l.trim());
+  const forward = [...code.matchAll(/\blet\s+(\w+)[^=;]*=\s*null\b/g)].map((m) => m[1]!).filter((name) => new RegExp(`\\b${name}!`).test(code));
+  return lines.filter((l) => forward.some((name) => new RegExp(`^let\\s+${name}\\b`).test(l)) || /\sas\s+[A-Z]\w*/.test(l));
+}
