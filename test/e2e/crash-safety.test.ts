@@ -303,8 +303,10 @@ class Rig {
     }
   }
 
+  /** The agent's last log lines, without the reconnect attempts that fill it while the CSMS is down. */
   tail(): string {
-    return this.agentLog.slice(-40).join('\n');
+    const noise = /"msg":"(connecting|connection closed, reconnecting|CSMS connection problem)"/;
+    return this.agentLog.filter((l) => !noise.test(l)).slice(-40).join('\n');
   }
 
   async close(): Promise<void> {
