@@ -21,7 +21,7 @@ import { OcppSession, type BootIdentity } from './ocpp/v16/session.js';
 import { connectCsms, type CsmsConnection } from './ocpp/v16/connection.js';
 import { startOperations } from './diagnostics/operations.js';
 import { transactionReport } from './diagnostics/agent-host.js';
-import { TransactionMessenger } from './ocpp/v16/transaction-messages.js';
+import { TransactionMessenger, csmsTransactionIdOf } from './ocpp/v16/transaction-messages.js';
 import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from './store/availability-repo.js';
@@ -201,7 +201,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
         tx,
         reasonIfEnded: sameBoot ? ('Reboot' as const) : ('PowerLoss' as const),
         endedAt: sameBoot ? clock.now() : (transactionStore.lastKnownAlive(tx.localId) ?? tx.startedAt),
-        refused: tx.idTagStatus !== null && tx.idTagStatus !== 'Accepted',
+        refused: tx.authorizationStatus !== null && tx.authorizationStatus !== 'Accepted',
       };
     }),
   );
@@ -260,7 +260,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       transactionStore
         .recentTransactions(limit)
         .filter((t) => t.stoppedAt !== undefined)
-        .map((t) => transactionReport(t, t.csmsTransactionId, t.meterStopWh ?? null)),
+        .map((t) => transactionReport(t, csmsTransactionIdOf(t), t.meterStopWh ?? null)),
   });
   // ---- end operations ----
 

@@ -5,6 +5,7 @@ import { m001Core } from './001-core.js';
 import { m002Authorization } from './002-authorization.js';
 import { m003Reservations } from './003-reservations.js';
 import { m004TransactionRecovery } from './004-transaction-recovery.js';
+import { m006NeutralOutbox } from './006-neutral-outbox.js';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m002Authorization,
   m003Reservations,
   m004TransactionRecovery,
+  m006NeutralOutbox,
 ];

@@ -116,7 +116,7 @@ describe('TransactionMessenger under faults', () => {
     messenger.started(t);
     messenger.meter(t, mv(1));
     messenger.flush();
-    db.db.prepare("UPDATE outbox SET payload = '{bad' WHERE kind = 'meter'").run();
+    db.db.prepare("UPDATE outbox SET payload = '{bad' WHERE kind = 'MeterValues'").run();
     messenger.stopped(stoppedTx(t), []);
     messenger.setOnline(true);
     for (let i = 0; i < 10; i++) { await settle(); await clock.advanceAsync(3_600_000); }
