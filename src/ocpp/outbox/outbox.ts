@@ -7,7 +7,8 @@
 // sent is the protocol adapter's (ports.ts: OutboxProtocol).
 import type { Transaction } from '../../domain/session/transaction.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
-import type { Acknowledgement, Commit, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
+import type { Acknowledgement, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
+import { MessageQueue, STORAGE_RETRY_MS } from './queue.js';
 
 export interface OutboxOptions {
   /** Kernel boot id recorded with each start: tells a power loss from an agent restart. */
@@ -42,21 +43,13 @@ export class StartNotRecordedError extends Error {}
 export const DEFAULT_WRITE_BEHIND_MS = 60_000;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 20_000;
 export const DEFAULT_ALIVE_STAMP_MS = 30 * 60_000;
-/** After a storage error, the next attempt to write. */
-const STORAGE_RETRY_MS = 5_000;
-
 type Outcome = 'done' | 'later';
 
 /** The CSMS confirmed the message, but the store could not record it: retry the write, never the send. */
 class AcknowledgementNotRecorded extends Error {}
 
 export class Outbox {
-  /** Undelivered messages not yet written, in order: write-behind ones, and durable ones whose write failed. */
-  private memory: OutboxMessage[] = [];
-  /** Messages in `memory` whose write failed, with the transaction row to close when written (null: none). */
-  private readonly unrecorded = new Map<number, Transaction | null>();
-  private nextPosition: number;
-  private storedCount: number;
+  private readonly queue: MessageQueue;
   private readonly refsByTx = new Map<string, Readonly<Record<string, string>>>();
   private readonly openTransactions = new Set<string>();
   private readonly inFlight = new Set<number>();
@@ -66,13 +59,10 @@ export class Outbox {
   private retryTimer: TimerHandle | null = null;
   /** True when the pending retry waits out a refusal, false when it waits for the link or the disk. */
   private retryAfterRefusal = false;
-  private writeBehindTimer: TimerHandle | null = null;
   private aliveTimer: TimerHandle | null = null;
   /** A confirmed message's bookkeeping write that failed; done before anything else is sent. */
   private pendingAcknowledgement: (() => void) | null = null;
-  private readonly stats = { droppedMeterValues: 0, discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
-  private readonly writeBehindMs: number;
-  private readonly maxQueued: number;
+  private readonly stats = { discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
 
   constructor(
     private readonly protocol: OutboxProtocol,
@@ -82,10 +72,9 @@ export class Outbox {
     private readonly log: OutboxLogger,
     private readonly opts: OutboxOptions = {},
   ) {
-    this.writeBehindMs = opts.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS;
-    this.maxQueued = opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
-    this.nextPosition = store.nextPosition();
-    this.storedCount = store.size();
+    const writeBehindMs = opts.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS;
+    const maxQueued = opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
+    this.queue = new MessageQueue(store, clock, log, writeBehindMs, maxQueued, (err, msg) => this.storageFailed(err, msg));
     for (const tx of store.unreportedTransactions()) {
       if (Object.keys(tx.refs).length > 0) this.refsByTx.set(tx.localId, tx.refs);
       if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
@@ -94,11 +83,11 @@ export class Outbox {
   }
 
   get queueDepth(): number {
-    return this.storedCount + this.memory.length;
+    return this.queue.depth;
   }
 
   statistics(): OutboxStats {
-    return { queued: this.queueDepth, inMemory: this.memory.length, ...this.stats };
+    return { queued: this.queue.depth, inMemory: this.queue.inMemory, droppedMeterValues: this.queue.droppedMeterValues, ...this.stats };
   }
 
   /** What the CSMS gave to correlate a transaction not fully reported yet. */
@@ -127,20 +116,12 @@ export class Outbox {
 
   /** Records the transaction and its start message durably, then queues it. Throws StartNotRecordedError when the store fails. */
   open(tx: Transaction, msg: NewMessage): void {
-    const entry = this.entry(msg, tx.localId);
-    // Durable messages still waiting for their write go first (their rows must close before this one opens).
-    if (this.unrecorded.size > 0) this.flush();
-    const pending = this.takeMemory();
     try {
-      if (this.unrecorded.size > 0) throw new Error('an earlier durable message is still not written');
-      this.store.write({ messages: [...pending, entry], opened: { tx, bootId: this.opts.bootId ?? null } }, 'fsync');
+      this.queue.writeOpening(tx, this.opts.bootId ?? null, this.entry(msg, tx.localId));
     } catch (err) {
-      this.memory = pending;
-      this.armWriteBehind();
       this.storageFailed(err, `${msg.kind} not recorded: the transaction is refused`);
       throw new StartNotRecordedError(errText(err));
     }
-    this.storedCount += pending.length + 1;
     this.openTransactions.add(tx.localId);
     this.armAliveStamp();
     void this.drain();
@@ -148,74 +129,31 @@ export class Outbox {
 
   /** A message during the transaction: write-behind ones wait in memory, durable ones are written now. */
   update(localId: string, msg: NewMessage): void {
-    if (this.protocol.traits(msg.kind).durability === 'durable') {
-      this.queueDurable(this.entry(msg, localId), null);
-      return;
-    }
-    this.memory.push(this.entry(msg, localId));
-    this.armWriteBehind();
-    this.enforceBound();
+    const entry = this.entry(msg, localId);
+    if (entry.durability === 'durable') this.queue.writeDurable(entry, null);
+    else this.queue.addWriteBehind(entry, this.inFlight);
     void this.drain();
   }
 
   /** Closes the transaction's row and queues its end message, durably when the store allows; else it waits in memory and the write is retried. */
   close(tx: Transaction, msg: NewMessage): void {
     this.openTransactions.delete(tx.localId);
-    this.queueDurable(this.entry(msg, tx.localId), { ...tx });
-  }
-
-  private queueDurable(entry: OutboxMessage, closes: Transaction | null): void {
-    if (this.unrecorded.size > 0) this.flush();
-    const pending = this.takeMemory();
-    try {
-      if (this.unrecorded.size > 0) throw new Error('an earlier durable message is still not written');
-      this.store.write(closes ? { messages: [...pending, entry], closed: closes } : { messages: [...pending, entry] }, 'fsync');
-      this.storedCount += pending.length + 1;
-    } catch (err) {
-      this.memory = [...pending, entry];
-      this.unrecorded.set(entry.position, closes);
-      this.armWriteBehind(STORAGE_RETRY_MS);
-      this.storageFailed(err, `${entry.kind} not recorded yet: kept in memory, the write is retried`);
-    }
+    this.queue.writeDurable(this.entry(msg, tx.localId), { ...tx });
     void this.drain();
   }
 
   /** Writes what waits in memory now (write-behind timer, shutdown); on a storage error it stays and is retried. */
   flush(): void {
-    const pending = this.takeMemory();
-    if (pending.length === 0) return;
-    let written = 0;
-    try {
-      // Durable messages whose write failed go first with fsync (closing their rows), in queue order.
-      let from = 0;
-      for (let i = 0; i < pending.length; i++) {
-        const e = pending[i]!;
-        if (!this.unrecorded.has(e.position)) continue;
-        const closes = this.unrecorded.get(e.position) ?? null;
-        this.store.write(closes ? { messages: pending.slice(from, i + 1), closed: closes } : { messages: pending.slice(from, i + 1) }, 'fsync');
-        this.unrecorded.delete(e.position);
-        written = i + 1;
-        from = i + 1;
-      }
-      if (from < pending.length) this.store.write({ messages: pending.slice(from) }, 'lazy');
-      written = pending.length;
-      this.log.debug({ count: pending.length }, 'undelivered transaction messages written');
-    } catch (err) {
-      this.memory = [...pending.slice(written), ...this.memory];
-      this.armWriteBehind(STORAGE_RETRY_MS);
-      this.storageFailed(err, 'writing undelivered transaction messages failed; retrying');
-    } finally {
-      this.storedCount += written;
-    }
+    this.queue.flush();
   }
 
   stop(): void {
     this.online = false;
-    for (const timer of [this.retryTimer, this.writeBehindTimer, this.aliveTimer]) if (timer !== null) this.clock.clearTimeout(timer);
+    for (const timer of [this.retryTimer, this.aliveTimer]) if (timer !== null) this.clock.clearTimeout(timer);
     this.retryTimer = null;
-    this.writeBehindTimer = null;
     this.aliveTimer = null;
-    this.flush();
+    this.queue.stopTimer();
+    this.queue.flush();
   }
 
   /** Resolves when the queue is delivered, or delivery has to wait (offline, retry interval). */
@@ -226,24 +164,7 @@ export class Outbox {
   }
 
   private entry(msg: NewMessage, localId: string): OutboxMessage {
-    const durability = this.protocol.traits(msg.kind).durability;
-    return { position: this.nextPosition++, kind: msg.kind, localId, durability, payload: msg.payload, attempts: 0, createdAt: this.clock.now().toISOString() };
-  }
-
-  private takeMemory(): OutboxMessage[] {
-    const pending = this.memory;
-    this.memory = [];
-    if (this.writeBehindTimer !== null) this.clock.clearTimeout(this.writeBehindTimer);
-    this.writeBehindTimer = null;
-    return pending;
-  }
-
-  private armWriteBehind(ms = this.writeBehindMs): void {
-    if (this.writeBehindTimer !== null || this.memory.length === 0) return;
-    this.writeBehindTimer = this.clock.setTimeout(() => {
-      this.writeBehindTimer = null;
-      this.flush();
-    }, ms);
+    return this.queue.newMessage({ kind: msg.kind, localId, durability: this.protocol.traits(msg.kind).durability, payload: msg.payload });
   }
 
   /** While a transaction is open, a coarse "alive" time now and then; idle, nothing is written. */
@@ -262,47 +183,12 @@ export class Outbox {
     }, every);
   }
 
-  private enforceBound(): void {
-    let excess = this.queueDepth - this.maxQueued;
-    if (excess <= 0) return;
-    let fromStore = 0;
-    try {
-      fromStore = this.store.dropOldestWriteBehind(excess, this.inFlight);
-    } catch (err) {
-      this.storageFailed(err, 'dropping the oldest MeterValues failed');
-    }
-    this.storedCount -= fromStore;
-    excess -= fromStore;
-    let fromMemory = 0;
-    for (let i = 0; i < this.memory.length && excess > 0; ) {
-      const e = this.memory[i]!;
-      if (e.durability === 'write-behind' && !this.inFlight.has(e.position)) {
-        this.memory.splice(i, 1);
-        fromMemory++;
-        excess--;
-      } else i++;
-    }
-    const dropped = fromStore + fromMemory;
-    if (dropped > 0) {
-      this.stats.droppedMeterValues += dropped;
-      this.log.warn({ dropped, total: this.stats.droppedMeterValues, bound: this.maxQueued }, 'transaction queue full: oldest MeterValues dropped');
-    }
-  }
-
   private storageFailed(err: unknown, msg: string): void {
     this.stats.storageErrors++;
     this.log.error({ err: errText(err), storageErrors: this.stats.storageErrors }, msg);
   }
 
   // --- delivery ---------------------------------------------------------------
-
-  private head(): OutboxMessage | null {
-    const stored = this.store.head();
-    if (!stored) this.storedCount = 0; // the store is the truth for what is stored
-    const mem = this.memory[0] ?? null;
-    if (stored && mem) return stored.position < mem.position ? stored : mem;
-    return stored ?? mem;
-  }
 
   /** Delivers in order, one at a time; stops at the first message that must wait. Concurrent callers share one run. */
   drain(): Promise<void> {
@@ -328,7 +214,7 @@ export class Outbox {
           this.pendingAcknowledgement();
           this.pendingAcknowledgement = null;
         }
-        const entry = this.head();
+        const entry = this.queue.head();
         if (!entry) break;
         if ((await this.deliver(this.batchFrom(entry))) === 'later') break;
       } catch (err) {
@@ -342,13 +228,7 @@ export class Outbox {
 
   /** A stored batchable message at the head takes the stored ones behind it of the same kind and transaction along (replay). */
   private batchFrom(entry: OutboxMessage): OutboxMessage[] {
-    const max = this.protocol.traits(entry.kind).maxBatch;
-    if (max <= 1 || this.memory.includes(entry)) return [entry];
-    const before = this.memory[0]?.position ?? Number.POSITIVE_INFINITY;
-    const rows = this.store.from(entry.position, max);
-    const end = rows.findIndex((r) => r.kind !== entry.kind || r.localId !== entry.localId || r.position >= before);
-    const run = end < 0 ? rows : rows.slice(0, end);
-    return run.length > 0 ? run : [entry];
+    return this.queue.storedRun(entry, this.protocol.traits(entry.kind).maxBatch);
   }
 
   private async deliver(batch: OutboxMessage[]): Promise<Outcome> {
@@ -377,18 +257,15 @@ export class Outbox {
     if (delivered.refs) ack.refs = delivered.refs;
     if (delivered.authorizationStatus !== undefined) ack.authorizationStatus = delivered.authorizationStatus;
     if (ends) ack.reported = true;
-    const stored = batch.filter((e) => !this.removeFromMemory(e));
+    const stored = batch.filter((e) => !this.queue.removeFromMemory(e));
     if (stored.length === 0) {
       // Confirmed before its write ever succeeded: close the row now (a restart would otherwise resume it).
-      const closes = this.unrecorded.get(entry.position);
-      this.unrecorded.delete(entry.position);
+      const closes = this.queue.takeUnrecorded(entry);
       if (closes) this.recordAcknowledgement(() => this.store.write({ messages: [], closed: closes, reported: entry.localId }, 'fsync'));
       return;
     }
-    const commit: Commit = entry.durability === 'durable' ? 'fsync' : 'lazy';
-    this.recordAcknowledgement(() => {
-      this.storedCount -= this.store.acknowledge(stored.map((e) => e.position), ack, commit);
-    });
+    const positions = stored.map((e) => e.position);
+    this.recordAcknowledgement(() => this.queue.acknowledge(positions, ack, entry.durability === 'durable' ? 'fsync' : 'lazy'));
   }
 
   /** Runs a confirmed message's bookkeeping write; if the store fails, it is retried before anything is sent. */
@@ -399,18 +276,6 @@ export class Outbox {
       this.pendingAcknowledgement = write;
       throw new AcknowledgementNotRecorded(errText(err));
     }
-  }
-
-  /** True when the entry was in memory (delivered before the write-behind: it never touches the disk). */
-  private removeFromMemory(entry: OutboxMessage): boolean {
-    const i = this.memory.indexOf(entry);
-    if (i < 0) return false;
-    this.memory.splice(i, 1);
-    if (this.memory.length === 0 && this.writeBehindTimer !== null) {
-      this.clock.clearTimeout(this.writeBehindTimer);
-      this.writeBehindTimer = null;
-    }
-    return true;
   }
 
   /** A refusal counts an attempt (settings: attempts, retry interval × attempt); no answer is not one. */
@@ -432,21 +297,17 @@ export class Outbox {
     }
     // The batch's head carries the count; the next try rebuilds the same batch from it.
     entry.attempts = attempts;
-    if (!this.memory.includes(entry)) this.store.recordAttempt(entry.position, attempts);
+    if (!this.queue.isInMemory(entry)) this.store.recordAttempt(entry.position, attempts);
     this.log.warn({ err: errText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');
     this.scheduleRetry(this.settings.retryIntervalS() * attempts, true);
     return 'later';
   }
 
   private discard(entry: OutboxMessage): void {
-    if (this.removeFromMemory(entry)) {
-      this.unrecorded.delete(entry.position);
-      return;
-    }
     // A message ending the transaction that the CSMS refused for good still ends its reporting here.
     const ack: Acknowledgement = { localId: entry.localId };
     if (this.protocol.traits(entry.kind).endsTransaction) ack.reported = true;
-    this.storedCount -= this.store.acknowledge([entry.position], ack, 'fsync');
+    this.queue.discard(entry, ack);
   }
 
   private scheduleRetry(seconds: number, afterRefusal: boolean): void {
