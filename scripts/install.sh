@@ -1,31 +1,48 @@
 #!/bin/sh
-# Installs a built charger-agent release on the board (issue 6, "systemd"): the release goes to
+# Installs a charger-agent release on the board: the release goes to
 # /opt/charger-agent/releases/<version>, /opt/charger-agent/current points at it, the service
 # user, its directories and a first config are created, and the unit is enabled (and started
 # or restarted when systemd runs). Running it again changes nothing; --uninstall removes the
 # releases and the unit but keeps the data dir, the config and the user.
 #
+# The release is a production tree made by `npm run release` (release/ in the checkout):
+# a tree that still holds development dependencies is refused.
+#
 # A throwaway root (DESTDIR=/tmp/root, or --destdir): every path is under it, the user is
 # created in its /etc/passwd (systemd-sysusers --root), and the running systemd is never asked
-# anything. --no-systemctl does the same for the real root. Tested in test/ops/install.test.ts.
+# anything. --no-systemctl does the same for the real root.
 set -eu
 
 usage() {
   cat <<'EOF'
 usage: scripts/install.sh [options]
   --destdir DIR          install under DIR instead of / (default: $DESTDIR)
-  --from DIR             the built release (default: the checkout holding this script);
-                         it needs package.json, dist/ and production node_modules/
+  --from DIR             the release (default: the directory holding scripts/install.sh);
+                         made by `npm run release`: package.json, dist/, and
+                         node_modules/ with the production dependencies only
   --node PATH            node binary for the unit's ExecStart (default: node on PATH);
                          resolved through symlinks, and refused under /home, /root or
                          /run/user (ProtectHome=yes hides them from the service)
   --no-systemctl         do not talk to the running systemd (no reload, start or restart)
   --uninstall            remove releases, unit and links; keep data dir, config and user
   first config only (an existing /etc/charger-agent/config.json is never changed):
-  --charge-point-id ID   default CP-CHANGE-ME
-  --csms-url URL         default ws://csms.invalid/ocpp
-  --serial-port DEV      default /dev/ttyS1
-  --vendor NAME --model NAME
+  --charge-point-id ID   OCPP identity, 1..48 of A-Z a-z 0-9 . _ ~ - (default CP-CHANGE-ME)
+  --csms-url URL         ws:// or wss:// base URL of the CSMS (default ws://csms.invalid/ocpp)
+  --security-profile N   0 none, 1 Basic Auth, 2 TLS + Basic Auth (wss://) (default 0)
+  --password-stdin       read the Basic Auth password (16..40 printable ASCII) from stdin,
+                         one line; prompted for without echo on a terminal. Without it,
+                         profiles 1 and 2 use the AuthorizationKey the CSMS (or diag) sets
+  --ca-file FILE         PEM CA certificate(s) to trust for wss://, copied to
+                         /etc/charger-agent/csms-ca.pem (default: the system CAs)
+  --serial-port DEV      the charge controller's UART (default /dev/ttyS1)
+  --max-current A        the installation's per-phase limit, 6..80 A (default 32)
+  --vendor NAME          BootNotification vendor, 1..20 characters (default Vendor)
+  --model NAME           BootNotification model, 1..20 characters (default Model)
+  --serial-number SN     charge point serial number, 1..25 characters (default: none)
+example:
+  printf '%s\n' "$PASSWORD" | sudo release/scripts/install.sh --charge-point-id CP-0042 \
+    --csms-url wss://csms.example.com/ocpp --security-profile 2 --password-stdin \
+    --serial-port /dev/ttyS1 --vendor Acme --model AC22 --serial-number SN0042
 EOF
 }
 
@@ -45,6 +62,14 @@ CSMS_URL=ws://csms.invalid/ocpp
 SERIAL_PORT=/dev/ttyS1
 VENDOR=Vendor
 MODEL=Model
+SECURITY_PROFILE=0
+PASSWORD_STDIN=0
+CA_FILE=
+MAX_CURRENT=32
+SERIAL_NUMBER=
+# Config settings not given (left at their defaults), named when the config is written.
+PLACEHOLDERS="chargePointId csms.url controller.port identity.vendor identity.model"
+given() { PLACEHOLDERS=$(printf '%s\n' $PLACEHOLDERS | grep -vx "$1" | tr '\n' ' '); }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -53,11 +78,16 @@ while [ $# -gt 0 ]; do
     --node) [ $# -ge 2 ] || die "$1 needs a value"; NODE_BIN=$2; shift 2 ;;
     --no-systemctl) NO_SYSTEMCTL=1; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
-    --charge-point-id) [ $# -ge 2 ] || die "$1 needs a value"; CPID=$2; shift 2 ;;
-    --csms-url) [ $# -ge 2 ] || die "$1 needs a value"; CSMS_URL=$2; shift 2 ;;
-    --serial-port) [ $# -ge 2 ] || die "$1 needs a value"; SERIAL_PORT=$2; shift 2 ;;
-    --vendor) [ $# -ge 2 ] || die "$1 needs a value"; VENDOR=$2; shift 2 ;;
-    --model) [ $# -ge 2 ] || die "$1 needs a value"; MODEL=$2; shift 2 ;;
+    --charge-point-id) [ $# -ge 2 ] || die "$1 needs a value"; CPID=$2; given chargePointId; shift 2 ;;
+    --csms-url) [ $# -ge 2 ] || die "$1 needs a value"; CSMS_URL=$2; given csms.url; shift 2 ;;
+    --serial-port) [ $# -ge 2 ] || die "$1 needs a value"; SERIAL_PORT=$2; given controller.port; shift 2 ;;
+    --vendor) [ $# -ge 2 ] || die "$1 needs a value"; VENDOR=$2; given identity.vendor; shift 2 ;;
+    --model) [ $# -ge 2 ] || die "$1 needs a value"; MODEL=$2; given identity.model; shift 2 ;;
+    --security-profile) [ $# -ge 2 ] || die "$1 needs a value"; SECURITY_PROFILE=$2; shift 2 ;;
+    --password-stdin) PASSWORD_STDIN=1; shift ;;
+    --ca-file) [ $# -ge 2 ] || die "$1 needs a value"; CA_FILE=$2; [ -n "$CA_FILE" ] || die "--ca-file needs a file"; shift 2 ;;
+    --max-current) [ $# -ge 2 ] || die "$1 needs a value"; MAX_CURRENT=$2; shift 2 ;;
+    --serial-number) [ $# -ge 2 ] || die "$1 needs a value"; SERIAL_NUMBER=$2; [ -n "$SERIAL_NUMBER" ] || die "--serial-number needs a value"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -93,6 +123,11 @@ install_file() {
   mv -f "$2.tmp.$$" "$2"
   CHANGED=1
   say "wrote ${2#"$ROOT"}"
+}
+
+# Disk usage of a directory, for the log ("14.6 MiB").
+size_of() {
+  du -sk "$1" | awk '{ printf "%.1f MiB", $1 / 1024 }'
 }
 
 # Point symlink $2 at $1 unless it already does.
@@ -149,8 +184,18 @@ FROM=${FROM:-$SRC_DIR}
 [ -d "$FROM" ] || die "no release at $FROM"
 FROM=$(cd "$FROM" && pwd)
 for need in package.json dist/src/cli.js node_modules; do
-  [ -e "$FROM/$need" ] || die "$FROM is not a built release: $need is missing (npm ci --omit=dev && npm run build)"
+  [ -e "$FROM/$need" ] || die "$FROM is not a built release: $need is missing (make one with npm run release)"
 done
+# A source checkout's node_modules carries the compiler and the test runner (100+ MB) that the
+# board never runs: install the production tree `npm run release` makes instead.
+dev_deps=$(node -e '
+  const { existsSync, readFileSync } = require("fs");
+  const [from] = process.argv.slice(1);
+  const dev = Object.keys(JSON.parse(readFileSync(from + "/package.json", "utf8")).devDependencies || {});
+  process.stdout.write(dev.filter((d) => existsSync(from + "/node_modules/" + d)).join(" "));
+' "$FROM") || die "cannot read $FROM/package.json"
+[ -z "$dev_deps" ] ||
+  die "$FROM/node_modules holds development dependencies ($dev_deps): make the production tree with npm run release, then run release/scripts/install.sh"
 # The node that ExecStart names. Found on PATH or given with --node on this machine, it is
 # resolved through its symlinks (nvm, alternatives). Given with --node for another root
 # (--destdir), it names a file in that root and is taken as it is. Either way it must be
@@ -190,7 +235,34 @@ case $VERSION in
   ''|*[!0-9A-Za-z.+-]*) die "unexpected version '$VERSION' in $FROM/package.json" ;;
 esac
 
-ITEMS="package.json package-lock.json dist node_modules hal/sim/pty-relay.py systemd scripts README.md"
+# The config settings are checked before anything is changed (one line and exit 1 when bad).
+# The password goes from stdin to the checker through a pipe: never in an argument list.
+PASSWORD=
+if [ "$PASSWORD_STDIN" = 1 ]; then
+  if [ -t 0 ]; then
+    # Echo off before the prompt, and back on however the prompt ends (Ctrl-C included).
+    trap 'stty echo; exit 130' INT TERM
+    stty -echo
+    printf 'Basic Auth password: ' >&2
+    IFS= read -r PASSWORD || true
+    stty echo
+    trap - INT TERM
+    printf '\n' >&2
+  else
+    IFS= read -r PASSWORD || true
+  fi
+fi
+LOADER=
+[ -f "$FROM/dist/src/config/agent-config.js" ] && LOADER=$FROM/dist/src/config/agent-config.js
+# printf is a shell builtin: the password is not passed to another program's argv.
+CONFIG_JSON=$(printf '%s\n' "$PASSWORD" | node "$HERE/install-config.mjs" \
+  --charge-point-id "$CPID" --csms-url "$CSMS_URL" --security-profile "$SECURITY_PROFILE" \
+  --password-stdin "$PASSWORD_STDIN" --ca-file "$CA_FILE" --ca-dest "/etc/$NAME/csms-ca.pem" \
+  --serial-port "$SERIAL_PORT" --max-current "$MAX_CURRENT" --vendor "$VENDOR" --model "$MODEL" \
+  --serial-number "$SERIAL_NUMBER" ${LOADER:+--loader "$LOADER"}) || exit 1
+PASSWORD=
+
+ITEMS="package.json package-lock.json dist node_modules hal/sim/pty-relay.py systemd scripts README.md LICENSE CHANGELOG.md config.example.json docs"
 REL=$OPT/releases/$VERSION
 
 # 1. The release: left alone when identical, else staged beside and swapped in.
@@ -205,7 +277,7 @@ if [ -d "$REL" ]; then
 fi
 RELEASE_CHANGED=0
 if [ "$same" = 1 ]; then
-  say "release $VERSION already installed"
+  say "release $VERSION already installed ($(size_of "$REL"))"
 else
   stage=$OPT/releases/.$VERSION.new.$$
   rm -rf "$stage"
@@ -222,7 +294,7 @@ else
   mv "$stage" "$REL"
   rm -rf "$OPT/releases/.$VERSION.old.$$"
   RELEASE_CHANGED=1
-  say "installed release $VERSION in /opt/$NAME/releases/$VERSION"
+  say "installed release $VERSION in /opt/$NAME/releases/$VERSION ($(size_of "$REL"))"
 fi
 if link "releases/$VERSION" "$OPT/current"; then RELEASE_CHANGED=1; fi
 
@@ -266,26 +338,26 @@ fi
 
 # 3. A first config; an existing one is the installer's and is never touched.
 if [ -e "$CONFIG" ]; then
-  say "kept /etc/$NAME/config.json"
+  say "kept /etc/$NAME/config.json as it is (the config settings given, if any, are not applied to an existing file)"
 else
-  node -e '
-    const [cpid, url, port, vendor, model] = process.argv.slice(1);
-    const cfg = {
-      chargePointId: cpid,
-      csms: { url, securityProfile: 0, basicAuthPassword: null },
-      controller: { port, baudRate: 115200 },
-      identity: { vendor, model, serialNumber: null },
-      dataDir: "/var/lib/charger-agent",
-      diagnosticsSocket: "/run/charger-agent/diag.sock",
-      logLevel: "info",
-    };
-    process.stdout.write(JSON.stringify(cfg, null, 2) + "\n");
-  ' "$CPID" "$CSMS_URL" "$SERIAL_PORT" "$VENDOR" "$MODEL" >"$CONFIG.tmp.$$"
+  if [ -n "$CA_FILE" ]; then
+    install_file "$CA_FILE" "$ROOT/etc/$NAME/csms-ca.pem" 0644
+  fi
+  # umask: the file holds the password, so it is never readable by others, not even while written.
+  (umask 077 && printf '%s\n' "$CONFIG_JSON" >"$CONFIG.tmp.$$")
   chown "0:$gid" "$CONFIG.tmp.$$"
   chmod 0640 "$CONFIG.tmp.$$"
   mv "$CONFIG.tmp.$$" "$CONFIG"
-  say "wrote /etc/$NAME/config.json: edit chargePointId, csms and controller, then restart the service"
+  if [ -n "$PLACEHOLDERS" ]; then
+    say "wrote /etc/$NAME/config.json; not given, so at their defaults: $(echo $PLACEHOLDERS | sed 's/ /, /g') (change them in that file if they are wrong, then restart the service)"
+  else
+    say "wrote /etc/$NAME/config.json"
+  fi
+  case $SECURITY_PROFILE in
+    1|2) if [ "$PASSWORD_STDIN" = 0 ]; then say "no Basic Auth password given: the agent uses the AuthorizationKey; set it with: charger-agent diag config set AuthorizationKey - (the key on stdin)"; fi ;;
+  esac
 fi
+CONFIG_JSON=
 
 # 4. Enabled = the WantedBy link (made by hand, so a throwaway root needs no systemctl).
 link "/etc/systemd/system/$NAME.service" "$WANTS" || true

@@ -1,24 +1,56 @@
 #!/usr/bin/env node
 // charger-agent command line: `run --config FILE` (the service), `demo` (simulated
 // controller + bundled CSMS + a full charging session), `diag` (talk to the running
-// agent over its diagnostics socket), `version`.
+// agent over its diagnostics socket), `dev-csms` (the bundled CSMS alone, for bring-up),
+// `version`. Every command answers `--help` without doing anything else.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';
-import { childLogger, createLogger } from './platform/logger.js';
+import { chooseLogFormat, childLogger, createLogger, type LogFormat } from './platform/logger.js';
 import { ocppFrameLogger } from './diagnostics/ocpp-frame-log.js';
 import type { RunningAgent } from './main.js';
 import { packageVersion } from './platform/package-info.js';
 
 const USAGE = `usage: charger-agent <command>
   run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
+    [--log-format json|pretty]  default: pretty at a terminal, JSON otherwise (journald)
   demo [--fast]         simulated controller + bundled local CSMS + one charging session
   diag <command>        ask the running agent (status, config, logs, ...; \`diag help\`)
-  version               print the version`;
+  dev-csms [--port N]   run the bundled development CSMS alone (board bring-up)
+  version               print the version
+\`charger-agent <command> --help\` describes one command.`;
+
+const RUN_USAGE = `usage: charger-agent run --config FILE
+  Runs the agent in the foreground until SIGTERM or SIGINT (a clean stop within 5 s, exit 0).
+  --config FILE         the JSON configuration (see config.example.json)
+  --log-format json|pretty  default: pretty at a terminal, JSON otherwise (journald)
+exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad usage or configuration`;
+
+const DEMO_USAGE = `usage: charger-agent demo [--fast] [--verbose]
+  The agent with a simulated controller on a pty, against the bundled local CSMS, playing
+  one charging session (plug in, card, charge, unplug); exits 0 when it is complete.
+  Needs the development dependencies (a source checkout after npm ci).
+  --fast                charge for 4 s instead of 10
+  --verbose             also show keep-alive PINGs and the agent's logs`;
+
+const VERSION_USAGE = `usage: charger-agent version
+  Prints the version and exits.`;
+
+/** Per-command help, printed for `<command> --help` or `-h` before anything else runs. */
+const COMMAND_USAGE: Record<string, string> = { run: RUN_USAGE, demo: DEMO_USAGE, version: VERSION_USAGE };
+
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration (`diag`: also 3, agent not reachable). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const commandUsage = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (commandUsage !== undefined && wantsHelp(rest)) {
+    process.stdout.write(`${commandUsage}\n`);
+    return 0;
+  }
   switch (command) {
     case 'run':
       return runCommand(rest);
@@ -30,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
       const { runDiag } = await import('./diagnostics/diag-cli.js');
       return runDiag(rest);
     }
+    case 'dev-csms': {
+      const { runDevCsms } = await import('./devtools/dev-csms-cli.js');
+      return runDevCsms(rest);
+    }
     case 'version':
     case '--version':
       process.stdout.write(`${packageVersion()}\n`);
@@ -37,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
+    case '-h':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
@@ -56,6 +93,13 @@ async function runCommand(args: string[]): Promise<number> {
     process.stderr.write('charger-agent run: --config FILE is required\n');
     return 2;
   }
+  let format: LogFormat;
+  try {
+    format = chooseLogFormat(optionValue(args, '--log-format'), process.stdout.isTTY === true);
+  } catch (err) {
+    process.stderr.write(`charger-agent run: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   let cfg;
   try {
     cfg = loadAgentConfig(path);
@@ -66,7 +110,7 @@ async function runCommand(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger({ level: cfg.logLevel, bindings: { chargePointId: cfg.chargePointId } });
+  const logger = createLogger({ level: cfg.logLevel, format, bindings: { chargePointId: cfg.chargePointId } });
   let agent: RunningAgent;
   try {
     // Loaded here, not at the top: `diag` and `version` start fast without the agent's modules.
@@ -80,7 +124,6 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
     return 1;
   }
-  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
 
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
@@ -116,6 +159,8 @@ async function runCommand(args: string[]): Promise<number> {
     logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception; exiting for a clean restart');
     resolveExit(70);
   });
+  // Logged once the handlers above are in place: whoever waits for this line may send SIGTERM.
+  logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
   return exited;
 }
 

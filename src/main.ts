@@ -26,6 +26,9 @@ import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from './store/availability-repo.js';
 import { SqliteTransactionStore } from './store/transaction-store.js';
+import { SqliteTimeBaseRepo } from './store/time-base-repo.js';
+import { TimeCorrector } from './ocpp/outbox/time-correction.js';
+import { shiftPayload } from './ocpp/v16/time-correction.js';
 import { AuthorizationCache } from './domain/authorization/authorization-cache.js';
 import { LocalAuthorizationList } from './domain/authorization/local-list.js';
 import { AuthorizationService } from './domain/authorization/authorizer.js';
@@ -63,7 +66,7 @@ export interface RunningAgent {
   database: AgentDatabase;
   transactionStore: SqliteTransactionStore;
   messenger: TransactionMessenger;
-  /** Local authorization list, authorization cache and the decision order over them (issue 5). */
+  /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
   stop(): Promise<void>;
@@ -101,9 +104,14 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const database = openDataDir(cfg.dataDir, childLogger(log, 'store'));
   const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
   const transactionStore = new SqliteTransactionStore(database);
+  const bootId = readBootId();
+  // Before anything reads stored times: a restart within a synced boot takes that sync again, and
+  // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
+  time.resume();
   const stationLog = childLogger(log, 'station');
   let session: OcppSession | null = null;
-  // ---- authorization and reservations (issue 5) ----
+  // ---- authorization and reservations ----
   const authLog = childLogger(log, 'authorization');
   const localList = new LocalAuthorizationList(new SqliteLocalListRepo(database), {
     enabled: () => config.getBoolean('LocalAuthListEnabled'),
@@ -173,7 +181,6 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
   });
-  const bootId = readBootId();
   const messenger = new TransactionMessenger(
     csms.rpc,
     transactionStore,
@@ -185,12 +192,12 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     childLogger(log, 'outbox'),
     {
       startAnswered: (localId, idTag, info) => {
-        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache (issue 5)
+        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache
         if (info.status !== 'Accepted') station.onStartRejected(localId);
       },
-      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache (issue 5)
+      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache
     },
-    { bootId },
+    { bootId, time },
   );
   session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger);
   station.restoreTransactions(
@@ -246,7 +253,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   await waitForLinkUp(controller, CONTROLLER_FIRST_LINK_WAIT_MS);
   csms.open();
 
-  // ---- operations (issue 6): diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
+  // ---- operations: diagnostics socket + systemd READY/WATCHDOG; stopped first in stop() ----
   const ops = await startOperations({ station, controller, session, config, csms, simulator }, {
     cfg,
     clock,
@@ -267,7 +274,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await ops.stop(); // operations (issue 6)
+      await ops.stop(); // operations
       session!.stop();
       await csms.close();
       unbindLeds();

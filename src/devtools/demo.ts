@@ -11,7 +11,7 @@ import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
 
 const CARD = '04A2B3C4';
-/** A card only the local authorization list knows about (issue 5). */
+/** A card only the local authorization list knows about. */
 const LIST_CARD = '0B0B0B0B';
 const CP_ID = 'CP-DEMO-1';
 
@@ -42,8 +42,9 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     const cfg = simulatedAgentConfig({ chargePointId: CP_ID, csmsUrl: csms.url, dataDir, logLevel: opts.verbose ? 'info' : 'warn' });
     const pingSeqs = new Set<string>();
     agent = await startAgent(cfg, {
-      // Agent logs go to stderr so stdout shows the session readably.
-      logger: createLogger({ level: cfg.logLevel, destination: pino.destination({ dest: 2, sync: true }) }),
+      // Agent logs go to stderr so stdout shows the session readably, and as readable lines:
+      // they land on the same terminal as the narration.
+      logger: createLogger({ level: cfg.logLevel, format: 'pretty', destination: pino.destination({ dest: 2, sync: true }) }),
       simTimeScale: 60,
       onSerialLine: (dir, line) => printSerial(opts, pingSeqs, dir, line),
       onOcppFrame: (dir, text) => out(`  ocpp    ${dir === 'out' ? 'CP -> CSMS' : 'CSMS -> CP'}  ${text}`),

@@ -1,8 +1,18 @@
 // A small local CSMS for development and demos only (never for production). Built on
 // the independent ocpp-rpc server in strict mode, so every frame the agent sends is
 // checked against the OCPP 1.6 schemas by code other than the agent's own.
-// ocpp-rpc is a devDependency: this module is loaded only by `demo` and tests.
+// ocpp-rpc is a devDependency: this module is loaded only by `demo`, `dev-csms` and tests.
 import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** ocpp-rpc is absent: a production tree (npm ci --omit=dev, npm run release). */
+export class DevDependenciesMissing extends Error {
+  override readonly name = 'DevDependenciesMissing';
+  constructor() {
+    super('the development CSMS needs the development dependencies: run from a source checkout with npm ci');
+  }
+}
 
 export interface DevCsmsOptions {
   host?: string;
@@ -60,7 +70,7 @@ interface RpcClientLike {
 
 interface RpcServerLike {
   on(event: 'client', l: (client: RpcClientLike) => void): void;
-  listen(port: number, host?: string): Promise<import('node:http').Server>;
+  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   close(opts?: { force?: boolean }): Promise<void>;
 }
 
@@ -68,6 +78,7 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
   readonly received: ReceivedCall[] = [];
   readonly strictFailures: StrictFailure[] = [];
   private server: RpcServerLike | null = null;
+  private http: Server | null = null;
   private readonly clients = new Map<string, RpcClientLike>();
   private nextTransactionId = 1;
   /** StartTransaction params (JSON) -> transactionId, for sameIdForRetransmittedStart. */
@@ -90,21 +101,45 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     let mod: { RPCServer: new (o: object) => RpcServerLike };
     try {
       mod = (await import('ocpp-rpc')) as unknown as { RPCServer: new (o: object) => RpcServerLike };
-    } catch {
-      throw new Error('the development CSMS needs the dev dependencies (npm ci without --omit=dev)');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new DevDependenciesMissing();
+      throw err;
     }
     const server = new mod.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.on('client', (client) => this.attach(client));
+    // Our own HTTP server rather than server.listen(), which leaves a listen error (port in use)
+    // as an unhandled 'error' event that kills the process instead of rejecting.
+    const http = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    http.on('upgrade', server.handleUpgrade);
     // A restart after stop() (outage simulation) listens on the same port again, so agents find it.
-    const http = await server.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
     const addr = http.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
     this.server = server;
+    this.http = http;
   }
 
   async stop(): Promise<void> {
     await this.server?.close({ force: true });
     this.server = null;
+    const http = this.http;
+    this.http = null;
+    if (http) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
   }
 
   /** Send a CALL to a connected charge point (RemoteStart, Reset, ...). */

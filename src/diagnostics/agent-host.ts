@@ -1,4 +1,4 @@
-// The DiagnosticsHost over a running agent (issue 6): reads station, session, CSMS link,
+// The DiagnosticsHost over a running agent: reads station, session, CSMS link,
 // controller and configuration into plain reports, and maps the few actions (trigger,
 // raw controller command, simulator steps, log level) onto them. Built in main.ts.
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// Client side of the diagnostics socket (issue 6): connect, hello, requests by id, streamed
+// Client side of the diagnostics socket: connect, hello, requests by id, streamed
 // log events; connection failures become one clear message (agent not running, permission).
 import { createConnection, type Socket } from 'node:net';
 import {
@@ -133,7 +133,7 @@ export class DiagClient {
         if (v['hello'] === undefined && isJsonObject(v['error'] ?? null)) {
           // Refused before the hello (too many clients).
           const e = v['error'] as JsonObject;
-          return reject(new DiagClientError(e['code'] === 'busy' ? 'failed' : 'protocol', `the agent refused: ${String(e['message'] ?? 'no reason')}`));
+          return reject(new DiagClientError(e['code'] === 'busy' || e['code'] === 'evicted' ? 'failed' : 'protocol', `the agent refused: ${String(e['message'] ?? 'no reason')}`));
         }
         if (v['hello'] !== DIAG_PROTOCOL) return reject(this.protocolError(`${path} does not speak ${DIAG_PROTOCOL}`));
         if (v['ok'] !== true) {
@@ -219,7 +219,7 @@ export class DiagClient {
       // An answer without id: a refusal of the whole connection (busy, line too long).
       const e = isJsonObject(value['error'] ?? null) ? (value['error'] as JsonObject) : {};
       const body: DiagErrorBody = { code: typeof e['code'] === 'string' ? (e['code'] as DiagErrorBody['code']) : 'failed', message: String(e['message'] ?? 'refused') };
-      this.closedError = new DiagClientError(body.code === 'busy' ? 'failed' : 'protocol', `the agent refused: ${body.message}`);
+      this.closedError = new DiagClientError(body.code === 'busy' || body.code === 'evicted' ? 'failed' : 'protocol', `the agent refused: ${body.message}`);
       return;
     }
     const p = this.pending.get(id);

@@ -1,4 +1,4 @@
-// `charger-agent diag <command>` (issue 6): talks to the running agent over the diagnostics
+// `charger-agent diag <command>`: talks to the running agent over the diagnostics
 // socket. Tables for people, --json for scripts (one JSON document on stdout). Exit codes:
 // 0 ok, 1 the agent refused or the command failed, 2 bad usage, 3 agent not reachable
 // (not running, permission denied, no answer).
@@ -12,7 +12,7 @@ export const INSTALLED_CONFIG = '/etc/charger-agent/config.json';
 
 export const DIAG_USAGE = `usage: charger-agent diag <command> [--config FILE | --socket PATH] [--json]
   status                               connectors, CSMS and controller links, queue, clock, versions
-  config get [KEY...]                  OCPP configuration keys
+  config get [KEY...]                  OCPP configuration keys (exit 1 if a KEY is unknown)
   config set KEY VALUE                 change one (same checks as ChangeConfiguration)
   config set KEY -                     the same, the value read from stdin (one line): for secrets
                                        such as AuthorizationKey, which must not be on a command line
@@ -338,6 +338,12 @@ export async function runDiag(argv: string[], io: DiagIo = PROCESS_IO): Promise<
     }
     if (!follow) {
       client.close();
+      // Like `config set`, an unknown key is an error (the known ones are still shown above).
+      const unknown = request.cmd === 'config.get' && isJsonObject(result) && Array.isArray(result['unknown']) ? result['unknown'] : [];
+      if (unknown.length > 0) {
+        io.stderr(`charger-agent diag: unknown configuration key(s): ${escapeControls(unknown.map((k) => String(k)).join(', '))}\n`);
+        return 1;
+      }
       return 0;
     }
     let interrupted = false;

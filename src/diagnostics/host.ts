@@ -1,4 +1,4 @@
-// What the diagnostics commands may ask of the running agent (issue 6, "Diagnostics socket"):
+// What the diagnostics commands may ask of the running agent:
 // a narrow interface returning plain data, so the socket server and its commands are tested
 // without the rest of the agent and main.ts only builds the adapter (agent-host.ts).
 // Reports are type aliases (not interfaces) so they are assignable to Json.

@@ -1,4 +1,4 @@
-// OCPP frames in the log at debug level (issue 6, "Logs"): one line per frame with direction,
+// OCPP frames in the log at debug level: one line per frame with direction,
 // message type, message id and action (a CALLRESULT/CALLERROR takes the action of its CALL),
 // and the payload with secrets redacted (AuthorizationKey in ChangeConfiguration and
 // GetConfiguration key/value pairs; OCPP 1.6 security whitepaper). Costs nothing above debug.

@@ -1,4 +1,4 @@
-// Operations wiring for main.ts (issue 6): the diagnostics socket over the running agent and
+// Operations wiring for main.ts: the diagnostics socket over the running agent and
 // the systemd readiness/watchdog messages, started after the agent and stopped first. A
 // diagnostics socket that cannot be opened is logged and the agent charges on without it.
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// Diagnostics socket protocol (issue 6, "Diagnostics socket"): newline-delimited JSON over a
+// Diagnostics socket protocol: newline-delimited JSON over a
 // Unix stream socket. The client opens with a hello naming the protocol and its version; then
 // each request {id, cmd, args} gets one answer {id, ok, result | error}; `logs --follow` also
 // streams {id, event: "log", line} until the client hangs up.
@@ -45,6 +45,7 @@ export type DiagErrorCode =
   | 'unknown_command'
   | 'bad_args'
   | 'busy'
+  | 'evicted'
   | 'unavailable'
   | 'rejected'
   | 'failed';

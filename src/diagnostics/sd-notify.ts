@@ -1,4 +1,4 @@
-// systemd readiness and watchdog (issue 6, "systemd"; sd_notify(3)): READY=1 once the agent
+// systemd readiness and watchdog (sd_notify(3)): READY=1 once the agent
 // runs, WATCHDOG=1 every WatchdogSec/2 from the event loop, so a hung loop stops feeding and
 // systemd restarts the service, STOPPING=1 on the way down. Node has no Unix datagram
 // sockets, so each message is one `systemd-notify` run (the unit sets NotifyAccess=all);

@@ -1,27 +1,17 @@
-// Diagnostics socket server (issue 6, "Diagnostics socket"): a Unix stream socket, mode 0660,
+// Diagnostics socket server: a Unix stream socket, mode 0660,
 // group charger-agent-admin, speaking protocol.ts. Everything a client can do is bounded so
 // that no client can block or crash the agent: line length, time to say hello and to finish a
 // line, connections, log followers, requests in flight per connection (more wait unread),
-// idle time, and bytes buffered for a client that does not read (it is cut off).
+// idle time, and bytes buffered for a client that does not read (it is cut off). When every
+// slot is taken, a new client evicts the longest-idle one (see DiagConnection.evictable()), so
+// clients that connect and then do nothing cannot lock an administrator out.
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { DIAG_COMMANDS, type CommandContext, type DiagCommand } from './commands/index.js';
+import { DIAG_COMMANDS, type DiagCommand } from './commands/index.js';
+import { DiagConnection, type Eviction, type FollowSlots } from './connection.js';
 import type { DiagnosticsHost } from './host.js';
-import {
-  ADMIN_GROUP,
-  DIAG_PROTOCOL,
-  DIAG_PROTOCOL_VERSION,
-  DiagError,
-  MAX_LINE_BYTES,
-  parseHello,
-  parseRequest,
-  requestIdOf,
-  type DiagAnswer,
-  type DiagLogEvent,
-  type DiagRequest,
-  type HelloAnswer,
-} from './protocol.js';
+import { ADMIN_GROUP, MAX_LINE_BYTES, type DiagAnswer } from './protocol.js';
 
 export interface DiagLogger {
   debug(obj: object, msg?: string): void;
@@ -36,7 +26,10 @@ export interface DiagnosticsServerOptions {
   path: string;
   host: DiagnosticsHost;
   logger?: DiagLogger;
-  /** Clients served at once; more get a `busy` answer and are closed. Default 32. */
+  /**
+   * Clients served at once. One more evicts the longest-idle client; only when none is idle
+   * (all are running requests or following logs while reading) it gets `busy`. Default 32.
+   */
   maxConnections?: number;
   /** Default MAX_LINE_BYTES (64 KiB). */
   maxLineBytes?: number;
@@ -71,8 +64,10 @@ export interface DiagnosticsServerStats {
   /** Connections open now. */
   connections: number;
   accepted: number;
-  /** Refused because maxConnections were open. */
+  /** Refused because maxConnections were open and none of them idle. */
   refusedBusy: number;
+  /** Closed to make room for a newer client, being idle while all slots were taken. */
+  evicted: number;
   /** Cut off for not reading their answers. */
   droppedSlow: number;
   /** Closed for sending nothing within the timeout. */
@@ -94,7 +89,7 @@ export class DiagnosticsServer {
   private socketIno: number | null = null;
   /** Log followers across all connections of this server. */
   private readonly followSlots: FollowSlots = { used: 0 };
-  readonly stats: DiagnosticsServerStats = { connections: 0, accepted: 0, refusedBusy: 0, droppedSlow: 0, timedOut: 0, badRequests: 0, requests: 0, followers: 0 };
+  readonly stats: DiagnosticsServerStats = { connections: 0, accepted: 0, refusedBusy: 0, evicted: 0, droppedSlow: 0, timedOut: 0, badRequests: 0, requests: 0, followers: 0 };
 
   constructor(options: DiagnosticsServerOptions) {
     this.log = options.logger ?? SILENT;
@@ -190,6 +185,7 @@ export class DiagnosticsServer {
     socket.on('error', () => {}); // EPIPE / ECONNRESET from a client that went away: nothing to do
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    if (this.connections.size >= this.opts.maxConnections) this.evictOne();
     if (this.connections.size >= this.opts.maxConnections) {
       this.stats.refusedBusy++;
       const answer: DiagAnswer = { id: null, ok: false, error: { code: 'busy', message: `too many diagnostics clients (at most ${this.opts.maxConnections})` } };
@@ -206,252 +202,24 @@ export class DiagnosticsServer {
     this.connections.add(conn);
     this.stats.connections = this.connections.size;
   }
-}
 
-type ConnectionOptions = Required<Omit<DiagnosticsServerOptions, 'logger'>>;
-
-interface FollowSlots {
-  used: number;
-}
-
-type Subscribe = (emit: (line: string) => void) => () => void;
-
-class DiagConnection {
-  private readonly pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private handshaken = false;
-  private inFlight = 0;
-  private closed = false;
-  private following = false;
-  /** This connection holds one of the server's follow slots. */
-  private followSlot = false;
-  /** Request lines read while maxInFlight were running; the socket is paused meanwhile. */
-  private readonly waiting: string[] = [];
-  private helloTimer: NodeJS.Timeout | null;
-  private lineTimer: NodeJS.Timeout | null = null;
-  private readonly unsubscribers: Array<() => void> = [];
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly opts: ConnectionOptions,
-    private readonly log: DiagLogger,
-    private readonly stats: DiagnosticsServerStats,
-    private readonly slots: FollowSlots,
-    private readonly onClosed: () => void,
-  ) {
-    // A deadline, not socket.setTimeout(): that one restarts on every byte, and a client
-    // trickling a byte at a time would hold its connection slot for ever.
-    this.helloTimer = setTimeout(() => this.timeOut(), opts.handshakeTimeoutMs);
-    socket.on('timeout', () => {
-      if (this.following || this.inFlight > 0) return;
-      this.timeOut();
-    });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('close', () => this.cleanup());
-  }
-
-  destroy(): void {
-    this.cleanup();
-    this.socket.destroy();
-  }
-
-  private timeOut(): void {
-    if (this.closed) return;
-    this.stats.timedOut++;
-    this.destroy();
-  }
-
-  private cleanup(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    if (this.lineTimer) clearTimeout(this.lineTimer);
-    this.helloTimer = this.lineTimer = null;
-    this.waiting.length = 0;
-    for (const u of this.unsubscribers.splice(0)) u();
-    this.releaseFollowSlot();
-    this.onClosed();
-  }
-
-  private onData(chunk: Buffer): void {
-    let start = 0;
-    while (!this.closed) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      const piece = chunk.subarray(start, nl);
-      start = nl + 1;
-      if (this.pendingBytes + piece.length > this.opts.maxLineBytes) return this.tooLong();
-      const line = (this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece])).toString('utf8');
-      this.pending.length = 0;
-      this.pendingBytes = 0;
-      if (this.lineTimer) clearTimeout(this.lineTimer);
-      this.lineTimer = null;
-      this.handleLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-    if (this.closed || start >= chunk.length) return;
-    const rest = chunk.subarray(start);
-    if (this.pendingBytes + rest.length > this.opts.maxLineBytes) return this.tooLong();
-    this.pending.push(Buffer.from(rest));
-    this.pendingBytes += rest.length;
-    // An absolute limit from the line's first byte; the idle timeout alone restarts on every byte.
-    this.lineTimer ??= setTimeout(() => this.lineTooSlow(), this.opts.lineTimeoutMs);
-  }
-
-  private tooLong(): void {
-    this.stats.badRequests++;
-    this.send({ id: null, ok: false, error: { code: 'line_too_long', message: `a line may be at most ${this.opts.maxLineBytes} bytes` } });
-    this.endSoon();
-  }
-
-  private lineTooSlow(): void {
-    this.lineTimer = null;
-    if (this.closed) return;
-    if (this.socket.isPaused()) {
-      // We stopped reading (its requests are running): the rest of the line cannot come yet.
-      this.lineTimer = setTimeout(() => this.lineTooSlow(), this.opts.lineTimeoutMs);
-      return;
-    }
-    this.stats.timedOut++;
-    this.send({ id: null, ok: false, error: { code: 'bad_request', message: `a line must be complete within ${this.opts.lineTimeoutMs} ms of its first byte` } });
-    this.endSoon();
-  }
-
-  /** Answer sent, then close: the client can still read what we sent. */
-  private endSoon(): void {
-    if (this.closed) return;
-    this.cleanup();
-    this.socket.end(() => this.socket.destroy());
-    setTimeout(() => this.socket.destroy(), 2_000).unref();
-  }
-
-  private handleLine(line: string): void {
-    if (line.trim() === '') return;
-    if (!this.handshaken) return this.handshake(line);
-    if (this.inFlight >= this.opts.maxInFlight || this.waiting.length > 0) {
-      // Backpressure instead of a `busy` answer: stop reading until a request ends. What is
-      // held is at most the rest of the chunk already read.
-      this.waiting.push(line);
-      this.socket.pause();
-      return;
-    }
-    this.handleRequest(line);
-  }
-
-  private handleRequest(line: string): void {
-    let request: DiagRequest;
-    try {
-      request = parseRequest(line);
-    } catch (err) {
-      this.stats.badRequests++;
-      const body = err instanceof DiagError ? err.toBody() : { code: 'bad_request' as const, message: 'bad request' };
-      this.send({ id: requestIdOf(line), ok: false, error: body });
-      return;
-    }
-    void this.dispatch(request);
-  }
-
-  /** A request ended: run the lines that waited, then read again. */
-  private drain(): void {
-    while (!this.closed && this.waiting.length > 0 && this.inFlight < this.opts.maxInFlight) this.handleRequest(this.waiting.shift()!);
-    if (!this.closed && this.waiting.length === 0 && this.socket.isPaused()) this.socket.resume();
-  }
-
-  private handshake(line: string): void {
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    this.helloTimer = null;
-    try {
-      const hello = parseHello(line);
-      this.handshaken = true;
-      this.socket.setTimeout(this.opts.idleTimeoutMs);
-      const answer: HelloAnswer = {
-        hello: DIAG_PROTOCOL,
-        version: hello.version,
-        ok: true,
-        agent: { version: this.opts.host.agentVersion, chargePointId: this.opts.host.chargePointId },
-      };
-      this.send(answer);
-    } catch (err) {
-      this.stats.badRequests++;
-      const error = err instanceof DiagError ? err.toBody() : { code: 'handshake' as const, message: 'handshake failed' };
-      const answer: HelloAnswer = { hello: DIAG_PROTOCOL, version: DIAG_PROTOCOL_VERSION, ok: false, error };
-      this.send(answer);
-      this.endSoon();
-    }
-  }
-
-  /** One follow per connection, maxFollowers per server: each one costs work on every log line. */
-  private takeFollowSlot(): void {
-    if (this.followSlot) throw new DiagError('busy', 'this connection already follows the logs');
-    if (this.slots.used >= this.opts.maxFollowers) throw new DiagError('busy', `at most ${this.opts.maxFollowers} clients may follow the logs at once`);
-    this.followSlot = true;
-    this.slots.used++;
-    this.stats.followers = this.slots.used;
-  }
-
-  private releaseFollowSlot(): void {
-    if (!this.followSlot) return;
-    this.followSlot = false;
-    this.slots.used--;
-    this.stats.followers = this.slots.used;
-  }
-
-  private async dispatch(request: DiagRequest): Promise<void> {
-    const { id, cmd, args } = request;
-    const command = this.opts.commands.get(cmd);
-    if (!command) {
-      this.stats.badRequests++;
-      const known = [...this.opts.commands.keys()].join(', ');
-      this.send({ id, ok: false, error: { code: 'unknown_command', message: `unknown command ${JSON.stringify(cmd.slice(0, 64))} (known: ${known})` } });
-      return;
-    }
-    this.stats.requests++;
-    this.inFlight++;
-    let subscribe: Subscribe | null = null;
-    const ctx: CommandContext = {
-      host: this.opts.host,
-      stream: (s) => {
-        this.takeFollowSlot(); // throws DiagError('busy')
-        subscribe = s;
-      },
-    };
-    let answer: DiagAnswer;
-    try {
-      answer = { id, ok: true, result: await command.run(args, ctx) };
-    } catch (err) {
-      if (subscribe) this.releaseFollowSlot();
-      subscribe = null;
-      if (err instanceof DiagError) {
-        if (err.code === 'bad_args') this.stats.badRequests++;
-        answer = { id, ok: false, error: err.toBody() };
-      } else {
-        const message = err instanceof Error ? err.message : String(err);
-        this.log.warn({ cmd, err: message }, 'diagnostics command failed');
-        answer = { id, ok: false, error: { code: 'failed', message } };
+  /** Close the idle connection that has waited longest (a stalled one first); none when all are busy. */
+  private evictOne(): void {
+    let victim: DiagConnection | null = null;
+    let best: Eviction | null = null;
+    for (const c of this.connections) {
+      const e = c.evictable();
+      if (e === null) continue;
+      if (best === null || (e.stalled && !best.stalled) || (e.stalled === best.stalled && e.lastActive < best.lastActive)) {
+        victim = c;
+        best = e;
       }
-    } finally {
-      this.inFlight--;
     }
-    this.log.debug({ cmd, ok: answer.ok }, 'diagnostics request');
-    this.send(answer);
-    const s = subscribe as Subscribe | null;
-    if (s && !this.closed) {
-      this.following = true;
-      this.socket.setTimeout(0);
-      this.unsubscribers.push(s((line) => this.send({ id, event: 'log', line } satisfies DiagLogEvent)));
-    }
-    this.drain();
-  }
-
-  private send(message: DiagAnswer | HelloAnswer | DiagLogEvent): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.socket.write(`${JSON.stringify(message)}\n`);
-    if (this.socket.writableLength > this.opts.maxBufferedBytes) {
-      // Unsubscribe before logging: the log line would otherwise come back here as an event.
-      const buffered = this.socket.writableLength;
-      this.stats.droppedSlow++;
-      this.destroy();
-      this.log.warn({ bufferedBytes: buffered }, 'diagnostics client does not read its answers; disconnected');
-    }
+    if (!victim) return;
+    this.stats.evicted++;
+    // debug: a flood of idle connections must not flood the journal too (stats.evicted counts them).
+    this.log.debug({ open: this.connections.size }, 'diagnostics client evicted to make room');
+    victim.evict(this.opts.maxConnections);
   }
 }
 

@@ -14,8 +14,14 @@ export interface Clock {
   monotonicMs(): number;
   /** now() minus the system wall clock, in ms (0 before the first sync). */
   readonly offsetMs: number;
-  /** True once setOffsetFrom() has been called: before that, now() is whatever the system says. */
+  /** True once setOffsetFrom() has been called: before that, now() is provisional. */
   readonly synced: boolean;
+  /**
+   * now() minus monotonicMs(): constant between syncs. Before the first sync it is the
+   * provisional base every timestamp is made in (the system time at start, which may be 1970),
+   * so a stamp made then maps back to its monotonic moment and is corrected after the sync.
+   */
+  readonly wallMinusMonotonicMs: number;
   /** Take `csmsTime` as the current wall time (e.g. Heartbeat.conf currentTime). */
   setOffsetFrom(csmsTime: Date): void;
   setTimeout(fn: () => void, ms: number): TimerHandle;
@@ -32,7 +38,10 @@ export interface TimeSources {
 
 export const NODE_TIME_SOURCES: TimeSources = {
   systemNowMs: () => Date.now(),
-  monotonicMs: () => performance.now(),
+  // CLOCK_MONOTONIC on Linux: milliseconds since the kernel booted, shared by every process, so a
+  // moment recorded before an agent restart is comparable within the same boot (performance.now()
+  // restarts with the process).
+  monotonicMs: () => Number(process.hrtime.bigint()) / 1e6,
 };
 
 /**
@@ -42,12 +51,24 @@ export const NODE_TIME_SOURCES: TimeSources = {
  */
 export class CsmsWallTime {
   private anchor: { wallMs: number; monoMs: number } | undefined;
+  /**
+   * Before the sync, wall time also runs on the monotonic clock from the system time at start:
+   * a step of the system clock then (NTP, `date`) would otherwise mix two bases in the queued
+   * timestamps, and they could no longer all be corrected by one difference.
+   */
+  private readonly provisional: { wallMs: number; monoMs: number };
 
-  constructor(private readonly sources: TimeSources) {}
+  constructor(private readonly sources: TimeSources) {
+    this.provisional = { wallMs: sources.systemNowMs(), monoMs: sources.monotonicMs() };
+  }
 
   nowMs(): number {
-    if (this.anchor === undefined) return this.sources.systemNowMs();
-    return this.anchor.wallMs + (this.sources.monotonicMs() - this.anchor.monoMs);
+    return this.sources.monotonicMs() + this.wallMinusMonotonicMs;
+  }
+
+  get wallMinusMonotonicMs(): number {
+    const a = this.anchor ?? this.provisional;
+    return a.wallMs - a.monoMs;
   }
 
   get offsetMs(): number {
@@ -65,7 +86,7 @@ export class CsmsWallTime {
   }
 }
 
-/** The real clock: Node timers, Date.now() and performance.now(). */
+/** The real clock: Node timers, Date.now() and the kernel monotonic clock. */
 export class SystemClock implements Clock {
   private readonly wall: CsmsWallTime;
 
@@ -87,6 +108,10 @@ export class SystemClock implements Clock {
 
   get synced(): boolean {
     return this.wall.synced;
+  }
+
+  get wallMinusMonotonicMs(): number {
+    return this.wall.wallMinusMonotonicMs;
   }
 
   setOffsetFrom(csmsTime: Date): void {

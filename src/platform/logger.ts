@@ -1,8 +1,9 @@
-// Logging seam: one pino root writing JSON lines to stdout (journald keeps them), a child
-// per module, and secrets redacted: OCPP 1.6 security whitepaper AuthorizationKey (the
+// Logging seam: one pino root writing JSON lines to stdout (journald keeps them) or readable
+// lines at a terminal, a child per module (each key once per line), and secrets redacted: OCPP 1.6 security whitepaper AuthorizationKey (the
 // Basic Auth password), private keys and Authorization headers never reach the log.
 import { hostname } from 'node:os';
-import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { pino, type ChildLoggerOptions, type DestinationStream, type Level, type Logger } from 'pino';
+import { formatLogLine } from './log-format.js';
 
 export type LogLevel = Level | 'silent';
 
@@ -28,33 +29,98 @@ export const REDACT_PATHS: readonly string[] = [
   '*.headers.Authorization',
 ];
 
+export type LogFormat = 'json' | 'pretty';
+
 export interface CreateLoggerOptions {
   level: LogLevel;
-  /** Where JSON lines go; stdout when omitted (tests pass a stream to read them back). */
+  /** Where lines go; stdout when omitted (tests pass a stream to read them back). */
   destination?: DestinationStream;
+  /**
+   * 'json' (default): one JSON object per line, for journald and scripts. 'pretty': one
+   * readable line per record (see formatLogLine), for a person at a terminal. Redaction
+   * happens in pino before either, and the ring (`diag logs`) keeps JSON in both cases.
+   */
+  format?: LogFormat;
   /** Fields on every line (e.g. chargePointId), besides pid and hostname. */
   bindings?: Record<string, string | number>;
   /** Recent lines kept in memory for the diagnostics socket (`logs`); 0 keeps none. Default 1000. */
   ringLines?: number;
 }
 
+/**
+ * The format for `--log-format VALUE` (undefined when not given): readable at a terminal,
+ * JSON otherwise (systemd hands the service a pipe to journald). Throws on any other value.
+ */
+export function chooseLogFormat(flag: string | undefined, stdoutIsTerminal: boolean): LogFormat {
+  if (flag === undefined) return stdoutIsTerminal ? 'pretty' : 'json';
+  if (flag === 'json' || flag === 'pretty') return flag;
+  throw new Error(`--log-format must be json or pretty, not ${JSON.stringify(flag)}`);
+}
+
+/** The module of lines logged on the root itself (start-up, shutdown), so every line has one. */
+export const ROOT_MODULE = 'agent';
+
 export function createLogger(opts: CreateLoggerOptions): Logger {
   const ring = new LogRing({ maxLines: opts.ringLines ?? 1000 });
+  // Synchronous stdout: pino's default buffers, and the lines before a crash or kill -9 are the ones we need.
+  const sink = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  const destination: DestinationStream = opts.format === 'pretty' ? { write: (line: string) => sink.write(`${formatLogLine(line)}\n`) } : sink;
   const options = {
     level: opts.level,
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
-    ...(opts.bindings ? { base: { pid: process.pid, hostname: hostname(), ...opts.bindings } } : {}),
-    // The tee sees the line after redaction; stdout itself stays the same synchronous destination.
+    // No bindings on the pino root itself: they live on the child below, so a child that changes
+    // one (its module) can be rebuilt from here without the old value (see uniqueBindingsChild).
+    base: null,
+    // The tee sees the JSON line after redaction; the destination stays the same synchronous one.
     hooks: { streamWrite: (line: string): string => (ring.push(line), line) },
   };
-  // Synchronous stdout: pino's default buffers, and the lines before a crash or kill -9 are the ones we need.
-  const logger = pino(options, opts.destination ?? pino.destination({ dest: 1, sync: true }));
-  // Children are prototype copies of the root, so they find the ring too.
-  (logger as unknown as Record<symbol, LogRing>)[RING] = ring;
-  return logger;
+  const base = pino(options, destination);
+  // Children are prototype copies of the root, so they find the ring, the base and child() too.
+  const internals = base as unknown as Record<symbol, unknown>;
+  internals[RING] = ring;
+  internals[BASE] = base;
+  // pino's own child(), unbound: it is called on whichever logger the new child comes from.
+  const pinoChild = base.child as unknown as ChildFn;
+  (base as unknown as { child: ChildFn }).child = uniqueBindingsChild(base, pinoChild);
+  return base.child({ pid: process.pid, hostname: hostname(), ...opts.bindings, module: ROOT_MODULE });
 }
 
-// ---- runtime level and the in-memory ring (diagnostics socket, issue 6) ----
+type Bindings = Record<string, unknown>;
+type ChildFn = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+
+const BASE = Symbol('charger-agent.pinoBase');
+const BINDINGS = Symbol('charger-agent.bindings');
+
+/**
+ * pino's child() appends its bindings to the parent's, so a key given twice (hal's serial
+ * controller adds module "controller" to the child main.ts already made for "controller")
+ * appeared twice in every line, which many JSON readers reject or read ambiguously. This
+ * child() adds only new keys; a key whose value changes rebuilds the child on the bare base
+ * from the merged bindings (rare: module children are made once at start-up).
+ */
+function uniqueBindingsChild(base: Logger, pinoChild: ChildFn): ChildFn {
+  return function child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    const current = ((this as unknown as Record<symbol, Bindings | undefined>)[BINDINGS] ?? {}) as Bindings;
+    const added: Bindings = {};
+    let changed = false;
+    for (const [k, v] of Object.entries(bindings)) {
+      if (!(k in current)) added[k] = v;
+      else if (JSON.stringify(current[k]) !== JSON.stringify(v)) changed = true;
+    }
+    let made: Logger;
+    if (!changed) {
+      made = pinoChild.call(this, added, options);
+    } else {
+      // Built on the base: keep the level of `this` when it has one of its own.
+      const level = options?.level ?? (this.level !== base.level ? this.level : undefined);
+      made = pinoChild.call(base, { ...current, ...bindings }, level === undefined ? options : { ...options, level });
+    }
+    (made as unknown as Record<symbol, Bindings>)[BINDINGS] = { ...current, ...bindings };
+    return made;
+  };
+}
+
+// ---- runtime level and the in-memory ring (diagnostics socket) ----
 
 const RING = Symbol('charger-agent.logRing');
 
@@ -73,6 +139,9 @@ export function isLogLevel(value: unknown): value is LogLevel {
  * prototype unless one was given its own, so setting it on the root reaches every module.
  */
 export function setLogLevel(logger: Logger, level: LogLevel): void {
+  // Module children may be built on the pino base (see uniqueBindingsChild): set it there too.
+  const base = (logger as unknown as Record<symbol, Logger | undefined>)[BASE];
+  if (base && base !== logger) base.level = level;
   logger.level = level;
 }
 
@@ -132,7 +201,7 @@ export class LogRing {
 
   push(raw: string): void {
     const line = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
-    const kept = line.length <= this.maxLineBytes ? line : JSON.stringify({ time: Date.now(), msg: `[log line of ${line.length} characters not kept]` });
+    const kept = line.length <= this.maxLineBytes ? line : JSON.stringify({ time: Date.now(), level: 40, module: ROOT_MODULE, msg: `[log line of ${line.length} characters not kept]` });
     if (this.maxLines > 0) {
       this.lines.push(kept);
       this.bytes += kept.length;
@@ -174,7 +243,7 @@ export class LogRing {
     this.queueBytes = 0;
     this.dropped = 0;
     // Lines logged by a listener go to the next batch (push() schedules it).
-    const notice = dropped > 0 ? JSON.stringify({ time: Date.now(), level: 40, msg: `[${dropped} log line(s) dropped: the followers fell behind]` }) : null;
+    const notice = dropped > 0 ? JSON.stringify({ time: Date.now(), level: 40, module: ROOT_MODULE, msg: `[${dropped} log line(s) dropped: the followers fell behind]` }) : null;
     for (const f of [...this.listeners]) {
       if (notice !== null && f.from < first) this.tell(f, notice);
       for (let i = Math.max(0, f.from - first); i < batch.length && this.listeners.has(f); i++) this.tell(f, batch[i]!);

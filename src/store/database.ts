@@ -1,7 +1,7 @@
 // The one SQLite database in the data dir: opened with flash-sparing settings
 // (WAL, 1 KiB pages, exclusive lock, memory temp store), migrated through numbered
 // migrations, with two commit levels: durable (fsync) and lazy (survives a crash
-// of the process, not a power cut). See README "Storage and flash wear".
+// of the process, not a power cut). See docs/storage.md.
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { MIGRATIONS, type Migration } from './migrations/index.js';

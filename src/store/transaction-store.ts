@@ -4,6 +4,7 @@
 // promptly. Implements the outbox's port (ocpp/outbox/ports.ts); knows no OCPP version.
 import type { StopReason, Transaction } from '../domain/session/transaction.js';
 import type { Acknowledgement, Commit, Durability, OutboxMessage, OutboxStore, OutboxWrite, StoredTransaction } from '../ocpp/outbox/ports.js';
+import type { TimeBase } from '../ocpp/outbox/time-correction.js';
 import type { AgentDatabase } from './database.js';
 
 interface TransactionRow {
@@ -22,6 +23,8 @@ interface TransactionRow {
   reported: number;
   authorization_status: string | null;
   last_alive_at: string | null;
+  time_boot_id: string | null;
+  time_base_ms: number | null;
 }
 
 interface OutboxRow {
@@ -32,6 +35,8 @@ interface OutboxRow {
   payload: string;
   attempts: number;
   created_at: string;
+  time_boot_id: string | null;
+  time_base_ms: number | null;
 }
 
 interface RefRow {
@@ -50,16 +55,16 @@ export class SqliteTransactionStore implements OutboxStore {
     const db = store.db;
     this.s = {
       insertTx: db.prepare(
-        `INSERT INTO transactions (local_id, connector, id_tag, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id)
-         VALUES (@localId, @connector, @idTag, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId)`,
+        `INSERT INTO transactions (local_id, connector, id_tag, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id, time_boot_id, time_base_ms)
+         VALUES (@localId, @connector, @idTag, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId, @timeBootId, @timeBaseMs)`,
       ),
       stopTx: db.prepare(
         `UPDATE transactions SET stopped_at = @stoppedAt, meter_stop_wh = @meterStopWh, stop_reason = @stopReason, stop_id_tag = @stopIdTag
          WHERE local_id = @localId`,
       ),
       insertEntry: db.prepare(
-        `INSERT OR IGNORE INTO outbox (position, kind, local_id, durability, payload, attempts, created_at)
-         VALUES (@position, @kind, @localId, @durability, @payload, @attempts, @createdAt)`,
+        `INSERT OR IGNORE INTO outbox (position, kind, local_id, durability, payload, attempts, created_at, time_boot_id, time_base_ms)
+         VALUES (@position, @kind, @localId, @durability, @payload, @attempts, @createdAt, @timeBootId, @timeBaseMs)`,
       ),
       head: db.prepare('SELECT * FROM outbox ORDER BY position LIMIT 1'),
       from: db.prepare('SELECT * FROM outbox WHERE position >= ? ORDER BY position LIMIT ?'),
@@ -68,7 +73,7 @@ export class SqliteTransactionStore implements OutboxStore {
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
       setRef: db.prepare('INSERT OR REPLACE INTO transaction_refs (local_id, key, value) VALUES (?, ?, ?)'),
       setAuthorization: db.prepare('UPDATE transactions SET authorization_status = ? WHERE local_id = ?'),
-      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL'),
+      touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL AND time_base_ms IS ?'),
       setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
       pruneReported: db.prepare(
         `DELETE FROM transactions WHERE reported = 1 AND local_id NOT IN
@@ -93,7 +98,7 @@ export class SqliteTransactionStore implements OutboxStore {
 
   write(w: OutboxWrite, commit: Commit): void {
     this.commit(commit, () => {
-      if (w.opened) this.insertRow(w.opened.tx, w.opened.bootId);
+      if (w.opened) this.insertRow(w.opened.tx, w.opened.bootId, w.opened.timeBase);
       if (w.closed) this.closeRow(w.closed);
       this.insertEntries(w.messages);
       if (w.reported !== undefined) {
@@ -125,9 +130,12 @@ export class SqliteTransactionStore implements OutboxStore {
     return (this.s.from.all(position, max) as OutboxRow[]).map(toEntry);
   }
 
-  /** Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). */
-  touchOpenTransactions(at: Date): void {
-    this.store.lazy(() => this.s.touchAlive.run(at.toISOString()));
+  /**
+   * Open transactions are still running at `at` (lazy: a coarse stop time for a power loss). Only
+   * rows in the same time base: a real time never takes a provisional one, nor the reverse.
+   */
+  touchOpenTransactions(at: Date, base?: TimeBase): void {
+    this.store.lazy(() => this.s.touchAlive.run(at.toISOString(), base?.wallMinusMonoMs ?? null));
   }
 
   recordAttempt(position: number, attempts: number): void {
@@ -180,7 +188,8 @@ export class SqliteTransactionStore implements OutboxStore {
     return commit === 'fsync' ? this.store.durable(fn) : this.store.lazy(fn);
   }
 
-  private insertRow(tx: Transaction, bootId: string | null): void {
+  /** The row's times are in its start message's base (provisional until the clock is set). */
+  private insertRow(tx: Transaction, bootId: string | null, timeBase: TimeBase | undefined): void {
     this.s.insertTx.run({
       localId: tx.localId,
       connector: tx.connector,
@@ -190,6 +199,8 @@ export class SqliteTransactionStore implements OutboxStore {
       startedAt: tx.startedAt.toISOString(),
       meterStartWh: tx.meterStartWh,
       bootId,
+      timeBootId: timeBase?.bootId ?? null,
+      timeBaseMs: timeBase?.wallMinusMonoMs ?? null,
     });
   }
 
@@ -205,13 +216,25 @@ export class SqliteTransactionStore implements OutboxStore {
 
   private insertEntries(entries: readonly OutboxMessage[]): void {
     for (const e of entries) {
-      this.s.insertEntry.run({ position: e.position, kind: e.kind, localId: e.localId, durability: e.durability, payload: e.payload, attempts: e.attempts, createdAt: e.createdAt });
+      this.s.insertEntry.run({
+        position: e.position,
+        kind: e.kind,
+        localId: e.localId,
+        durability: e.durability,
+        payload: e.payload,
+        attempts: e.attempts,
+        createdAt: e.createdAt,
+        timeBootId: e.timeBase?.bootId ?? null,
+        timeBaseMs: e.timeBase?.wallMinusMonoMs ?? null,
+      });
     }
   }
 }
 
 function toEntry(r: OutboxRow): OutboxMessage {
-  return { position: r.position, kind: r.kind, localId: r.local_id, durability: r.durability, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+  const e: OutboxMessage = { position: r.position, kind: r.kind, localId: r.local_id, durability: r.durability, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+  if (r.time_base_ms !== null) e.timeBase = { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms };
+  return e;
 }
 
 function toStored(r: TransactionRow, refs: readonly RefRow[]): StoredTransaction {
@@ -225,6 +248,7 @@ function toStored(r: TransactionRow, refs: readonly RefRow[]): StoredTransaction
     reported: r.reported === 1,
     authorizationStatus: r.authorization_status,
     refs: Object.fromEntries(refs.map((x) => [x.key, x.value])),
+    timeBase: r.time_base_ms === null ? null : { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms },
   };
   if (r.parent_id_tag !== null) tx.parentIdTag = r.parent_id_tag;
   if (r.reservation_id !== null) tx.reservationId = r.reservation_id;

@@ -44,6 +44,10 @@ class ScaledClock {
   get synced() {
     return this.#synced;
   }
+  /** Constant: the scaled clock is never pulled to the CSMS time, so nothing is corrected at the sync. */
+  get wallMinusMonotonicMs() {
+    return this.#originWall;
+  }
   setOffsetFrom(csmsTime) {
     if (!Number.isFinite(csmsTime.getTime())) throw new RangeError('setOffsetFrom: invalid Date');
     this.#synced = true;

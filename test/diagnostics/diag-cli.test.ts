@@ -18,7 +18,7 @@ import { DiagClient, DiagClientError, describeConnectError } from '../../src/dia
 import { DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
-import { startAgentFixture, type AgentFixture } from './agent-fixture.js';
+import { LineClient, startAgentFixture, type AgentFixture } from './agent-fixture.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -89,6 +89,40 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^KEY +ACCESS +VALUE$/m);
     expect(r.stdout).toMatch(/^HeartbeatInterval +RW +\d+$/m);
+  });
+
+  it('config get: an unknown key exits 1, as for config set, still showing the known ones', async () => {
+    const r = await runCli(['diag', 'config', 'get', 'HeartbeatInterval', 'NoSuchKey', '--socket', fx.socketPath]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^HeartbeatInterval +RW +\d+$/m);
+    expect(r.stderr).toBe('charger-agent diag: unknown configuration key(s): NoSuchKey\n');
+    const json = await runCli(['diag', 'config', 'get', 'NoSuchKey', '--json', '--socket', fx.socketPath]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ keys: [], unknown: ['NoSuchKey'] });
+    const set = await runCli(['diag', 'config', 'set', 'NoSuchKey', '1', '--socket', fx.socketPath]);
+    expect(set.code).toBe(1);
+  });
+
+  it('an administrator always gets in: 100 idle connections (silent, hello only, paused followers) do not block diag status', async () => {
+    const idle: LineClient[] = [];
+    for (let i = 0; i < 50; i++) idle.push(await LineClient.connect(fx.socketPath)); // never say hello
+    for (let i = 0; i < 42; i++) idle.push(await LineClient.hello(fx.socketPath)); // hello, then nothing
+    for (let i = 0; i < 8; i++) {
+      // Follow, then never read: with quiet logs they cannot be told from readers, so they are kept.
+      const f = await LineClient.hello(fx.socketPath);
+      f.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+      await f.next();
+      f.socket.pause();
+      idle.push(f);
+    }
+    try {
+      const r = await runCli(['diag', 'status', '--json', '--socket', fx.socketPath]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ chargePointId: 'CP-DIAG' });
+    } finally {
+      for (const c of idle) c.close();
+    }
   });
 
   it('config set: Accepted exits 0; a value ChangeConfiguration rejects exits 1 with the reason', async () => {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgentHost, type AgentHost } from '../../src/diagnostics/agent-host.js';
+import { DIAG_COMMANDS } from '../../src/diagnostics/commands/index.js';
 import { DiagnosticsServer, groupIdIn, type DiagLogger, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
@@ -103,26 +104,78 @@ describe('the agent socket', { timeout: 60_000 }, () => {
 });
 
 describe('limits', { timeout: 60_000 }, () => {
-  it('serves at most maxConnections clients; hundreds more get "busy" and are closed; then it serves again', async () => {
+  it('with every slot taken by idle clients, each newcomer evicts the longest-idle one: hundreds of them never lock anyone out', async () => {
     const server = await extraServer({ maxConnections: 32 });
     const clients = await Promise.all(Array.from({ length: 200 }, () => LineClient.connect(server.path)));
     for (const c of clients) c.send({ hello: 'charger-agent-diag', version: 1 });
-    await waitFor(() => clients.every((c) => c.received.length > 0), 15_000, 'an answer for every client');
-    const ok = clients.filter((c) => (c.received[0] as Record<string, unknown>)['ok'] === true);
-    const busy = clients.filter((c) => ((c.received[0] as Record<string, unknown>)['error'] as Record<string, unknown> | undefined)?.['code'] === 'busy');
-    expect(ok).toHaveLength(32);
-    expect(busy).toHaveLength(168);
-    await waitFor(() => busy.every((c) => c.closed), 10_000, 'busy clients closed');
-    expect(server.stats).toMatchObject({ accepted: 32, refusedBusy: 168, connections: 32 });
-    // The agent's own socket answered all along.
-    const probe = await LineClient.hello(fx.socketPath);
-    expect(await probe.request(1, 'status')).toMatchObject({ ok: true });
-    probe.close();
+    await waitFor(() => server.stats.evicted === 168, 15_000, '168 evicted');
+    const evicted = (c: LineClient): boolean => (c.received as Array<Record<string, unknown>>).some((m) => (m['error'] as Record<string, unknown> | undefined)?.['code'] === 'evicted');
+    await waitFor(() => clients.filter((c) => c.closed).length === 168 && clients.filter(evicted).length === 168, 10_000, 'evicted clients told and closed');
+    expect(server.stats).toMatchObject({ accepted: 200, evicted: 168, refusedBusy: 0, connections: 32 });
+    // A newcomer is served at once (it evicts one more), and the one it evicted is the longest idle.
+    const survivors = clients.filter((c) => !evicted(c));
+    // All but survivors[7] do something, so survivors[7] is the longest idle.
+    for (const c of survivors) await c.next(); // the hello answer
+    await Promise.all(survivors.filter((_, i) => i !== 7).map((c) => c.request(1, 'status')));
+    const admin = await LineClient.hello(server.path);
+    expect(await admin.request(1, 'status')).toMatchObject({ ok: true });
+    expect(server.stats.evicted).toBe(169);
+    await waitFor(() => survivors.filter((c) => c.closed).length === 1, 10_000, 'one survivor evicted');
+    expect(survivors.findIndex((c) => c.closed)).toBe(7);
+    admin.close();
     for (const c of clients) c.close();
     await waitFor(() => server.stats.connections === 0, 10_000, 'all closed');
-    const again = await LineClient.hello(server.path);
-    expect(await again.request(1, 'status')).toMatchObject({ ok: true });
-    again.close();
+    await server.stop();
+  });
+
+  it('answers busy only when no slot is idle: clients running a request or following the logs (and reading) are kept', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const commands = new Map(DIAG_COMMANDS);
+    commands.set('wait', { name: 'wait', summary: 'test: answers when released', run: async () => (await released, { done: true }) });
+    const server = await extraServer({ maxConnections: 4, commands });
+    const followers = [await LineClient.hello(server.path), await LineClient.hello(server.path)];
+    for (const f of followers) {
+      f.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+      expect(await f.next()).toMatchObject({ id: 1, ok: true });
+    }
+    const waiters = [await LineClient.hello(server.path), await LineClient.hello(server.path)];
+    for (const w of waiters) w.send({ id: 1, cmd: 'wait' });
+    await waitFor(() => server.stats.requests === 4, 10_000, 'both waits running');
+    const refused = await LineClient.connect(server.path);
+    expect(await refused.next()).toMatchObject({ id: null, ok: false, error: { code: 'busy' } });
+    expect(server.stats).toMatchObject({ refusedBusy: 1, evicted: 0, connections: 4 });
+    // Once answered, the waiters are idle: a newcomer evicts the one that finished first, never a follower.
+    release();
+    for (const w of waiters) await w.next();
+    const newcomer = await LineClient.hello(server.path);
+    expect(await newcomer.request(1, 'status')).toMatchObject({ ok: true });
+    await waitFor(() => waiters.filter((w) => w.closed).length === 1, 10_000, 'a waiter evicted');
+    expect(followers.every((f) => !f.closed)).toBe(true);
+    for (const c of [...followers, ...waiters, newcomer, refused]) c.close();
+    await server.stop();
+  });
+
+  it('evicts a follower that stopped reading (its answers pile up) before one that reads', async () => {
+    const server = await extraServer({ maxConnections: 2, maxBufferedBytes: 16 * 1024 * 1024 });
+    const stalled = await LineClient.hello(server.path);
+    stalled.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+    expect(await stalled.next()).toMatchObject({ id: 1, ok: true });
+    const reader = await LineClient.hello(server.path);
+    reader.send({ id: 1, cmd: 'logs', args: { lines: 0, follow: true } });
+    expect(await reader.next()).toMatchObject({ id: 1, ok: true });
+    stalled.socket.pause(); // never reads again
+    // About 1.4 MB of log lines: more than the kernel holds for the stalled client.
+    const pad = 'x'.repeat(700);
+    for (let i = 0; i < 2_000; i++) fx.logger.info({ pad, i, marker: 'stall-test' }, 'filler for a stalled follower');
+    const lastSeen = (): boolean => reader.received.some((m) => typeof (m as Record<string, unknown>)['line'] === 'string' && String((m as Record<string, unknown>)['line']).includes('"i":1999,"marker":"stall-test"'));
+    await waitFor(lastSeen, 15_000, 'the reader got every line');
+    const newcomer = await LineClient.hello(server.path);
+    expect(await newcomer.request(1, 'status')).toMatchObject({ ok: true });
+    expect(server.stats.evicted).toBe(1);
+    expect(server.stats.followers).toBe(1); // the stalled one's slot was freed at eviction
+    expect(reader.closed).toBe(false);
+    for (const c of [stalled, reader, newcomer]) c.close();
     await server.stop();
   });
 

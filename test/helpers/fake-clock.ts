@@ -54,6 +54,10 @@ export class FakeClock implements Clock {
     return this.wall.synced;
   }
 
+  get wallMinusMonotonicMs(): number {
+    return this.wall.wallMinusMonotonicMs;
+  }
+
   setOffsetFrom(csmsTime: Date): void {
     this.wall.syncTo(csmsTime);
   }
@@ -75,7 +79,7 @@ export class FakeClock implements Clock {
     this.clearTimeout(handle);
   }
 
-  /** Step the system wall clock (an NTP step, a manual `date`) without moving monotonic time. */
+  /** Step the system wall clock (an NTP step, a manual `date`) without moving monotonic time or now(). */
   setSystemTime(time: Date | number): void {
     this.system = Number(time);
   }

@@ -1,7 +1,7 @@
-// scripts/install.sh in a throwaway root (issue 6, "systemd"): installs a built release to
+// scripts/install.sh in a throwaway root: installs a built release to
 // /opt/charger-agent/releases/<version> with `current` pointing at it, creates the user, the
 // directories and a valid config, enables the unit; a second run changes nothing (same files,
-// modes, owners and mtimes); --uninstall keeps the data dir. Review fixes: the separate
+// modes, owners and mtimes); --uninstall keeps the data dir. Also: the separate
 // charger-agent-admin group, and the node path for ExecStart resolved and checked (no home
 // directory hidden by ProtectHome=, no relative path, nothing sed or systemd would misread).
 // The real system is not touched.

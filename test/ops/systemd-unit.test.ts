@@ -1,5 +1,5 @@
-// The systemd unit (issue 6, "systemd"): `systemd-analyze verify` accepts it, and it says what
-// the issue asks: own user with the serial and GPIO groups, Restart=always, Type=notify with a
+// The systemd unit: `systemd-analyze verify` accepts it, and it holds what
+// a charger needs: own user with the serial and GPIO groups, Restart=always, Type=notify with a
 // watchdog, hardening, StateDirectory/RuntimeDirectory, ExecStart at the installed release; and
 // the admin group apart from the service's own (review finding: diag users could read the config).
 import { afterAll, describe, expect, it } from 'vitest';

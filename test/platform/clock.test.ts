@@ -1,7 +1,8 @@
 // Clock port (src/platform/clock.ts): CSMS-corrected wall time anchored on monotonic time,
 // real timers of SystemClock, and the FakeClock test driver that other tests rely on.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { SystemClock, type Clock, type TimeSources } from '../../src/platform/clock.js';
+import { execFileSync } from 'node:child_process';
+import { NODE_TIME_SOURCES, SystemClock, type Clock, type TimeSources } from '../../src/platform/clock.js';
 import type { HalTimers } from '../../hal/timers.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
 
@@ -62,6 +63,27 @@ describe('SystemClock wall time', () => {
     clock.setOffsetFrom(new Date('2025-06-01T12:00:00.200Z')); // the CSMS says only 200 ms passed
     s.step(800);
     expect(clock.now().toISOString()).toBe('2025-06-01T12:00:01.000Z');
+  });
+
+  it('before any sync, now() runs on monotonic time from the system time at start: a system step moves nothing', () => {
+    const s = manualSources(BOOT_1970);
+    const clock = new SystemClock(s);
+    const base = clock.wallMinusMonotonicMs;
+    s.step(2_000);
+    s.jumpSystem(86_400_000); // NTP or `date` before the CSMS answered
+    expect(clock.now().getTime()).toBe(BOOT_1970 + 2_000);
+    // One base for every provisional stamp, so a single difference corrects them all after the sync.
+    expect(clock.wallMinusMonotonicMs).toBe(base);
+    clock.setOffsetFrom(CSMS);
+    expect(clock.wallMinusMonotonicMs).toBe(CSMS.getTime() - clock.monotonicMs());
+  });
+
+  it('the real monotonic source is the kernel clock shared by processes (comparable across an agent restart)', () => {
+    const before = NODE_TIME_SOURCES.monotonicMs();
+    const child = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(Number(process.hrtime.bigint()) / 1e6))'], { encoding: 'utf8' }));
+    const after = NODE_TIME_SOURCES.monotonicMs();
+    expect(child).toBeGreaterThanOrEqual(before);
+    expect(child).toBeLessThanOrEqual(after);
   });
 
   it('refuses an invalid Date', () => {

@@ -5,11 +5,15 @@ import { pino, type Logger } from 'pino';
 import type { HalLogger } from '../../hal/log.js';
 import {
   REDACTED,
+  ROOT_MODULE,
   childLogger,
+  chooseLogFormat,
   createLogger,
   redactOcppPayload,
+  setLogLevel,
   type LogLevel,
 } from '../../src/platform/logger.js';
+import { parseStrictJson } from './strict-json.js';
 
 function capture(level: LogLevel = 'trace') {
   const lines: string[] = [];
@@ -80,6 +84,71 @@ describe('childLogger', () => {
     child.info({ basicAuthPassword: SECRET }, 'open');
     expect(records()).toHaveLength(1);
     expect(records()[0]).toMatchObject({ module: 'ocpp.rpc', msg: 'open', basicAuthPassword: REDACTED });
+  });
+});
+
+describe('keys once, module on every line', () => {
+  it('a child given a key its parent has (hal adds module "controller" to the controller child) writes it once', () => {
+    const lines: string[] = [];
+    const root = createLogger({ level: 'info', bindings: { chargePointId: 'CP-1' }, destination: { write: (s: string) => void lines.push(s) } });
+    const controller = childLogger(root, 'controller');
+    const hal = controller.child({ module: 'controller', port: '/dev/ttyS1' });
+    root.info('root line');
+    controller.info('module line');
+    hal.info({ connectorId: 1 }, 'hal line');
+    childLogger(hal, 'other').info('renamed');
+    root.child({ connectorId: 2 }).info('plain child');
+    const parsed = lines.map((l) => parseStrictJson(l));
+    expect(parsed.flatMap((p) => p.duplicates)).toEqual([]);
+    expect(parsed.map((p) => (p.value as Record<string, unknown>)['module'])).toEqual([ROOT_MODULE, 'controller', 'controller', 'other', ROOT_MODULE]);
+    expect(parsed[2]!.value).toMatchObject({ chargePointId: 'CP-1', port: '/dev/ttyS1', connectorId: 1, pid: process.pid, hostname: expect.any(String) });
+    expect(parsed[3]!.value).toMatchObject({ chargePointId: 'CP-1', port: '/dev/ttyS1', module: 'other' });
+  });
+
+  it('the strict reader catches what pino wrote before: a key twice', () => {
+    expect(parseStrictJson('{"module":"controller","a":{"b":1,"b":2},"module":"controller"}').duplicates).toEqual(['a.b', 'module']);
+  });
+
+  it('setLogLevel on the root reaches every module child, also those rebuilt for a new module', () => {
+    const { logger, records } = capture('info');
+    const store = childLogger(logger, 'store');
+    const hal = childLogger(logger, 'controller').child({ module: 'controller', port: 'x' });
+    store.debug('hidden');
+    setLogLevel(logger, 'debug');
+    store.debug('store debug');
+    hal.debug('hal debug');
+    setLogLevel(logger, 'warn');
+    store.info('hidden');
+    hal.info('hidden');
+    expect(records().map((r) => r['msg'])).toEqual(['store debug', 'hal debug']);
+  });
+});
+
+describe('pretty format', () => {
+  it('writes time, level, [module], msg and key=value, with secrets redacted and controls escaped', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', format: 'pretty', bindings: { chargePointId: 'CP-1' }, destination: { write: (s: string) => void lines.push(s) } });
+    childLogger(logger, 'ocpp').warn({ err: 'connect ECONNREFUSED 127.0.0.1:9', attempt: 2, basicAuthPassword: SECRET, tag: 'a\u001b[2Jb' }, 'CSMS connection problem');
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(() => JSON.parse(line)).toThrow();
+    expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN  \[ocpp\] CSMS connection problem err="connect ECONNREFUSED 127.0.0.1:9" attempt=2 basicAuthPassword=\[Redacted\] tag=a\\x1b\[2Jb\n$/);
+    expect(line).not.toContain(SECRET);
+  });
+
+  it('the diagnostics ring keeps JSON lines in pretty mode (diag logs reads them)', async () => {
+    const { logRingOf } = await import('../../src/platform/logger.js');
+    const logger = createLogger({ level: 'info', format: 'pretty', destination: { write: () => {} } });
+    logger.info({ n: 1 }, 'kept');
+    expect(JSON.parse(logRingOf(logger)!.tail()[0]!)).toMatchObject({ msg: 'kept', n: 1, module: ROOT_MODULE });
+  });
+
+  it('chooses pretty at a terminal and JSON otherwise; --log-format forces either; anything else is an error', () => {
+    expect(chooseLogFormat(undefined, true)).toBe('pretty');
+    expect(chooseLogFormat(undefined, false)).toBe('json');
+    expect(chooseLogFormat('json', true)).toBe('json');
+    expect(chooseLogFormat('pretty', false)).toBe('pretty');
+    expect(() => chooseLogFormat('yaml', false)).toThrow(/json or pretty/);
   });
 });
 

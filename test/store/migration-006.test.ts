@@ -1,8 +1,10 @@
-// Schema 6 on a database the schema-4 release left mid-transaction (test/fixtures/outbox-v4.db,
-// made by that release's own code): nothing queued is lost or reordered, the CSMS's transaction
-// ids become references the 1.6 adapter reads, and the queue replays the original messages.
+// Schema 6 on databases the schema-4 and schema-5 releases left mid-transaction
+// (test/fixtures/outbox-v4.db, outbox-v5.db, made by those releases' own code): nothing queued is
+// lost or reordered, the CSMS's transaction ids become references the 1.6 adapter reads, and the
+// queue replays the original messages.
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentDatabase } from '../../src/store/database.js';
@@ -13,7 +15,7 @@ import type { CpAction, RequestOf, ResponseOf } from '../../src/ocpp/v16/actions
 import { FakeClock } from '../helpers/fake-clock.js';
 import { SILENT_LOGGER } from '../../hal/log.js';
 
-const FIXTURE = new URL('../fixtures/outbox-v4.db', import.meta.url).pathname;
+const fixture = (schema: number): string => new URL(`../fixtures/outbox-v${schema}.db`, import.meta.url).pathname;
 
 const dirs: string[] = [];
 const dbs: AgentDatabase[] = [];
@@ -22,11 +24,16 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A copy of the fixture opened by this agent (the fixture itself is never written). */
-function upgraded(): AgentDatabase {
+/** A copy of the fixture opened by this agent (the fixture itself is never written); `before` edits the copy first. */
+function upgraded(schema: number, before?: (raw: Database.Database) => void): AgentDatabase {
   const dir = mkdtempSync(join(tmpdir(), 'ca-upgrade-'));
   dirs.push(dir);
-  copyFileSync(FIXTURE, join(dir, 'agent.db'));
+  copyFileSync(fixture(schema), join(dir, 'agent.db'));
+  if (before) {
+    const raw = new Database(join(dir, 'agent.db'));
+    before(raw);
+    raw.close();
+  }
   const db = new AgentDatabase(join(dir, 'agent.db'));
   dbs.push(db);
   return db;
@@ -41,9 +48,9 @@ class RecordingCsms implements RpcCaller {
   }
 }
 
-describe('migration 6 (neutral outbox) on a schema-4 database', () => {
+describe.each([4, 5])('migration 6 (neutral outbox) on a schema-%i database', (schema) => {
   it('keeps every queued message in order, with its durability, and the CSMS ids as references', () => {
-    const db = upgraded();
+    const db = upgraded(schema);
     expect(db.schemaVersion).toBeGreaterThanOrEqual(6);
     expect(db.integrityCheck()).toBe('ok');
     const rows = db.db.prepare('SELECT position, kind, local_id AS localId, durability FROM outbox ORDER BY position').all();
@@ -66,7 +73,7 @@ describe('migration 6 (neutral outbox) on a schema-4 database', () => {
   });
 
   it('replays the original messages in order, the stopped transaction under its original CSMS id', async () => {
-    const db = upgraded();
+    const db = upgraded(schema);
     const store = new SqliteTransactionStore(db);
     const csms = new RecordingCsms();
     const clock = new FakeClock({ systemTime: Date.UTC(2026, 2, 2) });
@@ -86,5 +93,18 @@ describe('migration 6 (neutral outbox) on a schema-4 database', () => {
     expect(store.size()).toBe(0);
     expect(store.transaction('fixture-a')?.reported).toBe(true);
     expect(csmsTransactionIdOf(store.transaction('fixture-b')!)).toBe(5000);
+  });
+});
+
+describe('migration 6 and provisional times (schema 5)', () => {
+  it('keeps the time base of queued messages and transactions', () => {
+    const db = upgraded(5, (raw) => {
+      raw.prepare("UPDATE outbox SET time_boot_id = 'b1', time_base_ms = 42 WHERE position = 8").run();
+      raw.prepare("UPDATE transactions SET time_boot_id = 'b1', time_base_ms = 42 WHERE local_id = 'fixture-b'").run();
+    });
+    const store = new SqliteTransactionStore(db);
+    expect(store.from(8, 1)[0]).toMatchObject({ kind: 'MeterValues', timeBase: { bootId: 'b1', wallMinusMonoMs: 42 } });
+    expect(store.from(9, 1)[0]!.timeBase).toBeUndefined();
+    expect(store.transaction('fixture-b')?.timeBase).toEqual({ bootId: 'b1', wallMinusMonoMs: 42 });
   });
 });

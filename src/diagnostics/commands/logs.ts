@@ -1,5 +1,5 @@
 // `logs`: the last lines from the in-memory ring (already redacted JSON), and with
-// `follow` every new line as an event until the client hangs up (issue 6, "Logs").
+// `follow` every new line as an event until the client hangs up.
 import { DiagError } from '../protocol.js';
 import { onlyArgs, optionalBoolean, optionalInt } from './args.js';
 import type { DiagCommand } from './types.js';

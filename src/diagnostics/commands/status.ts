@@ -1,6 +1,6 @@
 // `status`: per connector pilot, OCPP status, transaction and energy; CSMS link and security
 // profile; controller link; queue depth; clock offset; certificate expiry; flash bytes; uptime;
-// versions (issue 6). Never carries a password: the host report has no field for one.
+// versions. Never carries a password: the host report has no field for one.
 import { onlyArgs } from './args.js';
 import type { DiagCommand } from './types.js';
 

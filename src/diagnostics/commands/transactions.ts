@@ -1,5 +1,5 @@
 // `transactions`: the active transactions and the most recent stopped ones, with the CSMS
-// transaction id once known and the energy delivered (issue 6).
+// transaction id once known and the energy delivered.
 import { onlyArgs } from './args.js';
 import type { DiagCommand } from './types.js';
 

@@ -1,4 +1,4 @@
-// A diagnostics command (issue 6): one module per command under commands/, one line in
+// A diagnostics command: one module per command under commands/, one line in
 // the registry (index.ts). Handlers validate their own args and throw DiagError on purpose.
 import type { DiagnosticsHost } from '../host.js';
 import type { Json, JsonObject } from '../protocol.js';

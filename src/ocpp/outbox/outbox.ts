@@ -9,6 +9,7 @@ import type { Transaction } from '../../domain/session/transaction.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { Acknowledgement, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
 import { MessageQueue, STORAGE_RETRY_MS } from './queue.js';
+import { shiftIso, type RestampPlan, type TimeCorrector } from './time-correction.js';
 
 export interface OutboxOptions {
   /** Kernel boot id recorded with each start: tells a power loss from an agent restart. */
@@ -19,6 +20,8 @@ export interface OutboxOptions {
   maxQueuedMessages?: number;
   /** How often an open transaction's "alive" time is written (its stop time after a power loss). */
   aliveStampMs?: number;
+  /** Corrects timestamps made before the clock was set; without it they are sent as made. */
+  time?: TimeCorrector;
 }
 
 export interface OutboxStats {
@@ -63,6 +66,10 @@ export class Outbox {
   /** A confirmed message's bookkeeping write that failed; done before anything else is sent. */
   private pendingAcknowledgement: (() => void) | null = null;
   private readonly stats = { discardedAfterAttempts: 0, delivered: 0, storageErrors: 0 };
+  /** Once the clock is set: how a provisional timestamp becomes a real one. */
+  private restampPlan: RestampPlan | null = null;
+  /** Transactions whose start time is provisional (this process's base). */
+  private readonly provisionalStarts = new Set<string>();
 
   constructor(
     private readonly protocol: OutboxProtocol,
@@ -78,6 +85,7 @@ export class Outbox {
     for (const tx of store.unreportedTransactions()) {
       if (Object.keys(tx.refs).length > 0) this.refsByTx.set(tx.localId, tx.refs);
       if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
+      if (tx.timeBase !== null) this.provisionalStarts.add(tx.localId);
     }
     this.armAliveStamp();
   }
@@ -116,13 +124,15 @@ export class Outbox {
 
   /** Records the transaction and its start message durably, then queues it. Throws StartNotRecordedError when the store fails. */
   open(tx: Transaction, msg: NewMessage): void {
+    const entry = this.entry(msg, tx.localId);
     try {
-      this.queue.writeOpening(tx, this.opts.bootId ?? null, this.entry(msg, tx.localId));
+      this.queue.writeOpening(tx, this.opts.bootId ?? null, entry);
     } catch (err) {
       this.storageFailed(err, `${msg.kind} not recorded: the transaction is refused`);
       throw new StartNotRecordedError(errText(err));
     }
     this.openTransactions.add(tx.localId);
+    if (entry.timeBase) this.provisionalStarts.add(tx.localId);
     this.armAliveStamp();
     void this.drain();
   }
@@ -164,7 +174,39 @@ export class Outbox {
   }
 
   private entry(msg: NewMessage, localId: string): OutboxMessage {
-    return this.queue.newMessage({ kind: msg.kind, localId, durability: this.protocol.traits(msg.kind).durability, payload: msg.payload });
+    const e = this.queue.newMessage({ kind: msg.kind, localId, durability: this.protocol.traits(msg.kind).durability, payload: msg.payload });
+    const base = this.opts.time?.current();
+    if (base) e.timeBase = base;
+    return e;
+  }
+
+  /**
+   * The clock was set (1.6: BootNotification.conf, Heartbeat.conf): the first time, queued
+   * messages stamped before it are corrected, stored ones in one commit. Returns the shift for
+   * what the caller stamped provisionally and still holds, and which transactions started
+   * provisionally (null: nothing to correct).
+   */
+  clockSynced(): { shift: (ms: number) => number; startedProvisionally: ReadonlySet<string> } | null {
+    const time = this.opts.time;
+    const plan = time?.synced() ?? null;
+    if (!time || !plan) return null;
+    this.restampPlan = plan;
+    const own = plan(time.provisional);
+    this.queue.correctMemory((e) => this.correct(e), own ? own.shiftMs : null);
+    const startedProvisionally = new Set(this.provisionalStarts);
+    this.provisionalStarts.clear();
+    return own ? { shift: (ms) => ms + own.shiftMs, startedProvisionally } : null;
+  }
+
+  /** A message still carrying provisional times gets real ones (also when the store could not be corrected). */
+  private correct(e: OutboxMessage): void {
+    const r = e.timeBase && this.restampPlan ? this.restampPlan(e.timeBase) : null;
+    if (!r) return;
+    const shift = (ms: number) => ms + r.shiftMs;
+    e.payload = this.protocol.restampPayload(e.payload, shift);
+    e.createdAt = shiftIso(e.createdAt, shift);
+    if (r.to) e.timeBase = r.to;
+    else delete e.timeBase;
   }
 
   /** While a transaction is open, a coarse "alive" time now and then; idle, nothing is written. */
@@ -175,7 +217,7 @@ export class Outbox {
       this.aliveTimer = null;
       if (this.openTransactions.size === 0) return;
       try {
-        this.store.touchOpenTransactions(this.clock.now());
+        this.store.touchOpenTransactions(this.clock.now(), this.opts.time?.current());
       } catch (err) {
         this.storageFailed(err, 'alive stamp not written');
       }
@@ -232,6 +274,7 @@ export class Outbox {
   }
 
   private async deliver(batch: OutboxMessage[]): Promise<Outcome> {
+    for (const e of batch) this.correct(e);
     for (const e of batch) this.inFlight.add(e.position);
     try {
       const delivered = await this.protocol.send(batch, { refs: (id) => this.refsByTx.get(id), transaction: (id) => this.store.transaction(id) });

@@ -3,6 +3,7 @@
 // (ocpp/v16/transaction-messages.ts for 1.6; 2.0.1's TransactionEvent would be another).
 // Messages are opaque here: a kind and a payload only the adapter reads.
 import type { Transaction } from '../../domain/session/transaction.js';
+import type { PayloadRestamper, TimeBase } from './time-correction.js';
 
 /**
  * 'durable': fsynced before it is sent (a transaction's start and end: billing depends on them).
@@ -26,6 +27,8 @@ export interface OutboxMessage {
   payload: string;
   attempts: number;
   createdAt: string;
+  /** Set while the times in it are provisional (made before the clock was set): see time-correction.ts. */
+  timeBase?: TimeBase;
 }
 
 /** A transaction as stored beside its messages. */
@@ -36,13 +39,15 @@ export interface StoredTransaction extends Transaction {
   authorizationStatus: string | null;
   /** What the CSMS gave to correlate the transaction (e.g. its transaction id), keyed by the adapter. */
   refs: Readonly<Record<string, string>>;
+  /** The base the row's times are in while provisional; null once they are real. */
+  timeBase: TimeBase | null;
 }
 
 /** Written in one commit. */
 export interface OutboxWrite {
   messages: readonly OutboxMessage[];
-  /** A transaction's row is created (its start message is among `messages`). */
-  opened?: { tx: Transaction; bootId: string | null };
+  /** A transaction's row is created (its start message is among `messages`); `timeBase` while its times are provisional. */
+  opened?: { tx: Transaction; bootId: string | null; timeBase?: TimeBase };
   /** A transaction's row takes its stop fields. */
   closed?: Transaction;
   /** The transaction is fully reported: kept for diagnostics, then pruned. */
@@ -72,8 +77,8 @@ export interface OutboxStore {
   dropOldestWriteBehind(count: number, keep: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
-  /** Open transactions were still running at `at` (a coarse stop time after a power loss). */
-  touchOpenTransactions(at: Date): void;
+  /** Open transactions were still running at `at` (a coarse stop time after a power loss); only rows in `base` (undefined: real times). */
+  touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
 
 export interface MessageTraits {
@@ -110,6 +115,8 @@ export interface OutboxProtocol {
   /** Sends one message, or a batch of stored ones of the same kind and transaction; resolves when confirmed. */
   send(batch: readonly OutboxMessage[], ctx: DeliveryContext): Promise<Delivered>;
   classify(err: unknown): FailureClass;
+  /** Shifts every timestamp inside a payload (the clock was set after it was made). */
+  restampPayload: PayloadRestamper;
 }
 
 export interface OutboxSettings {

@@ -48,7 +48,8 @@ export class MessageQueue {
     const pending = this.takeMemory();
     try {
       if (this.unrecorded.size > 0) throw new Error('an earlier durable message is still not written');
-      this.store.write({ messages: [...pending, entry], opened: { tx, bootId } }, 'fsync');
+      const opened = entry.timeBase ? { tx, bootId, timeBase: entry.timeBase } : { tx, bootId };
+      this.store.write({ messages: [...pending, entry], opened }, 'fsync');
     } catch (err) {
       this.memory = pending;
       this.armWriteBehind();
@@ -107,6 +108,14 @@ export class MessageQueue {
     } finally {
       this.storedCount += written;
     }
+  }
+
+  /** The clock was set: what waits in memory gets real times (`message` rewrites one, `stopShiftMs` moves unwritten stop times). */
+  correctMemory(message: (e: OutboxMessage) => void, stopShiftMs: number | null): void {
+    for (const e of this.memory) message(e);
+    if (stopShiftMs === null) return;
+    // Ends whose write failed: their row is closed later with this stop time (made before the sync).
+    for (const tx of this.unrecorded.values()) if (tx?.stoppedAt) tx.stoppedAt = new Date(tx.stoppedAt.getTime() + stopShiftMs);
   }
 
   stopTimer(): void {

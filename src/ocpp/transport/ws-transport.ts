@@ -249,7 +249,8 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
       if (this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
       if (this.#awaitingPong) {
         this.#failure = new TransportError('pong-timeout', `no pong within ${seconds} s`);
-        this.#log.warn({ seconds }, 'no pong, terminating connection');
+        // Reported (one warning) by #afterClose with the other failures.
+        this.#log.debug({ seconds }, 'no pong, terminating connection');
         ws.terminate();
         return;
       }
@@ -261,7 +262,8 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
   }
 
   #report(error: TransportError): void {
-    this.#log.warn({ kind: error.kind, statusCode: error.statusCode, err: error.message }, 'transport error');
+    // The one warning per failed attempt or lost connection (listeners do not log it again).
+    this.#log.warn({ url: this.#url, kind: error.kind, statusCode: error.statusCode, err: error.message }, 'CSMS connection problem');
     // Emit only with a listener: an unhandled 'error' on an EventEmitter would throw.
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }

@@ -56,7 +56,7 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
   const events = new EventEmitter<CsmsConnectionEvents>();
   transport.on('open', () => events.emit('connected'));
   transport.on('close', () => events.emit('disconnected'));
-  transport.on('error', (err) => opts.logger.warn({ kind: err.kind, err: err.message }, 'CSMS connection problem'));
+  // No 'error' listener logging here: the transport already warns once per failed attempt.
 
   return {
     rpc,

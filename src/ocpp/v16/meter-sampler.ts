@@ -8,6 +8,7 @@ import type { Transaction } from '../../domain/session/transaction.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import type { MeterValue, ReadingContext } from './generated/types.js';
 import { buildMeterValue } from './meter-values.js';
+import { shiftValues } from './time-correction.js';
 
 export interface MeterSink {
   /** A MeterValues belonging to a running transaction (queued in order with its Start and Stop). */
@@ -70,6 +71,15 @@ export class MeterSampler {
     const data = this.stopData.get(tx.localId) ?? [];
     this.stopData.delete(tx.localId);
     return data;
+  }
+
+  /**
+   * The clock was set: the values kept for StopTransaction.transactionData were stamped
+   * provisionally, and clock-aligned sampling is aligned again on the real time.
+   */
+  clockSynced(shift: (ms: number) => number): void {
+    for (const list of this.stopData.values()) shiftValues(list, shift);
+    this.armAligned();
   }
 
   private armSampling(tx: Transaction): void {

@@ -1,43 +1,25 @@
-// OCPP 1.6 adapter between the domain station and the RPC client: registration
-// (BootNotification Accepted/Pending/Rejected, §4.2), Heartbeat (§4.6),
-// StatusNotification (§4.9), transaction messages in order (§4.8, §4.10, §4.7),
-// sampled MeterValues, and Authorize.req for the domain's authorizer (§4.1).
+// OCPP 1.6 session: the registration (§4.2 BootNotification Accepted/Pending/Rejected) and
+// connection state, and the wiring of the station's events to the charger-initiated action
+// modules (outgoing/: one per action) and their helpers: status-reporter.ts (when a
+// StatusNotification goes out), meter-sampler.ts (when values are taken) and
+// transaction-messages.ts (the ordered, durable outbox of Start/MeterValues/Stop).
 import type { AuthorizationInfo, Clock } from '../../domain/ports.js';
-import { fromIdTagInfo } from './id-tag-info.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
 import type { Transaction } from '../../domain/session/transaction.js';
 import type { ConfigurationStore } from './configuration-store.js';
-import { buildMeterValue } from './meter-values.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
 import type { TransactionMessenger } from './transaction-messages.js';
-import type { MeterValue } from './generated/types.js';
-import type { CpAction, RequestOf, ResponseOf } from './actions/types.js';
+import type { OutgoingContext, RpcCaller, SessionLogger } from './outgoing/context.js';
+import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
+import { sendHeartbeat } from './outgoing/Heartbeat.js';
+import { authorize } from './outgoing/Authorize.js';
+import { sendIdleMeterValues } from './outgoing/MeterValues.js';
+import { triggerFor } from './outgoing/index.js';
 
-export interface RpcCaller {
-  call<A extends CpAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
-}
-
-export interface SessionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
-export interface BootIdentity {
-  chargePointVendor: string;
-  chargePointModel: string;
-  chargePointSerialNumber?: string;
-  chargeBoxSerialNumber?: string;
-  firmwareVersion?: string;
-  meterSerialNumber?: string;
-}
-
-export type RegistrationStatus = 'Unknown' | 'Pending' | 'Accepted' | 'Rejected';
-
-const RETRY_BOOT_DEFAULT_S = 30;
+export type { RpcCaller, SessionLogger } from './outgoing/context.js';
+export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotification.js';
 
 export class OcppSession {
   private registration: RegistrationStatus = 'Unknown';
@@ -49,26 +31,42 @@ export class OcppSession {
   private readonly statusReporter: StatusReporter;
   private readonly sampler: MeterSampler;
   private stopped = false;
+  /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
+  readonly outgoing: OutgoingContext;
 
   constructor(
-    private readonly rpc: RpcCaller,
+    rpc: RpcCaller,
     private readonly station: ChargingStation,
     private readonly config: ConfigurationStore,
     private readonly clock: Clock & { setOffsetFrom?(csmsTime: Date): void },
     private readonly identity: () => BootIdentity,
-    private readonly log: SessionLogger,
+    log: SessionLogger,
     /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
     private readonly messenger: TransactionMessenger,
   ) {
+    this.outgoing = {
+      rpc,
+      station,
+      config,
+      clock,
+      log,
+      canSend: () => this.canSend(),
+      canSendTriggered: () => this.canSendTriggered(),
+      csmsTime: (at) => this.csmsTime(at),
+      csmsTransactionId: (localId) => messenger.csmsTransactionId(localId),
+      boot: () => this.boot(),
+      resendStatus: (connector) => this.statusReporter.resend(connector),
+    };
     this.sampler = new MeterSampler(station, config, clock, {
       transactionMeter: (tx, values) => messenger.meter(tx, values),
-      idleMeter: (connector, values) => void this.sendIdleMeter(connector, values),
+      idleMeter: (connector, values) => void sendIdleMeterValues(this.outgoing, connector, values),
     });
     this.sampler.start();
     this.statusReporter = new StatusReporter({ rpc, station, config, clock, log, canSend: () => this.canSend() });
     station.subscribe({
       statusChanged: (c, status, fault) => this.onStatus(c, status, fault),
-      transactionStarted: (tx) => this.onTransactionStarted(tx),
+      // The Start itself was made durable and queued before energy flowed (the station's journal: messenger.started).
+      transactionStarted: (tx) => this.sampler.transactionStarted(tx),
       transactionStopped: (tx) => this.onTransactionStopped(tx),
       transactionResumed: (tx) => this.sampler.transactionStarted(tx, true),
     });
@@ -92,7 +90,6 @@ export class OcppSession {
   localIdFor(transactionId: number): string | undefined {
     return this.messenger.localIdFor(transactionId);
   }
-
 
   // --- connection lifecycle -------------------------------------------------
 
@@ -126,32 +123,26 @@ export class OcppSession {
     this.messenger.stop();
   }
 
+  // --- registration (outgoing/BootNotification.ts) -------------------------------
+
   private async boot(): Promise<void> {
     this.clearTimer('boot');
     if (!this.connected || this.stopped) return;
-    let conf: ResponseOf<'BootNotification'>;
-    try {
-      conf = await this.rpc.call('BootNotification', this.identity());
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'BootNotification failed; retrying');
+    const outcome = await sendBootNotification(this.outgoing, this.identity());
+    if (!outcome) {
       this.retryBoot(RETRY_BOOT_DEFAULT_S);
       return;
     }
-    const csmsTime = new Date(conf.currentTime);
-    if (!Number.isNaN(csmsTime.getTime())) this.clock.setOffsetFrom?.(csmsTime);
-    this.registration = conf.status;
-    this.log.info({ status: conf.status, interval: conf.interval }, 'BootNotification answered');
-    if (conf.status === 'Accepted') {
-      if (conf.interval > 0) this.config.setInternal('HeartbeatInterval', String(conf.interval));
+    this.registration = outcome.status;
+    if (outcome.status === 'Accepted') {
       this.scheduleHeartbeat();
       this.statusReporter.sendAll();
       this.messenger.setOnline(true);
     } else {
       // Pending or Rejected (e.g. a triggered BootNotification answered so): transaction messages wait.
       this.messenger.setOnline(false);
-      const waitS = conf.interval > 0 ? conf.interval : RETRY_BOOT_DEFAULT_S;
-      this.nextBootAtMs = this.clock.monotonicMs() + waitS * 1000;
-      this.retryBoot(waitS);
+      this.nextBootAtMs = this.clock.monotonicMs() + outcome.retryAfterS * 1000;
+      this.retryBoot(outcome.retryAfterS);
     }
   }
 
@@ -160,6 +151,20 @@ export class OcppSession {
     this.bootTimer = this.clock.setTimeout(() => void this.boot(), seconds * 1000);
   }
 
+  /** The CSMS time of a BootNotification or Heartbeat answer; the first time, what was stamped before it is corrected (time-correction.ts). */
+  private csmsTime(at: Date): void {
+    this.clock.setOffsetFrom?.(at);
+    const corrected = this.messenger.clockSynced();
+    if (!corrected) return;
+    // Transactions running since before the sync started at a provisional time (their Begin value too).
+    for (const tx of this.station.activeTransactions()) {
+      if (corrected.startedProvisionally.has(tx.localId)) tx.startedAt = new Date(corrected.shift(tx.startedAt.getTime()));
+    }
+    this.sampler.clockSynced(corrected.shift);
+  }
+
+  // --- heartbeat (outgoing/Heartbeat.ts) ------------------------------------------
+
   private scheduleHeartbeat(): void {
     this.clearTimer('heartbeat');
     const s = this.config.getInt('HeartbeatInterval');
@@ -167,16 +172,9 @@ export class OcppSession {
     this.heartbeatTimer = this.clock.setInterval(() => void this.heartbeat(), s * 1000);
   }
 
-  /** `triggered`: asked for by TriggerMessage, which §4.2 allows while Pending too. */
-  async heartbeat(triggered = false): Promise<void> {
-    if (!this.canSend() && !(triggered && this.canSendTriggered())) return;
-    try {
-      const conf = await this.rpc.call('Heartbeat', {});
-      const t = new Date(conf.currentTime);
-      if (!Number.isNaN(t.getTime())) this.clock.setOffsetFrom?.(t);
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'Heartbeat failed');
-    }
+  /** An unprompted Heartbeat: only when connected and Accepted (a triggered one: outgoing/Heartbeat.ts). */
+  async heartbeat(): Promise<void> {
+    if (this.canSend()) await sendHeartbeat(this.outgoing);
   }
 
   private clearTimer(which: 'boot' | 'heartbeat'): void {
@@ -202,86 +200,26 @@ export class OcppSession {
     this.statusReporter.onStatus(connector, status, fault);
   }
 
-  /** TriggerMessage(StatusNotification): send again even when unchanged. */
-  async resendStatus(connector?: number): Promise<void> {
-    await this.statusReporter.resend(connector);
-  }
-
-  /** TriggerMessage: the sender for a requested message, or null when this charger cannot send it. */
+  /** Diagnostics' trigger: the sender for a requested message (outgoing/index.ts), or null when it cannot be sent on request. */
   triggerable(message: string, connectorId?: number): (() => Promise<void>) | null {
-    switch (message) {
-      case 'BootNotification':
-        return () => this.boot();
-      case 'Heartbeat':
-        return () => this.heartbeat(true);
-      case 'StatusNotification':
-        return () => this.resendStatus(connectorId === 0 ? 0 : connectorId);
-      case 'MeterValues':
-        return async () => {
-          const list = connectorId ? [connectorId] : this.station.connectorIds();
-          for (const c of list) {
-            const reading = this.station.lastMeter(c);
-            if (!reading) continue;
-            const tx = this.station.transaction(c);
-            const payload: RequestOf<'MeterValues'> = {
-              connectorId: c,
-              meterValue: [buildMeterValue(reading, this.config.getList('MeterValuesSampledData'), this.clock.now(), 'Trigger', this.station.offeredCurrent(c))],
-            };
-            const id = tx ? this.messenger.csmsTransactionId(tx.localId) : undefined;
-            if (id !== undefined) payload.transactionId = id;
-            await this.rpc.call('MeterValues', payload).catch((err: unknown) => this.log.warn({ err: errText(err) }, 'MeterValues failed'));
-          }
-        };
-      case 'DiagnosticsStatusNotification':
-        return async () => void (await this.rpc.call('DiagnosticsStatusNotification', { status: 'Idle' }).catch(() => undefined));
-      case 'FirmwareStatusNotification':
-        return async () => void (await this.rpc.call('FirmwareStatusNotification', { status: 'Idle' }).catch(() => undefined));
-      default:
-        return null;
-    }
+    return triggerFor(message, this.outgoing, connectorId);
   }
 
-  // --- authorization --------------------------------------------------------
+  // --- authorization (outgoing/Authorize.ts) ---------------------------------
 
-  /**
-   * Authorize.req (§4.1) when registered and connected; 'offline' when it cannot be sent or
-   * gets no answer. The decision order (local list, cache, offline rules) is the domain
-   * authorizer's (domain/authorization/authorizer.ts).
-   */
-  async authorizeRemote(idTag: string): Promise<AuthorizationInfo | 'offline'> {
-    if (!this.canSend()) return 'offline';
-    try {
-      const conf = await this.rpc.call('Authorize', { idTag });
-      return fromIdTagInfo(conf.idTagInfo);
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'Authorize failed; deciding offline');
-      return 'offline';
-    }
+  /** Authorize.req for the domain's authorizer; 'offline' when it cannot be sent or gets no answer. */
+  authorizeRemote(idTag: string): Promise<AuthorizationInfo | 'offline'> {
+    return authorize(this.outgoing, idTag);
   }
 
   // --- transactions (ordered outbox: transaction-messages.ts; sampling: meter-sampler.ts) ---
 
-  /** The Start itself was made durable and queued before energy flowed (the station's journal: messenger.started). */
-  private onTransactionStarted(tx: Transaction): void {
-    this.sampler.transactionStarted(tx);
-  }
-
   private onTransactionStopped(tx: Transaction): void {
     this.messenger.stopped(tx, this.sampler.transactionStopped(tx));
-  }
-
-  /** Clock-aligned values of an idle connector are not transaction messages: sent when online, else dropped. */
-  private async sendIdleMeter(connector: number, values: MeterValue[]): Promise<void> {
-    if (!this.canSend()) return;
-    await this.rpc.call('MeterValues', { connectorId: connector, meterValue: values }).catch((err: unknown) => this.log.warn({ err: errText(err), connector }, 'MeterValues failed'));
   }
 
   /** Waits until the queued transaction messages are delivered (Reset: stop reasons reach the CSMS first). */
   async drain(): Promise<void> {
     await this.messenger.deliverQueued();
   }
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

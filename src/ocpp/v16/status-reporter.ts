@@ -1,12 +1,13 @@
-// OCPP 1.6 §4.9 StatusNotification for the session: one per connector status change
-// (connector 0 = station), deduplicated, held back until it has lasted MinimumStatusDuration
-// seconds (§9.1.20; a status that changes back within that window sends nothing).
+// OCPP 1.6 §4.9 when a StatusNotification goes out (outgoing/StatusNotification.ts builds it):
+// one per connector status change (connector 0 = station), deduplicated, held back until it
+// has lasted MinimumStatusDuration seconds (§9.1.20; a status that changes back within that
+// window sends nothing).
 import type { Clock } from '../../domain/ports.js';
 import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
-import type { RequestOf } from './actions/types.js';
-import type { RpcCaller, SessionLogger } from './session.js';
+import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import { statusNotificationRequest } from './outgoing/StatusNotification.js';
 
 /** What the reporter reads from the station. */
 export interface StatusSource {
@@ -96,16 +97,7 @@ export class StatusReporter {
     const key = keyOf(status, fault);
     if (this.sent.get(connector) === key) return;
     this.sent.set(connector, key);
-    const mapped = mapFault(fault);
-    // Connector 0 reports station-wide states only (§7.7: Available, Unavailable, Faulted).
-    const payload: RequestOf<'StatusNotification'> = {
-      connectorId: connector,
-      status,
-      errorCode: mapped.errorCode,
-      timestamp: this.deps.clock.now().toISOString(),
-    };
-    if (mapped.vendorErrorCode) payload.vendorErrorCode = mapped.vendorErrorCode;
-    if (mapped.info) payload.info = mapped.info;
+    const payload = statusNotificationRequest(connector, status, fault, this.deps.clock.now());
     try {
       await this.deps.rpc.call('StatusNotification', payload);
     } catch (err) {

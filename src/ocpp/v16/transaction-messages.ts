@@ -1,17 +1,22 @@
 // OCPP 1.6 transaction messages (StartTransaction, transaction MeterValues, StopTransaction)
-// over the version-neutral outbox (ocpp/outbox/): this adapter builds the payloads, sends them,
+// over the version-neutral outbox (ocpp/outbox/): this adapter builds the payloads (with the
+// request builders of outgoing/), sends them,
 // keeps the CSMS's integer transactionId as a reference of the transaction, reports the
 // idTagInfo answers, and tells a CALLERROR (§4.10: an attempt) from no answer at all. Start
 // and Stop are durable; intermediate MeterValues are written behind, and stored ones of one
 // transaction are replayed together (meterValue is 1..*).
-import type { StopReason, Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/session/transaction.js';
 import type { Clock } from '../../platform/clock.js';
 import { Outbox, StartNotRecordedError, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_ALIVE_STAMP_MS, type OutboxStats } from '../outbox/outbox.js';
 import type { DeliveryContext, Delivered, FailureClass, MessageTraits, OutboxMessage, OutboxProtocol, OutboxStore, StoredTransaction } from '../outbox/ports.js';
 import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } from '../rpc/rpc-errors.js';
+import type { TimeCorrector } from '../outbox/time-correction.js';
 import type { IdTagInfo, MeterValue } from './generated/types.js';
-import type { RequestOf } from './actions/types.js';
-import type { RpcCaller, SessionLogger } from './session.js';
+import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import { startRecordOf, startTransactionRequest, type StartRecord } from './outgoing/StartTransaction.js';
+import { meterValuesRequest } from './outgoing/MeterValues.js';
+import { stopRecordOf, stopTransactionRequest, type StopRecord } from './outgoing/StopTransaction.js';
+import { shiftPayload } from './time-correction.js';
 
 export { StartNotRecordedError, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_ALIVE_STAMP_MS };
 
@@ -35,6 +40,8 @@ export interface MessengerOptions {
   maxQueuedMessages?: number;
   /** How often an open transaction's "alive" time is written (its stop time after a power loss). */
   aliveStampMs?: number;
+  /** Corrects timestamps made before the clock was set; without it they are sent as made. */
+  time?: TimeCorrector;
 }
 
 export type MessengerStats = OutboxStats;
@@ -54,22 +61,9 @@ const KINDS: Readonly<Record<string, MessageTraits>> = {
 /** A kind this adapter does not know (another protocol's row): sent alone, and refused as unsendable. */
 const UNKNOWN_KIND: MessageTraits = { durability: 'durable', endsTransaction: false, maxBatch: 1 };
 
-/** Stored JSON of a Start; names are read back from queued rows: keep them. */
-interface StartFields {
-  connector: number;
-  idTag: string;
-  startedAt: string;
-  meterStartWh: number;
-  reservationId?: number;
-}
-
-/** Stored JSON of a Stop (beside its transactionData); keep the names. */
-interface StopFields {
-  stoppedAt: string;
-  meterStopWh: number;
-  reason: StopReason;
-  stopIdTag?: string;
-}
+/** Stored JSON: start `{start}`, meter `{connector, values}`, stop `{stop, transactionData}`; read back from queued rows. */
+type StartFields = StartRecord;
+type StopFields = StopRecord;
 
 /** The CSMS's transactionId kept with a stored transaction, if it ever confirmed the start. */
 export function csmsTransactionIdOf(tx: StoredTransaction): number | null {
@@ -101,6 +95,7 @@ export class TransactionMessenger {
       writeBehindMs: opts.meterWriteBehindMs ?? DEFAULT_METER_WRITE_BEHIND_MS,
       maxQueuedMessages: opts.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
       aliveStampMs: opts.aliveStampMs ?? DEFAULT_ALIVE_STAMP_MS,
+      ...(opts.time ? { time: opts.time } : {}),
     };
     this.outbox = new Outbox(
       this.protocol,
@@ -135,9 +130,7 @@ export class TransactionMessenger {
 
   /** Makes the Start durable, then queues it. Throws StartNotRecordedError when the store fails. */
   started(tx: Transaction): void {
-    const start: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-    if (tx.reservationId !== undefined) start.reservationId = tx.reservationId;
-    this.outbox.open(tx, { kind: 'StartTransaction', payload: JSON.stringify({ start }) });
+    this.outbox.open(tx, { kind: 'StartTransaction', payload: JSON.stringify({ start: startRecordOf(tx) }) });
   }
 
   meter(tx: Transaction, values: MeterValue[]): void {
@@ -146,13 +139,18 @@ export class TransactionMessenger {
 
   /** Queues the Stop, durably when the store allows; otherwise it waits in memory and the write is retried. */
   stopped(tx: Transaction, transactionData: MeterValue[]): void {
-    const stop = stopFieldsOf(tx, this.clock.now());
+    const stop = stopRecordOf(tx, this.clock.now());
     this.outbox.close(tx, { kind: 'StopTransaction', payload: JSON.stringify({ stop, transactionData }) });
   }
 
   /** Writes what waits in memory now (write-behind timer, shutdown); on a storage error it stays and is retried. */
   flush(): void {
     this.outbox.flush();
+  }
+
+  /** The clock was set (BootNotification.conf, Heartbeat.conf): see Outbox.clockSynced. */
+  clockSynced(): { shift: (ms: number) => number; startedProvisionally: ReadonlySet<string> } | null {
+    return this.outbox.clockSynced();
   }
 
   stop(): void {
@@ -170,16 +168,6 @@ export class TransactionMessenger {
   }
 }
 
-function stopFieldsOf(tx: Transaction, now: Date): StopFields {
-  const s: StopFields = {
-    stoppedAt: (tx.stoppedAt ?? now).toISOString(),
-    meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-    reason: tx.stopReason ?? 'Other',
-  };
-  if (tx.stopIdTag !== undefined) s.stopIdTag = tx.stopIdTag;
-  return s;
-}
-
 /** How the outbox's messages become 1.6 CALLs, and what their answers mean. */
 class V16TransactionProtocol implements OutboxProtocol {
   constructor(
@@ -188,6 +176,8 @@ class V16TransactionProtocol implements OutboxProtocol {
     private readonly log: SessionLogger,
     private readonly hooks: MessengerHooks,
   ) {}
+
+  readonly restampPayload = shiftPayload;
 
   traits(kind: string): MessageTraits {
     return KINDS[kind] ?? UNKNOWN_KIND;
@@ -216,14 +206,7 @@ class V16TransactionProtocol implements OutboxProtocol {
 
   private async sendStart(entry: OutboxMessage, ctx: DeliveryContext): Promise<Delivered> {
     const start = this.decode<{ start?: StartFields }>(entry).start ?? startFromStore(ctx.transaction(entry.localId), entry.localId);
-    const req: RequestOf<'StartTransaction'> = {
-      connectorId: start.connector,
-      idTag: start.idTag,
-      meterStart: Math.round(start.meterStartWh),
-      timestamp: start.startedAt,
-    };
-    if (start.reservationId !== undefined) req.reservationId = start.reservationId;
-    const conf = await this.rpc.call('StartTransaction', req);
+    const conf = await this.rpc.call('StartTransaction', startTransactionRequest(start));
     this.log.info({ connector: start.connector, transactionId: conf.transactionId, status: conf.idTagInfo.status }, 'StartTransaction confirmed');
     return {
       refs: { [CSMS_TRANSACTION_ID_REF]: String(conf.transactionId) },
@@ -238,10 +221,8 @@ class V16TransactionProtocol implements OutboxProtocol {
     const values = bodies.flatMap((b) => b.values ?? []);
     const connector = bodies[0]!.connector;
     if (connector === undefined || values.length === 0) throw new InvalidOutgoingPayloadError('MeterValues', 'FormationViolation', 'unreadable stored MeterValues');
-    const req: RequestOf<'MeterValues'> = { connectorId: connector, meterValue: values };
     const id = parseTransactionId(ctx.refs(batch[0]!.localId)?.[CSMS_TRANSACTION_ID_REF]);
-    if (id !== null) req.transactionId = id;
-    await this.rpc.call('MeterValues', req);
+    await this.rpc.call('MeterValues', meterValuesRequest(connector, values, id ?? undefined));
     return {};
   }
 
@@ -250,16 +231,9 @@ class V16TransactionProtocol implements OutboxProtocol {
     const row = ctx.transaction(entry.localId);
     const stop = body.stop ?? stopFromRow(row, entry.localId, this.clock.now());
     const transactionId = parseTransactionId(ctx.refs(entry.localId)?.[CSMS_TRANSACTION_ID_REF]) ?? (row ? csmsTransactionIdOf(row) : null);
-    const req: RequestOf<'StopTransaction'> = {
-      // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
-      transactionId: transactionId ?? -1,
-      meterStop: Math.round(stop.meterStopWh),
-      timestamp: stop.stoppedAt,
-      reason: stop.reason,
-    };
+    // A Start the CSMS never confirmed has no id; -1 is never a real one (logged below).
+    const req = stopTransactionRequest(stop, transactionId, body.transactionData);
     if (transactionId === null) this.log.error({ localId: entry.localId }, 'StopTransaction for a transaction the CSMS never confirmed: transactionId -1');
-    if (stop.stopIdTag) req.idTag = stop.stopIdTag;
-    if (body.transactionData && body.transactionData.length > 0) req.transactionData = body.transactionData;
     const conf = await this.rpc.call('StopTransaction', req);
     this.log.info({ transactionId: req.transactionId, reason: req.reason }, 'StopTransaction confirmed');
     const info = conf.idTagInfo;
@@ -282,12 +256,10 @@ class V16TransactionProtocol implements OutboxProtocol {
 
 function startFromStore(tx: StoredTransaction | null, localId: string): StartFields {
   if (!tx) throw new InvalidOutgoingPayloadError('StartTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-  const s: StartFields = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
-  if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
-  return s;
+  return startRecordOf(tx);
 }
 
 function stopFromRow(row: StoredTransaction | null, localId: string, now: Date): StopFields {
   if (!row) throw new InvalidOutgoingPayloadError('StopTransaction', 'FormationViolation', `no stored transaction ${localId}`);
-  return stopFieldsOf(row, now);
+  return stopRecordOf(row, now);
 }

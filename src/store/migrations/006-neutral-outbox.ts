@@ -21,14 +21,16 @@ export const m006NeutralOutbox: Migration = {
         durability TEXT NOT NULL CHECK (durability IN ('durable', 'write-behind')),
         payload    TEXT NOT NULL,
         attempts   INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        time_boot_id TEXT,
+        time_base_ms REAL
       );
-      INSERT INTO outbox_v6 (position, kind, local_id, durability, payload, attempts, created_at)
+      INSERT INTO outbox_v6 (position, kind, local_id, durability, payload, attempts, created_at, time_boot_id, time_base_ms)
         SELECT position,
                CASE kind WHEN 'start' THEN 'StartTransaction' WHEN 'meter' THEN 'MeterValues' ELSE 'StopTransaction' END,
                local_id,
                CASE kind WHEN 'meter' THEN 'write-behind' ELSE 'durable' END,
-               payload, attempts, created_at
+               payload, attempts, created_at, time_boot_id, time_base_ms
         FROM outbox;
       DROP TABLE outbox;
       ALTER TABLE outbox_v6 RENAME TO outbox;

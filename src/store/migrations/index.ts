@@ -5,6 +5,7 @@ import { m001Core } from './001-core.js';
 import { m002Authorization } from './002-authorization.js';
 import { m003Reservations } from './003-reservations.js';
 import { m004TransactionRecovery } from './004-transaction-recovery.js';
+import { m005TimeBases } from './005-time-bases.js';
 import { m006NeutralOutbox } from './006-neutral-outbox.js';
 
 export interface Migration {
@@ -18,5 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m002Authorization,
   m003Reservations,
   m004TransactionRecovery,
+  m005TimeBases,
   m006NeutralOutbox,
 ];

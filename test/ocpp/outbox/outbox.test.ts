@@ -28,6 +28,11 @@ class EventProtocol implements OutboxProtocol {
     return { durability: 'durable', endsTransaction: kind === 'Ended', maxBatch: 1 };
   }
 
+  /** Payloads here carry no times. */
+  restampPayload(payload: string): string {
+    return payload;
+  }
+
   classify(err: unknown): FailureClass {
     return err instanceof Refused ? 'refused' : err instanceof Offline ? 'undelivered' : 'unsendable';
   }

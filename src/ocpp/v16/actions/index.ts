@@ -30,7 +30,7 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   TriggerMessage,
   UnlockConnector,
   ClearCache,
-  // Other feature profiles, each arriving with its own issue:
+  // Other feature profiles, not implemented yet:
   GetDiagnostics: 'NotSupported',
   UpdateFirmware: 'NotSupported',
   GetLocalListVersion,

@@ -1,0 +1,48 @@
+// What a charger-initiated action module may use. session.ts builds one of these over its
+// registration and connection state; TriggerMessage hands it to the module's trigger.
+import type { Clock } from '../../../domain/ports.js';
+import type { ChargingStation } from '../../../domain/station/charging-station.js';
+import type { ConfigurationStore } from '../configuration-store.js';
+import type { CpAction, RequestOf, ResponseOf } from '../actions/types.js';
+
+export interface RpcCaller {
+  call<A extends CpAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
+}
+
+export interface SessionLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface OutgoingContext {
+  rpc: RpcCaller;
+  station: ChargingStation;
+  config: ConfigurationStore;
+  clock: Clock;
+  log: SessionLogger;
+  /** Connected and Accepted: a message may go out unprompted. */
+  canSend(): boolean;
+  /** §4.2: while Pending the CP sends what a TriggerMessage asks for too; while Rejected nothing. */
+  canSendTriggered(): boolean;
+  /** The CSMS time of a BootNotification / Heartbeat answer (already checked to be a date). */
+  csmsTime(at: Date): void;
+  /** The CSMS's transactionId of a local transaction, once its StartTransaction was answered. */
+  csmsTransactionId(localId: string): number | undefined;
+  /** Registration now: a BootNotification, its answer applied (the state machine is session.ts's). */
+  boot(): Promise<void>;
+  /** The current status of one connector (0 = station) or of all, sent even when unchanged. */
+  resendStatus(connector?: number): Promise<void>;
+}
+
+/** One charger-initiated action: how it can be asked for. Builders and senders are the module's exports. */
+export interface OutgoingAction<A extends CpAction> {
+  readonly action: A;
+  /** TriggerMessage (§5.17): sends the message now. Absent: this charger answers NotImplemented. */
+  readonly trigger?: (ctx: OutgoingContext, connectorId?: number) => Promise<void>;
+}
+
+export function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,40 @@
+// OCPP 1.6 §4.4 DiagnosticsStatusNotification (outgoing/DiagnosticsStatusNotification.ts) from the real agent to the DevCsms: with GetDiagnostics not
+// supported yet, the charger is never in a diagnostics upload; a TriggerMessage gets Idle, while
+// Pending too (§4.2: triggered messages may be sent then).
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
+import { OUTGOING_ACTIONS } from '../../../../src/ocpp/v16/outgoing/index.js';
+import { diagnosticsStatusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/DiagnosticsStatusNotification.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+describe('DiagnosticsStatusNotification (OCPP 1.6 §4.4)', () => {
+  it('never sent unasked; triggered: Idle, schema-valid', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    expect(await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' })).toEqual({ status: 'Accepted' });
+    const [sent] = await h.waitCalls(m, 'DiagnosticsStatusNotification');
+    expect(sent!.params).toEqual({ status: 'Idle' });
+    expect(h.csms.callsOf('DiagnosticsStatusNotification')).toHaveLength(1);
+    expect(h.csms.strictFailures).toEqual([]);
+  });
+
+  it('triggered while Pending: sent', async () => {
+    h = await startHarness({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
+    await waitFor(() => h!.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
+    const m = h.mark();
+    expect(await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' })).toEqual({ status: 'Accepted' });
+    await h.waitCalls(m, 'DiagnosticsStatusNotification');
+  });
+
+  it('the registry declares it triggerable; the request carries the status', () => {
+    const entry = OUTGOING_ACTIONS.DiagnosticsStatusNotification;
+    expect(entry !== 'NotSent' && typeof entry.trigger).toBe('function');
+    expect(diagnosticsStatusNotificationRequest('Idle')).toEqual({ status: 'Idle' });
+  });
+});

@@ -1,0 +1,40 @@
+// OCPP 1.6 §4.5 FirmwareStatusNotification (outgoing/FirmwareStatusNotification.ts) from the real agent to the DevCsms: with UpdateFirmware not
+// supported yet, the charger is never in a firmware update; a TriggerMessage gets Idle, while
+// Pending too (§4.2: triggered messages may be sent then).
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { waitFor } from '../../../helpers/wait.js';
+import { OUTGOING_ACTIONS } from '../../../../src/ocpp/v16/outgoing/index.js';
+import { firmwareStatusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/FirmwareStatusNotification.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.stop();
+  h = null;
+});
+
+describe('FirmwareStatusNotification (OCPP 1.6 §4.5)', () => {
+  it('never sent unasked; triggered: Idle, schema-valid', async () => {
+    h = await startHarness();
+    const m = h.mark();
+    expect(await h.call('TriggerMessage', { requestedMessage: 'FirmwareStatusNotification' })).toEqual({ status: 'Accepted' });
+    const [sent] = await h.waitCalls(m, 'FirmwareStatusNotification');
+    expect(sent!.params).toEqual({ status: 'Idle' });
+    expect(h.csms.callsOf('FirmwareStatusNotification')).toHaveLength(1);
+    expect(h.csms.strictFailures).toEqual([]);
+  });
+
+  it('triggered while Pending: sent', async () => {
+    h = await startHarness({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
+    await waitFor(() => h!.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
+    const m = h.mark();
+    expect(await h.call('TriggerMessage', { requestedMessage: 'FirmwareStatusNotification' })).toEqual({ status: 'Accepted' });
+    await h.waitCalls(m, 'FirmwareStatusNotification');
+  });
+
+  it('the registry declares it triggerable; the request carries the status', () => {
+    const entry = OUTGOING_ACTIONS.FirmwareStatusNotification;
+    expect(entry !== 'NotSent' && typeof entry.trigger).toBe('function');
+    expect(firmwareStatusNotificationRequest('Idle')).toEqual({ status: 'Idle' });
+  });
+});
