@@ -1,10 +1,9 @@
 // OCPP 1.6 transaction messages (StartTransaction, transaction MeterValues, StopTransaction)
-// over the version-neutral outbox (ocpp/outbox/): this adapter builds the payloads (with the
-// request builders of outgoing/), sends them,
-// keeps the CSMS's integer transactionId as a reference of the transaction, reports the
-// idTagInfo answers, and tells a CALLERROR (§4.10: an attempt) from no answer at all. Start
-// and Stop are durable; intermediate MeterValues are written behind, and stored ones of one
-// transaction are replayed together (meterValue is 1..*).
+// over the version-neutral outbox (ocpp/outbox/). This adapter builds the payloads (with the
+// request builders of outgoing/) and sends them, keeps the CSMS's integer transactionId as a
+// reference of the transaction, reports the idTagInfo answers, and tells a CALLERROR (§4.10:
+// an attempt) from no answer at all. Start and Stop are durable; intermediate MeterValues are
+// written behind, and stored ones of one transaction are replayed together (meterValue is 1..*).
 import type { Transaction } from '../../domain/session/transaction.js';
 import type { Clock } from '../../platform/clock.js';
 import { Outbox, StartNotRecordedError, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_ALIVE_STAMP_MS, type OutboxStats } from '../outbox/outbox.js';
@@ -78,7 +77,6 @@ function parseTransactionId(ref: string | undefined): number | null {
 
 export class TransactionMessenger {
   private readonly outbox: Outbox;
-  private readonly protocol: V16TransactionProtocol;
 
   constructor(
     rpc: RpcCaller,
@@ -89,7 +87,7 @@ export class TransactionMessenger {
     hooks: MessengerHooks = {},
     opts: MessengerOptions = {},
   ) {
-    this.protocol = new V16TransactionProtocol(rpc, clock, log, hooks);
+    const protocol = new V16TransactionProtocol(rpc, clock, log, hooks);
     const outboxOpts = {
       bootId: opts.bootId ?? null,
       writeBehindMs: opts.meterWriteBehindMs ?? DEFAULT_METER_WRITE_BEHIND_MS,
@@ -98,7 +96,7 @@ export class TransactionMessenger {
       ...(opts.time ? { time: opts.time } : {}),
     };
     this.outbox = new Outbox(
-      this.protocol,
+      protocol,
       store,
       { attempts: () => settings.transactionMessageAttempts(), retryIntervalS: () => settings.transactionMessageRetryIntervalS() },
       clock,
