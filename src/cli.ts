@@ -3,6 +3,8 @@
 // controller + bundled CSMS + a full charging session), `diag` (talk to the running
 // agent over its diagnostics socket), `dev-csms` (the bundled CSMS alone, for bring-up),
 // `version`. Every command answers `--help` without doing anything else.
+// First: V8 flags that must hold before the agent's modules load (memory on small boards).
+import './platform/v8-flags.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig } from './config/agent-config.js';

@@ -226,6 +226,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       // Answer the Reset.req first, then restart.
       clock.setTimeout(() => {
         void (async () => {
+          await withinMs(station.stopsSettled(), STOP_READS_WAIT_MS); // the Stops carry the registers read after the contactors opened
           // Bounded: offline, the Stops are durable and go out after the restart.
           await Promise.race([session!.drain(), new Promise((r) => clock.setTimeout(() => r(undefined), RESET_DELIVERY_WAIT_MS))]);
           if (type === 'Hard') await controller.reset().catch(() => undefined);
@@ -275,6 +276,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await ops.stop(); // operations
+      // A transaction stopped just now still waits for its stop register: queue its Stop first.
+      await withinMs(station.stopsSettled(), STOP_READS_WAIT_MS);
+      // The transaction message in flight may still be answered: commit that before the socket closes.
+      await withinMs(messenger.settleInFlight(), SHUTDOWN_ANSWER_WAIT_MS);
       session!.stop();
       await csms.close();
       unbindLeds();
@@ -294,8 +299,21 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
 /** How long a Reset waits for the stopped transactions' messages to reach the CSMS before restarting. */
 const RESET_DELIVERY_WAIT_MS = 10_000;
 
+/** How long shutdown and Reset wait for the stop registers being read (the controller answers in milliseconds). */
+const STOP_READS_WAIT_MS = 1_500;
+
+/** How long shutdown waits for the answer to the transaction message in flight (within the 5 s stop budget). */
+const SHUTDOWN_ANSWER_WAIT_MS = 2_000;
+
 /** How long start-up waits for the controller link before connecting to the CSMS anyway. */
 const CONTROLLER_FIRST_LINK_WAIT_MS = 5_000;
+
+/** Waits for `p`, at most `ms` of real time (shutdown has a wall-clock budget, whatever the agent's clock). */
+async function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 function waitForLinkUp(controller: ChargeController, timeoutMs: number): Promise<void> {
   if (controller.isLinkUp) return Promise.resolve();

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Code generator: vendored OCPP 1.6 JSON schemas (src/ocpp/v16/schemas) -> TypeScript types and the
-// action map in src/ocpp/v16/generated/. Plain node, no dependencies, deterministic output (drift test).
+// Code generator: vendored OCPP 1.6 JSON schemas (src/ocpp/v16/schemas) -> TypeScript types, the
+// action map and the compiled payload validators (ajv standalone, gen-validators.mjs) in
+// src/ocpp/v16/generated/. Plain node plus ajv; deterministic output (drift test).
 // Usage: node scripts/codegen/gen-ocpp.mjs [--out <dir>]   (default: src/ocpp/v16/generated)
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateValidators } from './gen-validators.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCHEMA_DIR = join(ROOT, 'src/ocpp/v16/schemas');
@@ -194,7 +196,7 @@ function folderOf(profile) {
   return profile === 'Security' ? 'security' : 'core';
 }
 
-/** Returns { 'types.ts': text, 'action-map.ts': text }. Throws on any schema the generator cannot map. */
+/** Returns { 'types.ts': text, 'action-map.ts': text, 'validators.ts': text }. Throws on any schema the generator cannot map. */
 export function generate(schemaDir = SCHEMA_DIR) {
   const seen = new Set();
   for (const folder of ['core', 'security']) {
@@ -245,7 +247,8 @@ export function generate(schemaDir = SCHEMA_DIR) {
     `  /** Schema files relative to src/ocpp/v16/schemas/. */\n  readonly requestSchema: string;\n  readonly responseSchema: string;\n}\n\n` +
     `export const ACTIONS: { readonly [A in Action]: ActionInfo } = {\n${recordLines.join('\n')}\n};\n\n` +
     `export function isAction(name: string): name is Action {\n  return Object.prototype.hasOwnProperty.call(ACTIONS, name);\n}\n`;
-  return { 'types.ts': types, 'action-map.ts': actionMap };
+  const validators = generateValidators(ACTIONS, folderOf, schemaDir, BANNER);
+  return { 'types.ts': types, 'action-map.ts': actionMap, 'validators.ts': validators };
 }
 
 function main(argv) {
@@ -253,8 +256,8 @@ function main(argv) {
   const outDir = i >= 0 && argv[i + 1] ? resolve(argv[i + 1]) : join(ROOT, 'src/ocpp/v16/generated');
   const out = generate();
   mkdirSync(outDir, { recursive: true });
-  for (const name of ['types.ts', 'action-map.ts']) writeFileSync(join(outDir, name), out[name]);
-  process.stdout.write(`gen-ocpp: wrote types.ts, action-map.ts to ${outDir}\n`);
+  for (const [name, text] of Object.entries(out)) writeFileSync(join(outDir, name), text);
+  process.stdout.write(`gen-ocpp: wrote ${Object.keys(out).join(', ')} to ${outDir}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

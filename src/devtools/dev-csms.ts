@@ -30,6 +30,8 @@ export interface DevCsmsOptions {
    * production CSMSs deduplicate; default false: every StartTransaction gets a new id.
    */
   sameIdForRetransmittedStart?: boolean;
+  /** A slow CSMS: the StopTransaction answer leaves this long after the call was received (recorded). */
+  stopTransactionAnswerDelayMs?: number;
 }
 
 /** A frame that failed ocpp-rpc's strict schema check (either direction). */
@@ -214,8 +216,10 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
       record('StartTransaction', params, transactionId);
       return { transactionId, idTagInfo: idTagInfo(params.idTag) };
     });
-    client.handle('StopTransaction', ({ params }) => {
+    client.handle('StopTransaction', async ({ params }) => {
       record('StopTransaction', params);
+      const delayMs = this.opts.stopTransactionAnswerDelayMs ?? 0;
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       return params.idTag === undefined ? {} : { idTagInfo: idTagInfo(params.idTag) };
     });
     client.handle('MeterValues', ({ params }) => (record('MeterValues', params), {}));

@@ -39,6 +39,8 @@ export interface ChargeControllerPort {
   enable(connector: number, amps: number): Promise<void>;
   disable(connector: number): Promise<void>;
   unlock(connector: number): Promise<void>;
+  /** Take one meter reading of the connector now: delivered as a 'meter' event before this resolves. */
+  readMeter(connector: number): Promise<void>;
 }
 
 /** Wall time (with the CSMS offset) and monotonic time; timers. */

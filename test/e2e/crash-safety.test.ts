@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DevCsms, type ReceivedCall } from '../../src/devtools/dev-csms.js';
+import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
+import { DiagClient } from '../../src/diagnostics/client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -147,6 +148,7 @@ class Rig {
   outages = 0;
   private agentLog: string[] = [];
   private readonly configFile: string;
+  private readonly diagSocket: string;
   private readonly root: string;
 
   private constructor(
@@ -157,6 +159,7 @@ class Rig {
     this.dataDir = join(this.root, 'data');
     this.dbPath = join(this.dataDir, 'charger-agent.db');
     this.configFile = join(this.root, 'config.json');
+    this.diagSocket = join(this.root, 'diag.sock');
     writeFileSync(
       this.configFile,
       JSON.stringify({
@@ -164,7 +167,7 @@ class Rig {
         csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
         controller: { port: sim.agentPath, baudRate: 115200 },
         dataDir: this.dataDir,
-        diagnosticsSocket: join(this.root, 'diag.sock'),
+        diagnosticsSocket: this.diagSocket,
         identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042' },
         logLevel: 'info',
       }),
@@ -178,8 +181,8 @@ class Rig {
     });
   }
 
-  static async start(): Promise<Rig> {
-    const csms = new DevCsms({ sameIdForRetransmittedStart: true });
+  static async start(csmsOptions: DevCsmsOptions = {}): Promise<Rig> {
+    const csms = new DevCsms({ sameIdForRetransmittedStart: true, ...csmsOptions });
     await csms.start();
     const sim = await SimProcess.start().catch(async (err: unknown) => {
       await csms.stop();
@@ -279,6 +282,24 @@ class Rig {
     ];
     for (const [key, value] of keys) {
       expect(await this.csms.call(this.cpId, 'ChangeConfiguration', { key, value })).toEqual({ status: 'Accepted' });
+    }
+  }
+
+  /** Waits until the agent's store holds `count` stopped transactions (asked over its diagnostics socket). */
+  async waitStoredStops(count: number): Promise<void> {
+    const stored = async (): Promise<number> => {
+      const { client } = await DiagClient.connect(this.diagSocket);
+      try {
+        const answer = (await client.request('transactions')) as { transactions: Array<{ stoppedAt: string | null }> };
+        return answer.transactions.filter((t) => t.stoppedAt !== null).length;
+      } finally {
+        client.close();
+      }
+    };
+    const deadline = Date.now() + LONG;
+    while ((await stored()) < count) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} stopped transactions on disk\nagent:\n${this.tail()}`);
+      await sleep(50);
     }
   }
 
@@ -554,7 +575,9 @@ describe('crash safety: kill -9 of the agent process', () => {
       await pollSim(rig, (v) => v.enabled, 'offline transaction started');
       await sleep(2_200); // two or three periodic samples
       rig.sim.send('unplug 1');
-      await pollSim(rig, (v) => !v.enabled, 'offline transaction stopped');
+      await pollSim(rig, (v) => !v.enabled, 'offline transaction disabled');
+      // The Stop is on disk once the register read after the contactor opened is in, just after the DISABLE.
+      await rig.waitStoredStops(s + 1);
     }
     // Killed while offline too; the restarted agent connects at once instead of waiting out its backoff.
     await rig.kill();
@@ -594,6 +617,38 @@ describe('crash safety: kill -9 of the agent process', () => {
     expect(leftovers(rig.dbPath)).toEqual({ integrity: 'ok', outbox: 0, unreported: 0 });
     expect(rig.csms.strictFailures).toEqual([]);
   }, 150_000);
+
+  it('e. SIGTERM in the instant the CSMS takes a StopTransaction it answers a moment later: the answer is committed before the socket closes, nothing is sent again after the restart', async () => {
+    // A CSMS that confirms after its own work: the answer leaves after the agent began shutting down.
+    rig = await Rig.start({ stopTransactionAnswerDelayMs: 300 });
+    await rig.startAgent();
+    await rig.configure();
+    rig.sim.send('plug 1');
+    rig.sim.send('card E1E2E3E4');
+    rig.sim.send('charge 1');
+    await waitFor(() => txCalls(rig!, 'MeterValues').length >= 1, LONG, 'MeterValues');
+    const agent = rig.agent!;
+    const exitCode = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+    const onCall = (c: ReceivedCall): void => {
+      if (c.identity !== rig!.cpId || c.action !== 'StopTransaction') return;
+      rig!.csms.off('call', onCall);
+      agent.kill('SIGTERM'); // the CSMS has the Stop and will confirm it; the agent is told to stop
+    };
+    rig.csms.on('call', onCall);
+    rig.sim.send('unplug 1');
+    expect(await exitCode).toBe(0);
+    rig.agent = null;
+    expect(leftovers(rig.dbPath)).toEqual({ integrity: 'ok', outbox: 0, unreported: 0 });
+
+    const mark = rig.csms.received.length;
+    await rig.startAgent();
+    // The CSMS's own call queues behind anything the restarted agent had to send first.
+    expect(await rig.csms.call(rig.cpId, 'TriggerMessage', { requestedMessage: 'Heartbeat' })).toEqual({ status: 'Accepted' });
+    await waitFor(() => rig!.csms.received.slice(mark).some((c) => c.action === 'Heartbeat'), LONG, 'triggered Heartbeat');
+    expect(rig.csms.received.slice(mark).filter((c) => TX_ACTIONS.has(c.action))).toEqual([]);
+    expect(txCalls(rig, 'StopTransaction')).toHaveLength(1);
+    checkDelivery(rig);
+  }, 90_000);
 
   it(`d. ${ITERATIONS} kills at random instants of sessions and replays: integrity_check after each, exactly once in the end`, async () => {
     const random = seededRandom(SEED ^ 0x5eed);

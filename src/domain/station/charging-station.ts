@@ -6,6 +6,7 @@ import type { AvailabilityStore, Authorizer, ChargeControllerPort, Clock, LockSt
 import { deriveStatus, type ConnectorStatus } from '../connector/connector-status.js';
 import { sameIdTag, type StopReason, type Transaction } from '../session/transaction.js';
 import { reservationMatches } from '../reservation/reservations.js';
+import { MeterReads } from './meter-reads.js';
 
 /** A fault code the domain raises itself when the controller link is down (mapped to InternalError). */
 export const CONTROLLER_LINK_FAULT = 'CONTROLLER_LINK';
@@ -29,6 +30,8 @@ export interface StationOptions {
   availability?: AvailabilityStore;
   /** How long an unlock waits for the controller's `$LOCK` outcome after its ACK (default 5000). */
   unlockOutcomeTimeoutMs?: number;
+  /** How long a stop waits for the contactor to be reported open before reading its register (default 1000). */
+  contactorOpenWaitMs?: number;
   /** Reservations (OCPP 1.6 §5.13): Reserved status, who may start where, reservationId on the transaction. */
   reservations?: StationReservations;
   /**
@@ -61,6 +64,7 @@ export const LOCK_CAPABILITY = 'LOCK';
 export interface StationEvents {
   statusChanged(connector: number, status: ConnectorStatus, faultCode: string | null): void;
   transactionStarted(tx: Transaction): void;
+  /** Once its stop register is known: read from the controller after the contactor opened. */
   transactionStopped(tx: Transaction): void;
   /** A transaction restored after a restart goes on (its EV is still plugged in). */
   transactionResumed(tx: Transaction): void;
@@ -77,7 +81,10 @@ interface ConnectorState {
   contactorClosed: boolean;
   faults: Set<string>;
   lastMeter: MeterReading | null;
+  readings: number;
   tx: Transaction | null;
+  /** The last transaction's stop register is being read: no new one starts before its Stop is queued. */
+  stopPending: boolean;
   finished: boolean;
   offeredA: number;
   status: ConnectorStatus | null;
@@ -117,6 +124,7 @@ export class ChargingStation {
   private readonly energyCaps = new Map<string, number>();
   /** Restored transactions waiting for the controller's view of their connector. */
   private readonly restoring = new Map<string, RestoredTransaction>();
+  private readonly meterReads: MeterReads;
 
   constructor(
     private readonly controller: ChargeControllerPort,
@@ -126,6 +134,17 @@ export class ChargingStation {
     private readonly onError: (err: unknown, context: string) => void = () => {},
     private readonly options: StationOptions = {},
   ) {
+    this.meterReads = new MeterReads(
+      controller,
+      {
+        lastMeter: (n) => this.lastMeter(n),
+        readingCount: (n) => this.connectors.get(n)?.readings ?? 0,
+        contactorClosed: (n) => this.connectors.get(n)?.contactorClosed ?? false,
+      },
+      clock,
+      onError,
+      options.contactorOpenWaitMs,
+    );
     this.savedAvailability = new Map(options.availability?.load() ?? []);
     this.stationOperative = this.savedAvailability.get(0) ?? true;
     options.reservations?.onChange(() => this.refreshAll());
@@ -149,12 +168,13 @@ export class ChargingStation {
       this.refreshAll();
     });
     c.on('linkDown', () => {
+      this.meterReads.linkDown();
       this.stationFaults.add(CONTROLLER_LINK_FAULT);
       this.refreshAll();
     });
     c.on('pilot', (n, state) => this.onPilot(n, state));
     c.on('cableCapacity', (n, amps) => this.withConnector(n, (s) => (s.cableA = amps)));
-    c.on('contactor', (n, closed) => this.withConnector(n, (s) => (s.contactorClosed = closed)));
+    c.on('contactor', (n, closed) => this.onContactor(n, closed));
     c.on('meter', (m) => this.onMeter(m));
     c.on('card', (uid) => void this.presentIdTag(uid).catch((e) => this.onError(e, 'card')));
     c.on('fault', (n, code) => this.onFault(n, code, true));
@@ -196,6 +216,17 @@ export class ChargingStation {
 
   lastMeter(connector: number): MeterReading | null {
     return this.connectors.get(connector)?.lastMeter ?? null;
+  }
+
+  /** What the meter reads now (asked of the controller); the last reading, logged, when it cannot be asked. */
+  readMeter(connector: number): Promise<MeterReading | null> {
+    if (!this.connectors.has(connector)) return Promise.resolve(null);
+    return this.meterReads.now(connector);
+  }
+
+  /** Resolves once every stopped transaction has its register read and `transactionStopped` went out (shutdown, reset). */
+  stopsSettled(): Promise<void> {
+    return this.meterReads.idle();
   }
 
   snapshot(): Array<{ connector: number; status: ConnectorStatus | null; pilot: PilotState; cableA: number; contactorClosed: boolean; offeredA: number; faults: string[]; transaction: Transaction | null; energyWh: number | null }> {
@@ -256,20 +287,31 @@ export class ChargingStation {
     return 'waiting';
   }
 
-  /** `at`: when it ended, if earlier than now (a transaction that ended while the agent was down). */
+  /**
+   * Ends the transaction on the connector at once (`at`: when it ended, if earlier than now, for
+   * one that ended while the agent was down). Its meterStopWh is the register the controller
+   * reads once the contactor is open, so `transactionStopped` follows when that answer is in.
+   */
   stopTransaction(connector: number, reason: StopReason, stopIdTag?: string, at?: Date): Transaction | null {
     const s = this.connectors.get(connector);
     const tx = s?.tx;
     if (!s || !tx) return null;
     tx.stoppedAt = at ?? this.clock.now();
-    tx.meterStopWh = s.lastMeter?.energyWh ?? tx.meterStartWh;
     tx.stopReason = reason;
     if (stopIdTag !== undefined) tx.stopIdTag = stopIdTag;
+    const lastKnownWh = s.lastMeter?.energyWh ?? tx.meterStartWh;
     s.tx = null;
     s.offeredA = 0;
     s.finished = PLUGGED.has(s.pilot);
-    this.controller.disable(connector).catch((e) => this.onError(e, 'disable'));
-    this.notify('transactionStopped', tx);
+    s.stopPending = true;
+    const disabled = this.controller.disable(connector);
+    disabled.catch((e) => this.onError(e, 'disable'));
+    void this.meterReads.afterContactorOpened(connector, disabled).then((reading) => {
+      tx.meterStopWh = reading?.energyWh ?? lastKnownWh;
+      this.notify('transactionStopped', tx);
+      s.stopPending = false;
+      this.refresh(s);
+    });
     this.refresh(s);
     this.refreshStation();
     return tx;
@@ -435,10 +477,18 @@ export class ChargingStation {
     for (const w of this.lockWaiters.filter((x) => x.connector === n)) w.resolve(state);
   }
 
+  private onContactor(n: number, closed: boolean): void {
+    this.withConnector(n, (s) => (s.contactorClosed = closed));
+    this.meterReads.contactor(n, closed);
+    // The last reading still shows the power that flowed: have one that shows what flows now.
+    if (!closed && this.controller.isLinkUp && this.connectors.has(n)) this.controller.readMeter(n).catch((e) => this.onError(e, 'meter reading'));
+  }
+
   private onMeter(m: MeterReading): void {
     const s = this.connector(m.connector);
     if (!s) return;
     s.lastMeter = m;
+    s.readings++;
     if (s.tx && this.energyCaps.has(s.tx.localId)) this.enforceEnergyCap(s.id);
     this.notify('meter', m, s.tx);
   }
@@ -496,7 +546,7 @@ export class ChargingStation {
   }
 
   private canStart(s: ConnectorState): boolean {
-    return s.operative && this.stationOperative && s.faults.size === 0 && this.stationFaults.size === 0 && !s.tx;
+    return s.operative && this.stationOperative && s.faults.size === 0 && this.stationFaults.size === 0 && !s.tx && !s.stopPending;
   }
 
   private pickConnector(wanted: number | undefined, idTag: string, parentIdTag?: string): ConnectorState | null {
@@ -546,7 +596,9 @@ export class ChargingStation {
         contactorClosed: false,
         faults: new Set(),
         lastMeter: null,
+        readings: 0,
         tx: null,
+        stopPending: false,
         finished: false,
         offeredA: 0,
         status: null,

@@ -1,10 +1,14 @@
-// Payload validation with ajv 8 against the vendored schemas, compiled lazily per action+direction.
-// Maps the failing ajv keyword to the OCPP-J 1.6 §4.2.3 CALLERROR code; rpc-client.ts applies
-// ocpp-rpc's strict-mode semantics (reject bad outbound, CALLERROR bad inbound).
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
-import { ACTIONS, isAction, type Action } from '../v16/generated/action-map.js';
+// Payload validation against the vendored schemas, with validators ajv compiled at build time
+// (scripts/codegen/gen-validators.mjs -> src/ocpp/v16/generated/validators.ts): no schema compiling
+// and no ajv compiler in the running agent. Maps the failing ajv keyword to the OCPP-J 1.6 §4.2.3
+// CALLERROR code; rpc-client.ts applies ocpp-rpc's strict-mode semantics (reject bad outbound,
+// CALLERROR bad inbound).
+import type { ErrorObject } from 'ajv';
+import { isAction, type Action } from '../v16/generated/action-map.js';
+import { VALIDATORS, type CompiledValidator } from '../v16/generated/validators.js';
 import type { CallErrorCode16 } from './error-codes.js';
+
+export { isLenientUri, isRfc3339DateTime } from './formats.js';
 
 export type Direction = 'request' | 'response';
 
@@ -49,58 +53,11 @@ export function codeForKeyword16(keyword: string): CallErrorCode16 {
   return KEYWORD_CODES_16[keyword] ?? 'FormationViolation';
 }
 
-/**
- * Make a vendored schema loadable by ajv 8 without touching the file: drop the draft-04 `id` /
- * draft-06 `$id` / `$schema` header (ajv 8 would reject draft-04 and we compile each schema alone),
- * and drop `additionalProperties` placed on non-object types (a quirk of the 2019:12 edition).
- */
-export function normalizeSchema(raw: unknown): SchemaObject {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TypeError('schema is not an object');
-  const clean = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(clean);
-    if (typeof node !== 'object' || node === null) return node;
-    const out: Record<string, unknown> = {};
-    const type = (node as Record<string, unknown>)['type'];
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'additionalProperties' && type !== undefined && type !== 'object') continue;
-      out[k] = clean(v);
-    }
-    return out;
-  };
-  const { $schema: _s, id: _id, $id: _dollarId, ...rest } = raw as Record<string, unknown>;
-  return clean(rest) as SchemaObject;
-}
-
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
-
-/** RFC 3339 §5.6 date-time: full-date "T" full-time, offset required, ranges checked (leap years too). */
-export function isRfc3339DateTime(text: string): boolean {
-  const m = DATE_TIME.exec(text);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number, number, number, number, number, number,
-  ];
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  if (days === undefined || day < 1 || day > days) return false;
-  if (hour > 23 || minute > 59 || second > 60) return false; // 60: leap second (RFC 3339 §5.7)
-  if (m[9] !== undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) return false;
-  return true;
-}
-
-/** Lenient `uri`: a scheme (RFC 3986 §3.1) followed by non-blank text; the CSMS owns the details. */
-export function isLenientUri(text: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(text);
-}
-
 export interface SchemaSetOptions<C extends string> {
   /** Used in messages, e.g. "OCPP 1.6". */
   readonly label: string;
-  /** Folder the schema file names are relative to. */
-  readonly schemaDir: URL;
-  /** Schema files of an action, or undefined when the action is not in the set. */
-  readonly filesOf: (action: string) => { readonly request: string; readonly response: string } | undefined;
+  /** The compiled validators of an action, or undefined when the action is not in the set. */
+  readonly validatorsOf: (action: string) => { readonly request: CompiledValidator; readonly response: CompiledValidator } | undefined;
   readonly codeForKeyword: (keyword: string) => C;
 }
 
@@ -125,35 +82,12 @@ function describe(error: ErrorObject): string {
   return `${field} ${error.message ?? 'is invalid'}${suffix}`;
 }
 
-/** A validator over one schema set; each (action, direction) is read and compiled on first use. */
+/** A validator over one set of compiled validators. */
 export function createPayloadValidator<C extends string>(options: SchemaSetOptions<C>): PayloadValidator<C> {
-  const ajv = new Ajv({
-    allErrors: false,
-    strict: true,
-    // multipleOf: 0.1 on limits: 7.3 / 0.1 = 72.99999999999999 fails a plain check (ajv issue #2353).
-    multipleOfPrecision: 9,
-    formats: { 'date-time': isRfc3339DateTime, uri: isLenientUri },
-    keywords: ['javaType'], // annotation in the security-whitepaper schemas
-    code: { source: false },
-  });
-  const cache = new Map<string, ValidateFunction>();
-
-  const compiled = (action: string, direction: Direction): ValidateFunction | undefined => {
-    const key = `${action}/${direction}`;
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
-    const files = options.filesOf(action);
-    if (files === undefined) return undefined;
-    const raw: unknown = JSON.parse(readFileSync(new URL(files[direction], options.schemaDir), 'utf8'));
-    const fn = ajv.compile(normalizeSchema(raw));
-    cache.set(key, fn);
-    return fn;
-  };
-
   return {
-    isKnownAction: (action) => options.filesOf(action) !== undefined,
+    isKnownAction: (action) => options.validatorsOf(action) !== undefined,
     validate(action, direction, payload) {
-      const fn = compiled(action, direction);
+      const fn = options.validatorsOf(action)?.[direction];
       if (fn === undefined) {
         return { ok: false, code: options.codeForKeyword('unknownAction'), message: `${options.label}: unknown action ${action}` };
       }
@@ -168,15 +102,10 @@ export function createPayloadValidator<C extends string>(options: SchemaSetOptio
   };
 }
 
-/** The OCPP 1.6 (+ Security Whitepaper) validator over src/ocpp/v16/schemas. */
+/** The OCPP 1.6 (+ Security Whitepaper) validator, compiled from src/ocpp/v16/schemas. */
 export const v16Validator: PayloadValidator<CallErrorCode16> = createPayloadValidator({
   label: 'OCPP 1.6',
-  schemaDir: new URL('../v16/schemas/', import.meta.url),
-  filesOf: (action) => {
-    if (!isAction(action)) return undefined;
-    const info = ACTIONS[action];
-    return { request: info.requestSchema, response: info.responseSchema };
-  },
+  validatorsOf: (action) => (isAction(action) ? VALIDATORS[action] : undefined),
   codeForKeyword: codeForKeyword16,
 });
 

@@ -6,10 +6,10 @@ import {
   codeForKeyword16,
   isLenientUri,
   isRfc3339DateTime,
-  normalizeSchema,
   v16Validator,
   validatePayload,
 } from '../../../src/ocpp/rpc/validation.js';
+import { normalizeSchema } from '../../../scripts/codegen/gen-validators.mjs';
 import { ACTIONS, type Action } from '../../../src/ocpp/v16/generated/action-map.js';
 
 const profile = (limit: number) => ({
@@ -84,7 +84,7 @@ describe('keyword -> CALLERROR code (OCPP-J 1.6 §4.2.3)', () => {
     })).toEqual({ ok: true });
   });
 
-  it('compiles every schema of the action map (strict ajv) and knows only those actions', () => {
+  it('has a compiled validator (strict ajv, at build time) for every schema of the action map and knows only those actions', () => {
     for (const action of Object.keys(ACTIONS)) {
       expect(v16Validator.isKnownAction(action)).toBe(true);
       for (const dir of ['request', 'response'] as const) {
@@ -97,6 +97,10 @@ describe('keyword -> CALLERROR code (OCPP-J 1.6 §4.2.3)', () => {
 });
 
 describe('formats', () => {
+  it('maxLength counts code points, as ajv does: a surrogate pair is one character', () => {
+    expect(validatePayload('Authorize', 'request', { idTag: '\u{1F50C}'.repeat(20) })).toEqual({ ok: true });
+    expect(validatePayload('Authorize', 'request', { idTag: '\u{1F50C}'.repeat(21) })).toMatchObject({ ok: false, code: 'PropertyConstraintViolation' });
+  });
   it.each(['2025-01-01T00:00:00Z', '2024-02-29T23:59:60.123+01:00', '2025-12-31t10:00:00z', '2025-06-01T12:00:00.5-05:30'])(
     'date-time %s is valid RFC 3339',
     (s) => expect(isRfc3339DateTime(s)).toBe(true),

@@ -24,7 +24,7 @@ async function triggerMeterValues(ctx: OutgoingContext, connectorId?: number): P
   const { station } = ctx;
   const list = connectorId ? [connectorId] : station.connectorIds();
   for (const c of list) {
-    const reading = station.lastMeter(c);
+    const reading = await station.readMeter(c); // what flows now, not the last periodic report
     if (!reading) continue;
     const tx = station.transaction(c);
     const value = buildMeterValue(reading, ctx.config.getList('MeterValuesSampledData'), ctx.clock.now(), 'Trigger', station.offeredCurrent(c));

@@ -1,0 +1,173 @@
+// The register a transaction is billed with, over the real serial driver and the simulator
+// on a pty reporting its meter only when asked (METER_MS 0, the longest period there is):
+// a stop reads the controller's register once the contactor is open, so the energy since the
+// last report is counted; with the link down it falls back to the last reading and says so;
+// a stop recovered after a restart reads it too; a reading asked for after the contactor
+// opened shows what flows now.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SerialController } from '../../../hal/controller/serial-controller.js';
+import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
+import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
+import { ChargingStation, type RestoredTransaction } from '../../../src/domain/station/charging-station.js';
+import type { ChargeControllerPort } from '../../../src/domain/ports.js';
+import type { Transaction } from '../../../src/domain/session/transaction.js';
+import { SystemClock } from '../../../src/platform/clock.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const settings = {
+  connectionTimeoutS: () => 60,
+  stopTransactionOnEVSideDisconnect: () => true,
+  stopTransactionOnInvalidId: () => false,
+  authorizeRemoteTxRequests: () => false,
+  maxCurrentA: () => 32,
+};
+
+let pty: PtyPair | null = null;
+let sim: SimulatedController | null = null;
+let controller: SerialController | null = null;
+afterEach(async () => {
+  await controller?.stop();
+  await sim?.stop();
+  await pty?.close();
+  controller = null;
+  sim = null;
+  pty = null;
+});
+
+interface Rig {
+  sim: SimulatedController;
+  controller: SerialController;
+  station: ChargingStation;
+  stopped: Transaction[];
+  errors: string[];
+  /** Serial lines as the agent saw them, `rx ...` / `tx ...`. */
+  wire: string[];
+}
+
+/** Energy 200x faster, so the register moves visibly between two instants of a test. */
+async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
+  pty = await openPtyPair();
+  sim = new SimulatedController({ path: pty.controllerPath, meterMs: 0, timeScale: 200, initialEnergyWh: 10_000 });
+  await sim.start();
+  controller = new SerialController({ path: pty.agentPath });
+  const wire: string[] = [];
+  controller.on('wire', (dir, line) => wire.push(`${dir} ${line}`));
+  const errors: string[] = [];
+  const station = new ChargingStation(
+    controller as ChargeControllerPort,
+    { authorize: async () => ({ status: 'Accepted' }) },
+    settings,
+    new SystemClock(),
+    (err, context) => errors.push(`${context}: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  const stopped: Transaction[] = [];
+  station.subscribe({ transactionStopped: (tx) => stopped.push({ ...tx }) });
+  station.restoreTransactions(restore);
+  station.start();
+  await controller.start();
+  await waitFor(() => controller!.isLinkUp && station.status(1) !== null, 8_000, 'controller link');
+  return { sim, controller, station, stopped, errors, wire };
+}
+
+/** Plugged in, card accepted, the EV drawing current and the register past the last report. */
+async function charging(r: Rig): Promise<Transaction> {
+  r.sim.plugIn(1);
+  await waitFor(() => r.station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
+  expect(await r.station.presentIdTag('04A2B3C4')).toBe('started');
+  r.sim.evRequestEnergy(1);
+  await waitFor(() => r.sim.state(1).contactor, 8_000, 'contactor closed');
+  const tx = r.station.transaction(1)!;
+  await waitFor(() => r.sim.state(1).energyWh > tx.meterStartWh + 50, 8_000, 'energy flowing');
+  return tx;
+}
+
+const index = (lines: string[], re: RegExp): number => lines.findIndex((l) => re.test(l));
+
+describe('the register a stop is billed with', () => {
+  it('EV unplugged while charging: meterStop is the register after the contactor opened, not the last report', async () => {
+    const r = await rig();
+    const tx = await charging(r);
+    const lastReported = r.station.lastMeter(1)!.energyWh!;
+    r.sim.unplug(1); // the contactor opens at once: the register stops here
+    const register = r.sim.state(1).energyWh;
+    await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
+
+    expect(register).toBeGreaterThan(lastReported);
+    expect(r.stopped[0]).toMatchObject({ localId: tx.localId, stopReason: 'EVDisconnected', meterStopWh: register });
+    expect(r.station.lastMeter(1)).toMatchObject({ energyWh: register, powerW: 0, currentA: [0, 0, 0] });
+    expect(r.errors).toEqual([]);
+  });
+
+  it('stopped while charging: the register is read after `$RELAY,1,0`, and no energy flows after it', async () => {
+    const r = await rig();
+    await charging(r);
+    const from = r.wire.length;
+    r.station.stopTransaction(1, 'Local');
+    await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
+
+    const wire = r.wire.slice(from);
+    const opened = index(wire, /^rx \$RELAY,1,0\*/);
+    const read = index(wire, /^tx \$READ,\d+,1\*/);
+    expect(index(wire, /^tx \$DISABLE,\d+,1\*/)).toBeGreaterThanOrEqual(0);
+    expect(opened).toBeGreaterThanOrEqual(0);
+    expect(read).toBeGreaterThan(opened);
+    const register = r.sim.state(1).energyWh;
+    expect(r.sim.state(1).contactor).toBe(false);
+    expect(r.stopped[0]).toMatchObject({ stopReason: 'Local', meterStopWh: register });
+  });
+
+  it('no transaction starts on the connector before the last one has its register and is reported stopped', async () => {
+    const r = await rig();
+    await charging(r);
+    const events: string[] = [];
+    r.station.subscribe({ transactionStarted: () => events.push('started'), transactionStopped: () => events.push('stopped') });
+    r.sim.dropAnswers(1); // the DISABLE is resent: the register is read a while later
+    r.station.stopTransaction(1, 'Local');
+    const card = await r.station.presentIdTag('0A0B0C0D');
+    await waitFor(() => events.includes('stopped'), 8_000, 'stopped');
+
+    expect(card).toBe('rejected');
+    expect(events).toEqual(['stopped']);
+  });
+
+  it('controller link down: the last reading stands in, and the log says so', async () => {
+    const r = await rig();
+    const tx = await charging(r);
+    await r.controller.readMeter(1);
+    const last = r.station.lastMeter(1)!.energyWh!;
+    expect(last).toBeGreaterThan(tx.meterStartWh);
+    r.sim.setMute(true);
+    await waitFor(() => !r.controller.isLinkUp, 8_000, 'link down');
+    r.station.stopTransaction(1, 'Local');
+    await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
+
+    expect(r.stopped[0]!.meterStopWh).toBe(last);
+    expect(r.errors.some((e) => /^stop meter reading: controller link down: connector 1 uses the last reported meter reading \(\d+ Wh\)$/.test(e))).toBe(true);
+    r.sim.setMute(false);
+  });
+
+  it('a stop recovered after a restart reads the register from the controller', async () => {
+    const startedAt = new Date(Date.now() - 600_000);
+    const endedAt = new Date(Date.now() - 1_000);
+    const r = await rig([{ tx: { localId: 'r1', connector: 1, idTag: 'TAG', startedAt, meterStartWh: 9_000 }, reasonIfEnded: 'Reboot', endedAt }]);
+    await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
+
+    const disable = index(r.wire, /^tx \$DISABLE,\d+,1\*/);
+    const read = index(r.wire, /^tx \$READ,\d+,1\*/);
+    expect(disable).toBeGreaterThanOrEqual(0);
+    expect(read).toBeGreaterThan(disable);
+    expect(index(r.wire.slice(read), /^rx \$METER,1,10000,/)).toBeGreaterThan(0);
+    expect(r.stopped[0]).toMatchObject({ localId: 'r1', stopReason: 'Reboot', meterStopWh: 10_000, stoppedAt: endedAt });
+  });
+
+  it('a reading asked for after the contactor opened shows what flows now (0 W, 0 A), not the last report', async () => {
+    const r = await rig();
+    await charging(r);
+    await r.controller.readMeter(1);
+    expect(r.station.lastMeter(1)!.powerW).toBeGreaterThan(1_000);
+    r.sim.evPause(1); // the EV stops drawing: the contactor opens, the transaction goes on
+    const reading = await r.station.readMeter(1);
+    expect(reading).toMatchObject({ powerW: 0, currentA: [0, 0, 0], energyWh: r.sim.state(1).energyWh });
+    expect(r.station.transaction(1)).not.toBeNull();
+  });
+});
