@@ -157,6 +157,17 @@ export class Outbox {
     this.queue.flush();
   }
 
+  /**
+   * Shutdown, before the connection closes: nothing new is sent, and the message already handed
+   * to the connection may still be answered, so a confirmation is committed rather than lost with
+   * the socket (and the message sent again after the restart). Resolves once that message is
+   * answered or has failed; the caller bounds the wait.
+   */
+  settleInFlight(): Promise<void> {
+    this.online = false;
+    return this.drainRun ?? Promise.resolve();
+  }
+
   stop(): void {
     this.online = false;
     for (const timer of [this.retryTimer, this.aliveTimer]) if (timer !== null) this.clock.clearTimeout(timer);

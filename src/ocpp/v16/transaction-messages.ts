@@ -151,15 +151,9 @@ export class TransactionMessenger {
     return this.outbox.clockSynced();
   }
 
-  /**
-   * Shutdown, before the connection closes: nothing new is sent, and the message already handed
-   * to the connection may still be answered, so a confirmation the CSMS sends is committed rather
-   * than lost with the socket (and the message sent again after the restart). Resolves once that
-   * message is answered or has failed; the caller bounds the wait.
-   */
+  /** Shutdown, before the socket closes: the message in flight may still be answered and committed (Outbox.settleInFlight). */
   settleInFlight(): Promise<void> {
-    this.online = false;
-    return this.drainRun ?? Promise.resolve();
+    return this.outbox.settleInFlight();
   }
 
   stop(): void {
