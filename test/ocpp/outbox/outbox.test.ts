@@ -25,6 +25,7 @@ class EventProtocol implements OutboxProtocol {
 
   traits(kind: string): MessageTraits {
     if (kind === 'Updated') return { durability: 'write-behind', endsTransaction: false, maxBatch: 3 };
+    if (kind === 'Charging') return { durability: 'durable', endsTransaction: false, maxBatch: 1 };
     return { durability: 'durable', endsTransaction: kind === 'Ended', maxBatch: 1 };
   }
 
@@ -104,6 +105,20 @@ describe('the version-neutral outbox', () => {
     await second.outbox.deliverQueued();
     expect(second.protocol.sent.map((s) => s.payloads)).toEqual([['s'], ['u1', 'u2', 'u3'], ['u4'], ['e']]);
     expect(second.store.size()).toBe(0);
+  });
+
+  it('a durable message during the transaction is written at once with fsync, in order with the write-behind ones', async () => {
+    const { outbox, protocol, db } = setup();
+    outbox.open(tx, { kind: 'Started', payload: 's' });
+    outbox.update(tx.localId, { kind: 'Updated', payload: 'u1' });
+    const before = db.stats();
+    outbox.update(tx.localId, { kind: 'Charging', payload: 'c' });
+    // One fsync commit, which takes the pending write-behind message along (order on disk).
+    expect(db.stats().durableCommits).toBe(before.durableCommits + 1);
+    expect(outbox.statistics()).toMatchObject({ queued: 3, inMemory: 0 });
+    outbox.setOnline(true);
+    await outbox.deliverQueued();
+    expect(protocol.sent.map((s) => s.payloads)).toEqual([['s'], ['u1'], ['c']]);
   });
 
   it('a refusal is an attempt (discarded after the last, ending the reporting); no answer is not', async () => {
