@@ -183,7 +183,7 @@ fi
 FROM=${FROM:-$SRC_DIR}
 [ -d "$FROM" ] || die "no release at $FROM"
 FROM=$(cd "$FROM" && pwd)
-for need in package.json dist/src/cli.js node_modules; do
+for need in package.json dist/src/cli.js dist/src/launcher/launcher.js node_modules; do
   [ -e "$FROM/$need" ] || die "$FROM is not a built release: $need is missing (make one with npm run release)"
 done
 # A source checkout's node_modules carries the compiler and the test runner (100+ MB) that the
@@ -265,6 +265,9 @@ PASSWORD=
 ITEMS="package.json package-lock.json dist node_modules hal/sim/pty-relay.py systemd scripts README.md LICENSE CHANGELOG.md config.example.json docs"
 REL=$OPT/releases/$VERSION
 
+tmp_pkg=$(mktemp)
+trap 'rm -f "$tmp_pkg"' EXIT
+
 # 1. The release: left alone when identical, else staged beside and swapped in.
 same=0
 if [ -d "$REL" ]; then
@@ -297,10 +300,16 @@ else
   say "installed release $VERSION in /opt/$NAME/releases/$VERSION ($(size_of "$REL"))"
 fi
 if link "releases/$VERSION" "$OPT/current"; then RELEASE_CHANGED=1; fi
+# The launcher (ExecStart) belongs to no release: it starts current/ and rolls a failed update back.
+for f in "$FROM"/dist/src/launcher/*.js; do
+  install_file "$f" "$OPT/bin/$(basename "$f")" 0644
+done
+printf '{ "type": "module" }\n' >"$tmp_pkg"
+install_file "$tmp_pkg" "$OPT/bin/package.json" 0644
 
 # 2. The unit (ExecStart names this board's node), the user and the directories.
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp_pkg"' EXIT
 # Escaped for the replacement side of s### (the checks above already keep these characters out).
 node_sed=$(printf '%s\n' "$NODE_BIN" | sed 's/[\\&#]/\\&/g')
 sed "s#^ExecStart=/usr/bin/node #ExecStart=$node_sed #" "$FROM/systemd/$NAME.service" >"$tmp"

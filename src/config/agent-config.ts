@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
+import { checkProvisionedCertificate } from '../security/provisioned-certificate.js';
 
 export type SecurityProfile = 0 | 1 | 2 | 3;
 
@@ -20,6 +21,12 @@ export interface CsmsConfig {
   basicAuthPassword: string | null;
   /** PEM file of extra CA certificates to trust for wss:// (e.g. a dev CA); null: system CAs only. */
   caFile: string | null;
+  /**
+   * Factory-provisioned charge-point certificate (PEM, chain allowed) and its private key for
+   * profile 3; null: none (a certificate installed by CertificateSigned is used). Both or neither.
+   */
+  clientCertFile: string | null;
+  clientKeyFile: string | null;
 }
 
 /** With `simulated` the agent runs the controller simulator on a pty itself and `port` is not used. */
@@ -78,7 +85,7 @@ export class ConfigError extends Error {
 }
 
 export interface ParseOptions {
-  /** Relative paths (dataDir, diagnosticsSocket, csms.caFile) are resolved against it; default: left as given. */
+  /** Relative paths (dataDir, diagnosticsSocket, csms.caFile, csms.client*File) are resolved against it; default: left as given. */
   baseDir?: string;
 }
 
@@ -115,11 +122,14 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   if (!CHARGE_POINT_ID.test(chargePointId)) fail('chargePointId', CHARGE_POINT_ID_EXPECTED, chargePointId);
 
   const csms = objectAt('csms', orDefault(root['csms'], {}));
-  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile']);
+  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile', 'clientCertFile', 'clientKeyFile']);
   const securityProfile = oneOf('csms.securityProfile', csms['securityProfile'], SECURITY_PROFILES, CONFIG_DEFAULTS.securityProfile);
   const url = csmsUrl(csms['url'], securityProfile);
   const basicAuthPassword = password('csms.basicAuthPassword', csms['basicAuthPassword']);
   const caFile = optionalPath('csms.caFile', csms['caFile'], opts.baseDir);
+  const clientCertFile = optionalPath('csms.clientCertFile', csms['clientCertFile'], opts.baseDir);
+  const clientKeyFile = optionalPath('csms.clientKeyFile', csms['clientKeyFile'], opts.baseDir);
+  provisionedCertificate(clientCertFile, clientKeyFile);
 
   const ctl = objectAt('controller', orDefault(root['controller'], {}));
   onlyKeys('controller', ctl, ['port', 'baudRate', 'simulated', 'maxCurrentA']);
@@ -151,7 +161,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
 
   return {
     chargePointId,
-    csms: { url, securityProfile, basicAuthPassword, caFile },
+    csms: { url, securityProfile, basicAuthPassword, caFile, clientCertFile, clientKeyFile },
     controller,
     dataDir,
     diagnosticsSocket,
@@ -200,6 +210,17 @@ function password(path: string, value: unknown): string | null {
     throw new ConfigError(`config error: ${path}: expected ${expected}, got a string of ${value.length} characters`, path);
   }
   return value;
+}
+
+/** Both or neither; when given, readable, parsable and a matching pair (checked at start, not at first use). */
+function provisionedCertificate(certFile: string | null, keyFile: string | null): void {
+  if (certFile === null && keyFile === null) return;
+  if (certFile === null || keyFile === null) {
+    const [missing, given] = certFile === null ? ['clientCertFile', 'clientKeyFile'] : ['clientKeyFile', 'clientCertFile'];
+    throw new ConfigError(`config error: csms.${missing}: required when csms.${given} is set`, `csms.${missing}`);
+  }
+  const problem = checkProvisionedCertificate(certFile, keyFile);
+  if (problem !== undefined) throw new ConfigError(`config error: csms.${problem.field}: ${problem.problem}`, `csms.${problem.field}`);
 }
 
 function ledMap(value: unknown): Record<string, LedPinConfig> {

@@ -76,7 +76,7 @@ describe('valid files', () => {
     const cfg = loadAgentConfig(writeConfig(JSON.stringify(CONTRACT, null, 2)));
     expect(cfg).toEqual<AgentConfig>({
       chargePointId: 'CP-0001',
-      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null },
+      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null },
       controller: { port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 },
       dataDir: '/var/lib/charger-agent',
       diagnosticsSocket: '/run/charger-agent/diag.sock',
@@ -90,7 +90,7 @@ describe('valid files', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(packageVersion()).toBe(pkg.version);
     const cfg = parseAgentConfig(MINIMAL);
-    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null });
+    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null });
     expect(cfg.controller).toEqual({ port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 });
     expect(cfg.dataDir).toBe('/var/lib/charger-agent');
     expect(cfg.diagnosticsSocket).toBe('/run/charger-agent/diag.sock');

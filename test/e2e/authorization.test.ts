@@ -11,7 +11,8 @@ import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import type { AuthorizationData } from '../../src/ocpp/v16/generated/types.js';
-import { startHarness, type Harness } from '../helpers/agent-harness.js';
+import type { Harness } from '../helpers/agent-harness.js';
+import { useAgentFixture } from '../helpers/action-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Card UIDs as the reader sends them (8 hex digits). */
@@ -22,11 +23,9 @@ const CACHED = 'C1C1C1C1';
 const UNKNOWN = 'F1F1F1F1';
 const REFUSED = 'DEADBEEF';
 
-let h: Harness | null = null;
+const fx = useAgentFixture();
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await h?.stop();
-  h = null;
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
@@ -50,7 +49,7 @@ async function csmsDown(x: Harness): Promise<void> {
 
 describe('decision order online', () => {
   it('LocalPreAuthorize: a listed Accepted card starts at once, without Authorize.req (TC_008)', async () => {
-    h = await startHarness({ ocppConfig: { LocalPreAuthorize: 'true' } });
+    const h = await fx.start({ ocppConfig: { LocalPreAuthorize: 'true' } });
     await sendList(h, 1, [{ idTag: LISTED, idTagInfo: { status: 'Accepted' } }]);
     const m = h.mark();
     h.sim.plugIn(1);
@@ -62,7 +61,7 @@ describe('decision order online', () => {
   });
 
   it('without LocalPreAuthorize the CSMS decides, even for a listed card; its answer is cached', async () => {
-    h = await startHarness({ csms: { rejectedTags: [LISTED] } });
+    const h = await fx.start({ csms: { rejectedTags: [LISTED] } });
     await sendList(h, 1, [{ idTag: LISTED, idTagInfo: { status: 'Accepted' } }]);
     const m = h.mark();
     expect(await swipe(h.agent, LISTED)).toBe(false); // the CSMS says Invalid
@@ -75,7 +74,7 @@ describe('decision order online', () => {
 
 describe('decision order offline (CSMS down)', () => {
   it('list Accepted and cached cards charge; Blocked, expired and unknown cards are refused', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await swipe(h.agent, CACHED)).toBe(true); // learnt online
     const expired = new Date(Date.now() - 60_000).toISOString();
     await sendList(h, 1, [
@@ -104,16 +103,16 @@ describe('decision order offline (CSMS down)', () => {
   });
 
   it('a session started offline on an unknown card; the StartTransaction answer (Invalid) feeds the cache', async () => {
-    h = await startHarness({ csms: { rejectedTags: [REFUSED] }, ocppConfig: { AllowOfflineTxForUnknownId: 'true', StopTransactionOnInvalidId: 'false' } });
+    const h = await fx.start({ csms: { rejectedTags: [REFUSED] }, ocppConfig: { AllowOfflineTxForUnknownId: 'true', StopTransactionOnInvalidId: 'false' } });
     await csmsDown(h);
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
+    await waitFor(() => h.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
     expect(await swipe(h.agent, REFUSED)).toBe(true);
-    await waitFor(() => h!.agent.station.transaction(1) !== null, 10_000, 'offline transaction');
+    await waitFor(() => h.agent.station.transaction(1) !== null, 10_000, 'offline transaction');
     const m = h.mark();
     await h.csms.start(); // same port: the agent reconnects and delivers the queued start
     await h.waitCalls(m, 'StartTransaction');
-    await waitFor(() => h!.agent.authorization.cache.get(REFUSED)?.status === 'Invalid', 10_000, 'cache learns Invalid');
+    await waitFor(() => h.agent.authorization.cache.get(REFUSED)?.status === 'Invalid', 10_000, 'cache learns Invalid');
     // Offline again: now known as Invalid, so AllowOfflineTxForUnknownId no longer lets it in.
     h.sim.unplug(1);
     await csmsDown(h);
@@ -123,7 +122,7 @@ describe('decision order offline (CSMS down)', () => {
 
 describe('the cache learns from transaction answers', () => {
   it('StopTransaction.conf idTagInfo refreshes the cache entry of the card that stopped', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     h.sim.plugIn(1);
     await h.waitStatus(1, 'Preparing');
@@ -135,25 +134,25 @@ describe('the cache learns from transaction answers', () => {
     const [stop] = await h.waitCalls(m, 'StopTransaction');
     expect(stop!.params).toMatchObject({ idTag: CACHED, reason: 'Local' });
     expect(h.callsSince(m, 'Authorize')).toHaveLength(1);
-    await waitFor(() => h!.agent.authorization.cache.get(CACHED)?.status === 'Accepted', 10_000, 'cache refreshed from StopTransaction.conf');
+    await waitFor(() => h.agent.authorization.cache.get(CACHED)?.status === 'Accepted', 10_000, 'cache refreshed from StopTransaction.conf');
   });
 });
 
 describe('parentIdTag groups', () => {
   it('a card of the transaction owner\'s group stops it; the group comes from the local list', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await sendList(h, 1, [
       { idTag: LISTED, idTagInfo: { status: 'Accepted', parentIdTag: 'FLEET-7' } },
       { idTag: CACHED, idTagInfo: { status: 'Accepted', parentIdTag: 'fleet-7 ' } },
     ]);
     await csmsDown(h);
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
+    await waitFor(() => h.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
     expect(await swipe(h.agent, LISTED)).toBe(true);
-    await waitFor(() => h!.agent.station.transaction(1) !== null, 10_000, 'transaction');
+    await waitFor(() => h.agent.station.transaction(1) !== null, 10_000, 'transaction');
     expect(h.agent.station.transaction(1)?.parentIdTag).toBe('FLEET-7');
     expect(await swipe(h.agent, CACHED)).toBe(true); // same group: stops it
-    await waitFor(() => h!.agent.station.transaction(1) === null, 10_000, 'stopped by the group');
+    await waitFor(() => h.agent.station.transaction(1) === null, 10_000, 'stopped by the group');
   });
 });
 

@@ -1,19 +1,15 @@
 // OCPP 1.6 §4.8/§9.1: a StartTransaction answered with a non-Accepted idTagInfo. With
 // StopTransactionOnInvalidId=false the transaction goes on, allowed MaxEnergyOnInvalidId
 // Wh more, then the EVSE suspends it (0 A offered, SuspendedEVSE) until the driver ends it.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../helpers/action-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('StartTransaction refused by the CSMS', () => {
   it('MaxEnergyOnInvalidId: charges that much more, then suspends', async () => {
-    h = await startHarness({
+    const h = await fx.start({
       csms: { rejectedTags: ['BADTAG01'] },
       ocppConfig: { AuthorizeRemoteTxRequests: 'false', StopTransactionOnInvalidId: 'false', MaxEnergyOnInvalidId: '5' },
     });
@@ -36,7 +32,7 @@ describe('StartTransaction refused by the CSMS', () => {
   });
 
   it('MaxEnergyOnInvalidId 0: suspended at once', async () => {
-    h = await startHarness({
+    const h = await fx.start({
       csms: { rejectedTags: ['BADTAG01'] },
       ocppConfig: { AuthorizeRemoteTxRequests: 'false', StopTransactionOnInvalidId: 'false', MaxEnergyOnInvalidId: '0' },
     });
@@ -46,7 +42,7 @@ describe('StartTransaction refused by the CSMS', () => {
     await h.call('RemoteStartTransaction', { connectorId: 1, idTag: 'BADTAG01' });
     await h.waitCalls(m, 'StartTransaction');
     await h.waitStatus(1, 'SuspendedEVSE');
-    await waitFor(() => h!.sim.state(1).contactor === false, 8_000, 'contactor open');
+    await waitFor(() => h.sim.state(1).contactor === false, 8_000, 'contactor open');
     expect(h.agent.station.transaction(1)).not.toBeNull();
   });
 });

@@ -3,8 +3,9 @@
 // both session orders and ConnectionTimeOut (§4.8), every stop reason we can produce (§7.45),
 // idTag rules (§3.5), invalid frames (OCPP-J §4.2.3), a reconnect mid-session, Heartbeat
 // interval (§4.6) and per-phase sampled MeterValues (§4.7).
-import { afterEach, describe, expect, it } from 'vitest';
-import { parsedFrames, startHarness, type Harness, type HarnessOptions } from '../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { parsedFrames, type Harness } from '../helpers/agent-harness.js';
+import { startCharging, useAgentFixture } from '../helpers/action-fixture.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { INCOMING_ACTIONS } from '../../src/ocpp/v16/actions/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,26 +23,7 @@ const CARD = '04A2B3C4';
 const CARD2 = '04A2B3C5';
 const STRANGER = '0A0B0C0D';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
-
-async function start(opts: HarnessOptions = {}): Promise<Harness> {
-  h = await startHarness(opts);
-  return h;
-}
-
-/** Plug in, present the card, EV asks for energy: Charging with transaction `n` (DevCsms counts from 1). */
-async function charging(x: Harness, card = CARD): Promise<void> {
-  const m = x.mark();
-  x.sim.plugIn(1);
-  x.sim.swipeCard(card);
-  await x.waitCalls(m, 'StartTransaction');
-  x.sim.evRequestEnergy(1);
-  await x.waitStatus(1, 'Charging');
-}
+const fx = useAgentFixture();
 
 /** The agent's answer (CALLRESULT or CALLERROR) to a CALL id. */
 async function answerTo(x: Harness, id: string): Promise<unknown[]> {
@@ -57,8 +39,8 @@ function stopParams(x: Harness, i = 0): Record<string, unknown> {
 describe('every Core message, both ways, passes the CSMS schema check', () => {
   it('CP -> CSMS: Boot, Status, Authorize, Start, MeterValues, Heartbeat, DataTransfer, Stop', async () => {
     const clock = new FakeClock();
-    const x = await start({ clock, ocppConfig: { MeterValueSampleInterval: '10', StopTxnSampledData: 'Energy.Active.Import.Register' } });
-    await charging(x);
+    const x = await fx.start({ clock, ocppConfig: { MeterValueSampleInterval: '10', StopTxnSampledData: 'Energy.Active.Import.Register' } });
+    await startCharging(x, 1, CARD);
     await waitFor(() => (x.agent.station.lastMeter(1)?.powerW ?? 0) > 0, 8_000, 'power flowing');
     const m = x.mark();
     clock.advance(10_000);
@@ -78,7 +60,7 @@ describe('every Core message, both ways, passes the CSMS schema check', () => {
   });
 
   it('CSMS -> CP: every Core request gets a schema-valid answer', async () => {
-    const x = await start();
+    const x = await fx.start();
     expect(await x.call('GetConfiguration', { key: ['HeartbeatInterval'] })).toMatchObject({ configurationKey: [{ key: 'HeartbeatInterval' }] });
     expect(await x.call('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '30' })).toEqual({ status: 'Accepted' });
     expect(await x.call('DataTransfer', { vendorId: 'com.other' })).toEqual({ status: 'UnknownVendorId' });
@@ -96,7 +78,7 @@ describe('every Core message, both ways, passes the CSMS schema check', () => {
 
 describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
   it('plug first, then card: Preparing, Authorize, StartTransaction, Charging', async () => {
-    const x = await start();
+    const x = await fx.start();
     const m = x.mark();
     x.sim.plugIn(1);
     await x.waitStatus(1, 'Preparing');
@@ -113,7 +95,7 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
   });
 
   it('card first, then plug: Preparing while waiting, StartTransaction on plug-in', async () => {
-    const x = await start();
+    const x = await fx.start();
     const m = x.mark();
     x.sim.swipeCard(CARD);
     await x.waitCalls(m, 'Authorize');
@@ -128,7 +110,7 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
 
   it('card first and no plug-in within ConnectionTimeOut: back to Available, a later plug-in starts nothing', async () => {
     const clock = new FakeClock();
-    const x = await start({ clock, ocppConfig: { ConnectionTimeOut: '30' } });
+    const x = await fx.start({ clock, ocppConfig: { ConnectionTimeOut: '30' } });
     const m = x.mark();
     x.sim.swipeCard(CARD);
     await x.waitStatus(1, 'Preparing');
@@ -145,7 +127,7 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
   });
 
   it('a refused card starts nothing', async () => {
-    const x = await start({ csms: { rejectedTags: [CARD] } });
+    const x = await fx.start({ csms: { rejectedTags: [CARD] } });
     const m = x.mark();
     x.sim.plugIn(1);
     x.sim.swipeCard(CARD);
@@ -159,8 +141,8 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
 
 describe('stop reasons (OCPP 1.6 §7.45)', () => {
   it('Local: the same card again', async () => {
-    const x = await start();
-    await charging(x);
+    const x = await fx.start();
+    await startCharging(x, 1, CARD);
     x.sim.swipeCard(CARD);
     await x.waitCalls(0, 'StopTransaction');
     expect(stopParams(x)).toMatchObject({ transactionId: 1, idTag: CARD, reason: 'Local' });
@@ -168,8 +150,8 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   });
 
   it('EVDisconnected: the cable is pulled (StopTransactionOnEVSideDisconnect=true)', async () => {
-    const x = await start();
-    await charging(x);
+    const x = await fx.start();
+    await startCharging(x, 1, CARD);
     x.sim.evPause(1);
     x.sim.unplug(1);
     await x.waitCalls(0, 'StopTransaction');
@@ -179,8 +161,8 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   });
 
   it('StopTransactionOnEVSideDisconnect=false: pulling the cable does not stop; the card does (Local)', async () => {
-    const x = await start({ ocppConfig: { StopTransactionOnEVSideDisconnect: 'false' } });
-    await charging(x);
+    const x = await fx.start({ ocppConfig: { StopTransactionOnEVSideDisconnect: 'false' } });
+    await startCharging(x, 1, CARD);
     x.sim.unplug(1);
     await waitFor(() => x.agent.station.status(1) !== 'Charging', 8_000, 'not charging');
     expect(x.agent.station.transaction(1)).not.toBeNull();
@@ -190,8 +172,8 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   });
 
   it('Remote: RemoteStopTransaction', async () => {
-    const x = await start();
-    await charging(x);
+    const x = await fx.start();
+    await startCharging(x, 1, CARD);
     expect(await x.call('RemoteStopTransaction', { transactionId: 1 })).toEqual({ status: 'Accepted' });
     await x.waitCalls(0, 'StopTransaction');
     expect(stopParams(x)).toMatchObject({ transactionId: 1, reason: 'Remote' });
@@ -199,8 +181,8 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
 
   for (const type of ['Soft', 'Hard'] as const) {
     it(`${type}Reset: Reset ${type}`, async () => {
-      const x = await start();
-      await charging(x);
+      const x = await fx.start();
+      await startCharging(x, 1, CARD);
       expect(await x.call('Reset', { type })).toEqual({ status: 'Accepted' });
       await x.waitCalls(0, 'StopTransaction');
       expect(stopParams(x)).toMatchObject({ transactionId: 1, reason: `${type}Reset` });
@@ -208,7 +190,7 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   }
 
   it('DeAuthorized: StartTransaction answered Invalid with StopTransactionOnInvalidId=true', async () => {
-    const x = await start({ csms: { rejectedTags: ['BLOCKED1'] }, ocppConfig: { AuthorizeRemoteTxRequests: 'false' } });
+    const x = await fx.start({ csms: { rejectedTags: ['BLOCKED1'] }, ocppConfig: { AuthorizeRemoteTxRequests: 'false' } });
     x.sim.plugIn(1);
     x.sim.evRequestEnergy(1);
     expect(await x.call('RemoteStartTransaction', { idTag: 'BLOCKED1', connectorId: 1 })).toEqual({ status: 'Accepted' });
@@ -219,7 +201,7 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   });
 
   it('StopTransactionOnInvalidId=false: the refused transaction goes on, suspended by the EVSE', async () => {
-    const x = await start({ csms: { rejectedTags: ['BLOCKED1'] }, ocppConfig: { AuthorizeRemoteTxRequests: 'false', StopTransactionOnInvalidId: 'false' } });
+    const x = await fx.start({ csms: { rejectedTags: ['BLOCKED1'] }, ocppConfig: { AuthorizeRemoteTxRequests: 'false', StopTransactionOnInvalidId: 'false' } });
     x.sim.plugIn(1);
     x.sim.evRequestEnergy(1);
     expect(await x.call('RemoteStartTransaction', { idTag: 'BLOCKED1', connectorId: 1 })).toEqual({ status: 'Accepted' });
@@ -231,8 +213,8 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
   });
 
   it('UnlockCommand: UnlockConnector during a transaction', async () => {
-    const x = await start();
-    await charging(x);
+    const x = await fx.start();
+    await startCharging(x, 1, CARD);
     expect(await x.call('UnlockConnector', { connectorId: 1 })).toEqual({ status: 'Unlocked' });
     await x.waitCalls(0, 'StopTransaction');
     expect(stopParams(x)).toMatchObject({ transactionId: 1, reason: 'UnlockCommand' });
@@ -241,7 +223,7 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
 
 describe('identifiers (OCPP 1.6 §3.5)', () => {
   it('compared trimmed and case-insensitively: a remote start for " 04a2b3c4 " is stopped by card 04A2B3C4', async () => {
-    const x = await start();
+    const x = await fx.start();
     x.sim.plugIn(1);
     expect(await x.call('RemoteStartTransaction', { idTag: ' 04a2b3c4 ', connectorId: 1 })).toEqual({ status: 'Accepted' });
     const [s] = await x.waitCalls(0, 'StartTransaction');
@@ -255,8 +237,8 @@ describe('identifiers (OCPP 1.6 §3.5)', () => {
   });
 
   it('a card with the same parentIdTag stops the transaction; a stranger does not', async () => {
-    const x = await start({ csms: { parentIdTags: { [CARD]: 'FLEET-1', [CARD2]: 'fleet-1 ' } } });
-    await charging(x, CARD);
+    const x = await fx.start({ csms: { parentIdTags: { [CARD]: 'FLEET-1', [CARD2]: 'fleet-1 ' } } });
+    await startCharging(x, 1, CARD);
     let m = x.mark();
     x.sim.swipeCard(STRANGER);
     await x.waitCalls(m, 'Authorize');
@@ -273,7 +255,7 @@ describe('identifiers (OCPP 1.6 §3.5)', () => {
 
 describe('invalid frames from the CSMS (OCPP-J 1.6 §4.2.3)', () => {
   it('each gets the right CALLERROR, or is dropped with a log line when it cannot be answered', async () => {
-    const x = await start();
+    const x = await fx.start();
     const raw = (text: string): void => x.csms.sendRaw(x.cpId, text);
     // A known action of a profile this charger does not implement (registry entry 'NotSupported').
     const unsupported = NOT_SUPPORTED_CANDIDATES.find(([a]) => INCOMING_ACTIONS[a] === 'NotSupported');
@@ -321,8 +303,8 @@ describe('invalid frames from the CSMS (OCPP-J 1.6 §4.2.3)', () => {
 describe('connection loss in the middle of a session', () => {
   it('the transaction goes on offline; its MeterValues and StopTransaction arrive in order after the reconnect', async () => {
     const clock = new FakeClock();
-    const x = await start({ clock, ocppConfig: { MeterValueSampleInterval: '10' } });
-    await charging(x);
+    const x = await fx.start({ clock, ocppConfig: { MeterValueSampleInterval: '10' } });
+    await startCharging(x, 1, CARD);
     await waitFor(() => (x.agent.station.lastMeter(1)?.powerW ?? 0) > 0, 8_000, 'power flowing');
     const m = x.mark();
     await x.csms.disconnect(x.cpId);
@@ -352,7 +334,7 @@ describe('connection loss in the middle of a session', () => {
 
 describe('a whole session while the CSMS is away', () => {
   it('StartTransaction then StopTransaction (with the id the CSMS gives) after the reconnect', async () => {
-    const x = await start({ ocppConfig: { AllowOfflineTxForUnknownId: 'true' } });
+    const x = await fx.start({ ocppConfig: { AllowOfflineTxForUnknownId: 'true' } });
     const m = x.mark();
     await x.csms.disconnect(x.cpId);
     await waitFor(() => !x.agent.csms.isConnected, 8_000, 'agent sees the loss');
@@ -372,7 +354,7 @@ describe('a whole session while the CSMS is away', () => {
 
 describe('StatusNotification error codes (OCPP 1.6 §4.9, controller-serial.md fault table)', () => {
   it('a connector fault and a station fault are reported Faulted with the mapped errorCode, then cleared', async () => {
-    const x = await start();
+    const x = await fx.start();
     x.sim.raiseFault(1, 'GROUND_FAULT');
     await x.waitStatus(1, 'Faulted');
     expect(x.csms.callsOf('StatusNotification').at(-1)!.params).toMatchObject({ connectorId: 1, errorCode: 'GroundFailure', vendorErrorCode: 'GROUND_FAULT' });
@@ -394,7 +376,7 @@ describe('StatusNotification error codes (OCPP 1.6 §4.9, controller-serial.md f
 describe('Heartbeat (OCPP 1.6 §4.6)', () => {
   it('at the interval from BootNotification.conf, then at the one set by ChangeConfiguration', async () => {
     const clock = new FakeClock();
-    const x = await start({ clock, csms: { heartbeatIntervalS: 120 } });
+    const x = await fx.start({ clock, csms: { heartbeatIntervalS: 120 } });
     expect(x.agent.config.get('HeartbeatInterval')).toBe('120');
     const heartbeatIds = (): unknown[] => parsedFrames(x, 'out').filter((f) => f[0] === 2 && f[2] === 'Heartbeat').map((f) => f[1]);
     const answered = (): number => parsedFrames(x, 'in').filter((f) => f[0] === 3 && heartbeatIds().includes(f[1])).length;
@@ -425,11 +407,11 @@ describe('Heartbeat (OCPP 1.6 §4.6)', () => {
 describe('MeterValues (OCPP 1.6 §4.7)', () => {
   it('sampled every MeterValueSampleInterval, per phase on a three-phase controller', async () => {
     const clock = new FakeClock();
-    const x = await start({
+    const x = await fx.start({
       clock,
       ocppConfig: { MeterValueSampleInterval: '15', MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Import,Voltage,Current.Offered' },
     });
-    await charging(x);
+    await startCharging(x, 1, CARD);
     await waitFor(() => (x.agent.station.lastMeter(1)?.currentA[2] ?? 0) > 0, 8_000, 'current on L3');
     const m = x.mark();
     clock.advance(14_000);

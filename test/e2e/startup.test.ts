@@ -1,19 +1,15 @@
 // Start-up order: the agent meets the CSMS knowing its controller (the link comes up
 // first, bounded), so the first BootNotification carries the meter serial number and the
 // CSMS never sees a spurious "controller link down" Faulted at boot.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../helpers/action-fixture.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('start-up', () => {
   it('BootNotification after the controller link is up; no Faulted at boot', async () => {
-    h = await startHarness();
-    const calls = h.csms.received.filter((c) => c.identity === h!.cpId);
+    const h = await fx.start();
+    const calls = h.csms.received.filter((c) => c.identity === h.cpId);
     expect(calls[0]?.action).toBe('BootNotification');
     expect(calls[0]?.params).toMatchObject({ meterSerialNumber: 'SN0042' });
     const statuses = calls.filter((c) => c.action === 'StatusNotification').map((c) => `${c.params['connectorId']}:${c.params['status']}`);

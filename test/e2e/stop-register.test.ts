@@ -2,15 +2,12 @@
 // only when asked (METER_MS 0): the StopTransaction's meterStop and its Transaction.End value
 // are the register read after the contactor opened (the energy since the last report is
 // billed), and a MeterValues triggered after the EV left reports 0 W and 0 A.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../helpers/agent-harness.js';
+import { startCharging, useAgentFixture } from '../helpers/action-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 interface Sampled {
   value: string;
@@ -22,7 +19,7 @@ const valueOf = (values: Sampled[], measurand: string): number => Number(values.
 
 /** Charging with the controller's periodic reports off, the register well past the last report. */
 async function chargingUnreported(): Promise<Harness> {
-  const harness = await startHarness({
+  const harness = await fx.start({
     ocppConfig: {
       MeterValuesSampledData: 'Energy.Active.Import.Register,Power.Active.Import,Current.Import',
       StopTxnSampledData: 'Energy.Active.Import.Register',
@@ -30,12 +27,7 @@ async function chargingUnreported(): Promise<Harness> {
     },
   });
   await harness.agent.controller.configure('METER_MS', '0');
-  const m = harness.mark();
-  harness.sim.plugIn(1);
-  harness.sim.swipeCard('04A2B3C4');
-  await harness.waitCalls(m, 'StartTransaction');
-  harness.sim.evRequestEnergy(1);
-  await harness.waitStatus(1, 'Charging');
+  await startCharging(harness);
   const reported = harness.agent.station.lastMeter(1)?.energyWh ?? 0;
   await waitFor(() => harness.sim.state(1).energyWh >= reported + 3, 10_000, 'energy past the last report');
   return harness;
@@ -43,7 +35,7 @@ async function chargingUnreported(): Promise<Harness> {
 
 describe('after the contactor opened', () => {
   it('StopTransaction carries the register read after the contactor opened, in meterStop and Transaction.End', async () => {
-    h = await chargingUnreported();
+    const h = await chargingUnreported();
     const lastReported = h.agent.station.lastMeter(1)!.energyWh!;
     const m = h.mark();
     h.sim.unplug(1);
@@ -59,11 +51,11 @@ describe('after the contactor opened', () => {
   });
 
   it('a MeterValues triggered just after the EV left reports 0 W and 0 A, not the last reading', async () => {
-    h = await chargingUnreported();
+    const h = await chargingUnreported();
     await h.agent.controller.readMeter(1);
     expect(h.agent.station.lastMeter(1)!.powerW).toBeGreaterThan(1_000);
     h.sim.unplug(1);
-    await waitFor(() => h!.agent.station.transaction(1) === null, 8_000, 'transaction stopped');
+    await waitFor(() => h.agent.station.transaction(1) === null, 8_000, 'transaction stopped');
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'MeterValues', connectorId: 1 })).toEqual({ status: 'Accepted' });
     const [mv] = await h.waitCalls(m, 'MeterValues');

@@ -34,6 +34,8 @@ function makeRelease(devDependencies: Record<string, string> = {}): string {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'charger-agent', version: '2.0.0', devDependencies }));
   mkdirSync(join(dir, 'dist/src'), { recursive: true });
   writeFileSync(join(dir, 'dist/src/cli.js'), '// charger-agent\n');
+  mkdirSync(join(dir, 'dist/src/launcher'), { recursive: true });
+  writeFileSync(join(dir, 'dist/src/launcher/launcher.js'), '// launcher\n');
   mkdirSync(join(dir, 'node_modules/pino'), { recursive: true });
   cpSync(join(ROOT, 'systemd'), join(dir, 'systemd'), { recursive: true });
   return dir;

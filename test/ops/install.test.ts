@@ -43,6 +43,9 @@ function makeRelease(version: string): string {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'charger-agent', version }));
   mkdirSync(join(dir, 'dist/src'), { recursive: true });
   writeFileSync(join(dir, 'dist/src/cli.js'), `// charger-agent ${version}\n`);
+  mkdirSync(join(dir, 'dist/src/launcher'), { recursive: true });
+  writeFileSync(join(dir, 'dist/src/launcher/launcher.js'), `// launcher ${version}\n`);
+  writeFileSync(join(dir, 'dist/src/launcher/state.js'), '// state\n');
   mkdirSync(join(dir, 'node_modules/pino'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/pino/index.js'), 'module.exports = {};\n');
   mkdirSync(join(dir, 'hal/sim'), { recursive: true });
@@ -122,6 +125,10 @@ describe('install.sh into a throwaway root', () => {
     }
     expect(readlinkSync(join(dest, 'opt/charger-agent/current'))).toBe('releases/1.2.3');
     expect(statSync(join(rel, 'dist/src/cli.js')).uid).toBe(0);
+    // The launcher ExecStart names lives outside the releases, as an ES module.
+    expect(readFileSync(join(dest, 'opt/charger-agent/bin/launcher.js'), 'utf8')).toBe('// launcher 1.2.3\n');
+    expect(existsSync(join(dest, 'opt/charger-agent/bin/state.js'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dest, 'opt/charger-agent/bin/package.json'), 'utf8'))).toEqual({ type: 'module' });
   });
 
   it('installs and enables the unit', () => {
@@ -205,7 +212,7 @@ describe('install.sh into a throwaway root', () => {
     const other = tempDir('ca-destdir-node-');
     expect(install(['--destdir', other, '--from', release, '--node', '/usr/local/bin/node']).status).toBe(0);
     const unit = readFileSync(join(other, 'etc/systemd/system/charger-agent.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/node \/opt\/charger-agent\/current\/dist\/src\/cli\.js run --config /m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/node \/opt\/charger-agent\/bin\/launcher\.js run --config /m);
   });
 
   it('adds the admin group to an install made before it existed', () => {
@@ -229,7 +236,7 @@ describe('install.sh into a throwaway root', () => {
     const r = install(['--destdir', other, '--from', release], { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.status).toBe(0);
-    expect(execStartOf(other)).toBe(`${real} /opt/charger-agent/current/dist/src/cli.js run --config /etc/charger-agent/config.json`);
+    expect(execStartOf(other)).toBe(`${real} /opt/charger-agent/bin/launcher.js run --config /etc/charger-agent/config.json`);
   });
 
   it('refuses node where ProtectHome=yes hides it from the service (nvm in a home directory)', () => {

@@ -48,10 +48,10 @@ describe('systemd/charger-agent.service', () => {
   });
 
   it('runs the installed release as its own user with the serial and GPIO groups', () => {
-    expect(values('ExecStart')).toEqual(['/usr/bin/node /opt/charger-agent/current/dist/src/cli.js run --config /etc/charger-agent/config.json']);
-    // The package's own entry point is the one ExecStart names inside the release.
+    expect(values('ExecStart')).toEqual(['/usr/bin/node /opt/charger-agent/bin/launcher.js run --config /etc/charger-agent/config.json']);
+    // The launcher starts the package's own entry point inside current/.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(values('ExecStart')[0]).toContain(`/opt/charger-agent/current/${pkg.bin['charger-agent']} `);
+    expect(readFileSync(join(ROOT, 'src/launcher/launcher.ts'), 'utf8')).toContain(`'${pkg.bin['charger-agent']}'`);
     expect(values('User')).toEqual(['charger-agent']);
     expect(values('Group')).toEqual(['charger-agent']);
     expect(values('SupplementaryGroups')[0]!.split(' ').sort()).toEqual(['charger-agent-admin', 'dialout', 'gpio']);

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
+import { flooredNow } from '../../security/clock-floor.js';
+import { TlsCheckError, verifiedTlsConnect } from '../../security/tls-server-check.js';
 import { ReconnectBackoff, type ReconnectOptions } from './reconnect-backoff.js';
 import {
   SILENT_OCPP_LOGGER,
@@ -28,8 +30,13 @@ export interface WsTransportOptions {
   readonly securityProfile: SecurityProfile;
   /** Basic-auth password for profiles 1 and 2 (configuration key AuthorizationKey), used as-is. */
   readonly authorizationKey?: string;
-  /** CA certificates (PEM text or file paths). When given they replace the system CAs. */
+  /**
+   * CA certificates (PEM text or file paths): the installed CentralSystemRootCertificates. When given
+   * they replace the system CAs, for OpenSSL and for our own chain check (src/security/tls-server-check.ts).
+   */
   readonly ca?: string | readonly string[];
+  /** Time to check the server certificate at; default max(system time, build date) (clock-floor.ts). */
+  readonly validationTime?: () => Date;
   /** Profile 3 client certificate chain and private key (PEM text or file paths), re-read on each connect. */
   readonly clientCert?: string;
   readonly clientKey?: string;
@@ -230,9 +237,19 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
       perMessageDeflate: false,
     };
     if (o.securityProfile >= 2) {
-      options.minVersion = 'TLSv1.2'; // Security Whitepaper §2.3: TLS 1.2 or above
-      options.rejectUnauthorized = true;
-      if (o.ca !== undefined) options.ca = (typeof o.ca === 'string' ? [o.ca] : [...o.ca]).map(loadPem);
+      // Security Whitepaper §2.3: TLS 1.2 or above, checked server certificate. The connection is made
+      // and checked by verifiedTlsConnect (own chain check at the floored time, whitepaper cipher
+      // suites) before ws sends the upgrade; these options also reach it.
+      options.minVersion = 'TLSv1.2';
+      const ca = o.ca === undefined ? undefined : (typeof o.ca === 'string' ? [o.ca] : [...o.ca]).map(loadPem);
+      if (ca !== undefined) options.ca = ca;
+      const connect = verifiedTlsConnect({
+        ...(ca !== undefined ? { ca } : {}),
+        validationTime: o.validationTime ?? (() => flooredNow()),
+        handshakeTimeoutMs: o.handshakeTimeoutMs ?? 30_000,
+      });
+      // ws hands createConnection to http, which accepts the (options, callback) form.
+      options.createConnection = connect as unknown as ClientOptions['createConnection'];
       if (o.securityProfile === 3) {
         options.cert = loadPem(o.clientCert ?? '');
         options.key = loadPem(o.clientKey ?? '');
@@ -294,6 +311,8 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
 }
 
 function classify(err: Error & { code?: string }): TransportError {
+  // Refused by our own TLS checks: the cause carries the security event class (tlsFailureClass).
+  if (err instanceof TlsCheckError) return new TransportError('tls', err.message, { cause: err });
   const code = err.code ?? '';
   const tls = /CERT|SSL|TLS/.test(code) || code === 'EPROTO' || /certificate|ssl|tls/i.test(err.message);
   return new TransportError(tls ? 'tls' : 'network', `${code ? `${code}: ` : ''}${err.message}`, { cause: err });

@@ -3,50 +3,24 @@
 // stays suspended if the CSMS had refused its identifier), is stopped with the register the
 // controller reports when the EV left, is never dropped when it has no connector; a
 // transaction the journal cannot record is never started.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SerialController } from '../../../hal/controller/serial-controller.js';
-import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
-import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
+import { describe, expect, it } from 'vitest';
+import type { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type StationOptions } from '../../../src/domain/station/charging-station.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
 import type { Transaction } from '../../../src/domain/session/transaction.js';
 import { SystemClock } from '../../../src/platform/clock.js';
+import { STATION_TEST_SETTINGS, useControllerOnPty } from '../../helpers/station-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const settings = {
-  connectionTimeoutS: () => 60,
-  stopTransactionOnEVSideDisconnect: () => true,
-  stopTransactionOnInvalidId: () => false,
-  authorizeRemoteTxRequests: () => false,
-  maxCurrentA: () => 32,
-  maxEnergyOnInvalidIdWh: () => 0,
-};
-
-let pty: PtyPair | null = null;
-let sim: SimulatedController | null = null;
-let controller: SerialController | null = null;
-afterEach(async () => {
-  await controller?.stop();
-  await sim?.stop();
-  await pty?.close();
-  controller = null;
-  sim = null;
-  pty = null;
-});
-
-async function simulator(): Promise<SimulatedController> {
-  pty = await openPtyPair();
-  sim = new SimulatedController({ path: pty.controllerPath, meterMs: 0 });
-  await sim.start();
-  return sim;
-}
+const pair = useControllerOnPty();
+const simulator = (): Promise<SimulatedController> => pair.simulator({ meterMs: 0 });
 
 /** A station as main.ts builds it after a restart: transactions restored before the link comes up. */
 async function restartedStation(restore: Parameters<ChargingStation['restoreTransactions']>[0], opts: StationOptions = {}) {
-  controller = new SerialController({ path: pty!.agentPath });
+  const controller = pair.controller();
   const events: string[] = [];
   const stopped: Transaction[] = [];
-  const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, settings, new SystemClock(), () => {}, opts);
+  const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, STATION_TEST_SETTINGS, new SystemClock(), () => {}, opts);
   station.subscribe({
     transactionResumed: (tx) => events.push(`resumed ${tx.localId}`),
     transactionStopped: (tx) => {
@@ -57,7 +31,7 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   station.restoreTransactions(restore);
   station.start();
   await controller.start();
-  return { station, events, stopped };
+  return { station, controller, events, stopped };
 }
 
 const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date(Date.now() - 600_000), meterStartWh });
@@ -112,7 +86,7 @@ describe('the journal veto', () => {
     const s = await simulator();
     s.plugIn(1);
     const cards: Array<[string, boolean]> = [];
-    const { station } = await restartedStation([], {
+    const { station, controller } = await restartedStation([], {
       journal: {
         started: () => {
           throw new Error('database or disk is full');
@@ -120,7 +94,7 @@ describe('the journal veto', () => {
       },
     });
     station.subscribe({ cardResult: (tag, ok) => cards.push([tag, ok]) });
-    await waitFor(() => controller!.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
+    await waitFor(() => controller.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
     expect(await station.presentIdTag('04A2B3C4')).toBe('rejected');
     expect(station.transaction(1)).toBeNull();
     expect(cards.at(-1)).toEqual(['04A2B3C4', false]);

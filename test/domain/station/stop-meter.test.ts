@@ -4,35 +4,17 @@
 // last report is counted; with the link down it falls back to the last reading and says so;
 // a stop recovered after a restart reads it too; a reading asked for after the contactor
 // opened shows what flows now.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SerialController } from '../../../hal/controller/serial-controller.js';
-import { openPtyPair, type PtyPair } from '../../../hal/sim/pty-pair.js';
-import { SimulatedController } from '../../../hal/sim/simulated-controller.js';
+import { describe, expect, it } from 'vitest';
+import type { SerialController } from '../../../hal/controller/serial-controller.js';
+import type { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type RestoredTransaction } from '../../../src/domain/station/charging-station.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
 import type { Transaction } from '../../../src/domain/session/transaction.js';
 import { SystemClock } from '../../../src/platform/clock.js';
+import { STATION_TEST_SETTINGS, useControllerOnPty } from '../../helpers/station-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const settings = {
-  connectionTimeoutS: () => 60,
-  stopTransactionOnEVSideDisconnect: () => true,
-  stopTransactionOnInvalidId: () => false,
-  authorizeRemoteTxRequests: () => false,
-  maxCurrentA: () => 32,
-};
-
-let pty: PtyPair | null = null;
-let sim: SimulatedController | null = null;
-let controller: SerialController | null = null;
-afterEach(async () => {
-  await controller?.stop();
-  await sim?.stop();
-  await pty?.close();
-  controller = null;
-  sim = null;
-  pty = null;
-});
+const pair = useControllerOnPty();
 
 interface Rig {
   sim: SimulatedController;
@@ -46,17 +28,15 @@ interface Rig {
 
 /** Energy 200x faster, so the register moves visibly between two instants of a test. */
 async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
-  pty = await openPtyPair();
-  sim = new SimulatedController({ path: pty.controllerPath, meterMs: 0, timeScale: 200, initialEnergyWh: 10_000 });
-  await sim.start();
-  controller = new SerialController({ path: pty.agentPath });
+  const sim = await pair.simulator({ meterMs: 0, timeScale: 200, initialEnergyWh: 10_000 });
+  const controller = pair.controller();
   const wire: string[] = [];
   controller.on('wire', (dir, line) => wire.push(`${dir} ${line}`));
   const errors: string[] = [];
   const station = new ChargingStation(
     controller as ChargeControllerPort,
     { authorize: async () => ({ status: 'Accepted' }) },
-    settings,
+    STATION_TEST_SETTINGS,
     new SystemClock(),
     (err, context) => errors.push(`${context}: ${err instanceof Error ? err.message : String(err)}`),
   );
@@ -65,7 +45,7 @@ async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
   station.restoreTransactions(restore);
   station.start();
   await controller.start();
-  await waitFor(() => controller!.isLinkUp && station.status(1) !== null, 8_000, 'controller link');
+  await waitFor(() => controller.isLinkUp && station.status(1) !== null, 8_000, 'controller link');
   return { sim, controller, station, stopped, errors, wire };
 }
 

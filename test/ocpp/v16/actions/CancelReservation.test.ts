@@ -1,17 +1,13 @@
 // OCPP 1.6 §5.1 CancelReservation against the real agent and the DevCsms: Accepted for a live
 // reservation (the connector is reported Available again), Rejected for an unknown id.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('CancelReservation (OCPP 1.6 §5.1)', () => {
   it('Accepted for a live reservation: Available reported; Rejected afterwards and for unknown ids', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     const expiryDate = new Date(Date.now() + 3_600_000).toISOString();
     await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: 'DRIVER', reservationId: 11 });

@@ -1,20 +1,14 @@
 // OCPP 1.6 §5.2 ChangeAvailability against the real agent and the DevCsms: connector N or 0,
 // Accepted / Scheduled (applied when the running transaction ends) / Rejected, the statuses
 // that follow, and persistence across a station restart (AvailabilityStore port).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AvailabilityStore } from '../../../../src/domain/ports.js';
-import { startHarness, startStationRig, type Harness, type StationRig } from '../../../helpers/agent-harness.js';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
 const CARD = '04A2B3C4';
-let h: Harness | null = null;
-let rig: StationRig | null = null;
-afterEach(async () => {
-  await h?.stop();
-  await rig?.stop();
-  h = null;
-  rig = null;
-});
+const fx = useAgentFixture();
 
 /** In-memory AvailabilityStore that counts writes. */
 class MemoryAvailability implements AvailabilityStore {
@@ -40,18 +34,9 @@ async function expectCardForgotten(x: Harness, mark: number): Promise<void> {
   expect(x.callsSince(mark, 'StartTransaction')).toEqual([]);
 }
 
-async function charging(x: Harness): Promise<void> {
-  const m = x.mark();
-  x.sim.plugIn(1);
-  x.sim.swipeCard(CARD);
-  await x.waitCalls(m, 'StartTransaction');
-  x.sim.evRequestEnergy(1);
-  await x.waitStatus(1, 'Charging');
-}
-
 describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   it('connector 1 Inoperative then Operative: Accepted, Unavailable then Available reported', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Unavailable');
@@ -63,7 +48,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('connector 0 makes the whole station (and its connectors) Unavailable', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(0, 'Unavailable');
     await h.waitStatus(1, 'Unavailable');
@@ -73,7 +58,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('an unknown connector is Rejected and changes nothing', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 7, type: 'Inoperative' })).toEqual({ status: 'Rejected' });
     expect(h.agent.station.isOperative(1)).toBe(true);
@@ -82,14 +67,14 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('asking for the state it is already in is Accepted', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
     expect(h.agent.station.status(1)).toBe('Available');
   });
 
   it('Inoperative during a transaction is Scheduled: charging goes on, Unavailable once it ends', async () => {
-    h = await startHarness();
-    await charging(h);
+    const h = await fx.start();
+    await startCharging(h, 1, CARD);
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
     // Still charging: no stop, no Unavailable while the transaction runs.
@@ -111,7 +96,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('a card presented while Unavailable is not kept waiting for a later plug-in', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     const m = h.mark();
     h.sim.swipeCard(CARD);
@@ -120,7 +105,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('a card waiting for a plug-in gives up when its connector goes Inoperative', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     h.sim.swipeCard(CARD);
     await h.waitStatus(1, 'Preparing');
@@ -130,8 +115,8 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
   });
 
   it('connector 0 Inoperative during a transaction is Scheduled; the station goes Unavailable after it', async () => {
-    h = await startHarness();
-    await charging(h);
+    const h = await fx.start();
+    await startCharging(h, 1, CARD);
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
     expect(h.agent.station.status(0)).toBe('Available');
@@ -147,12 +132,12 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
 
 describe('ChangeAvailability persisted across a restart (AvailabilityStore)', () => {
   it('the agent reboots with connector 1 still Unavailable (store in the data dir)', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Unavailable');
     await h.restart();
     const m = h.mark();
-    await waitFor(() => h!.agent.station.status(1) === 'Unavailable', 8_000, 'Unavailable after reboot');
+    await waitFor(() => h.agent.station.status(1) === 'Unavailable', 8_000, 'Unavailable after reboot');
     await h.waitStatus(1, 'Unavailable');
     expect(h.statusesSince(m, 1)).not.toContain('Available');
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
@@ -161,7 +146,7 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
 
   it('a restarted station keeps Inoperative; values are written only when they change', async () => {
     const store = new MemoryAvailability();
-    rig = await startStationRig({}, { availability: store });
+    let rig = await fx.startRig({}, { availability: store });
     expect(rig.station.setOperative(1, false)).toBe('Accepted');
     expect(rig.station.setOperative(1, false)).toBe('Accepted');
     expect(rig.station.setOperative(0, true)).toBe('Accepted'); // already operative: nothing to write
@@ -169,7 +154,7 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
     expect(store.values.get(1)).toBe(false);
 
     rig = await rig.restart({ availability: store });
-    await waitFor(() => rig!.station.status(1) === 'Unavailable', 8_000, 'Unavailable after restart');
+    await waitFor(() => rig.station.status(1) === 'Unavailable', 8_000, 'Unavailable after restart');
     expect(rig.station.isOperative(1)).toBe(false);
     expect(rig.station.setOperative(1, true)).toBe('Accepted');
     expect(store.writes).toBe(2);
@@ -183,14 +168,14 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
   it('the whole station (connector 0) is restored too', async () => {
     const store = new MemoryAvailability();
     store.values.set(0, false);
-    rig = await startStationRig({}, { availability: store });
+    const rig = await fx.startRig({}, { availability: store });
     expect(rig.station.status(0)).toBe('Unavailable');
     expect(rig.station.status(1)).toBe('Unavailable');
     expect(store.writes).toBe(0);
   });
 
   it('the answer goes out before the StatusNotification it causes', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const n = h.frames.length;
     await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' });
     await h.waitStatus(1, 'Unavailable');

@@ -2,14 +2,11 @@
 // catalogue: booleans accept true/false and 0/1, unknown key NotSupported, read-only and out of
 // range Rejected, reboot-required RebootRequired, AuthorizationKey write-only and never logged,
 // values persisted across a reboot.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 async function valueOf(x: Harness, key: string): Promise<string | undefined> {
   const conf = await x.call('GetConfiguration', { key: [key] });
@@ -18,7 +15,7 @@ async function valueOf(x: Harness, key: string): Promise<string | undefined> {
 
 describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
   it('booleans accept true/false and 1/0 (stored as true/false), nothing else', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const key = 'StopTransactionOnEVSideDisconnect';
     for (const [given, stored] of [
       ['0', 'false'],
@@ -34,7 +31,7 @@ describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
   });
 
   it('integers: in range Accepted, out of range or not a number Rejected (value unchanged)', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '90' })).toEqual({ status: 'Accepted' });
     expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '0' })).toEqual({ status: 'Rejected' });
     expect(await h.call('ChangeConfiguration', { key: 'ConnectionTimeOut', value: '999999' })).toEqual({ status: 'Rejected' });
@@ -44,7 +41,7 @@ describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
   });
 
   it('comma-separated lists: only supported measurands', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'MeterValuesSampledData', value: 'Voltage, Current.Import' })).toEqual({ status: 'Accepted' });
     expect(await valueOf(h, 'MeterValuesSampledData')).toBe('Voltage,Current.Import');
     expect(await h.call('ChangeConfiguration', { key: 'MeterValuesSampledData', value: 'SoC' })).toEqual({ status: 'Rejected' });
@@ -52,25 +49,25 @@ describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
   });
 
   it('a read-only key is Rejected', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'NumberOfConnectors', value: '4' })).toEqual({ status: 'Rejected' });
     expect(await h.call('ChangeConfiguration', { key: 'SupportedFeatureProfiles', value: 'Core,SmartCharging' })).toEqual({ status: 'Rejected' });
     expect(await valueOf(h, 'NumberOfConnectors')).toBe('1');
   });
 
   it('an unknown key is NotSupported', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'FrobnicationLevel', value: '3' })).toEqual({ status: 'NotSupported' });
   });
 
   it('a key applied only at start answers RebootRequired (and is stored)', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'WebSocketPingInterval', value: '30' })).toEqual({ status: 'RebootRequired' });
     expect(await valueOf(h, 'WebSocketPingInterval')).toBe('30');
   });
 
   it('AuthorizationKey: accepted when valid, never returned, never logged', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const secret = 'S3cretKey-0123456789';
     expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: 'short' })).toEqual({ status: 'Rejected' });
     expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: secret })).toEqual({ status: 'Accepted' });
@@ -83,7 +80,7 @@ describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
   });
 
   it('values survive a reboot', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '15' })).toEqual({ status: 'Accepted' });
     expect(await h.call('ChangeConfiguration', { key: 'StopTransactionOnInvalidId', value: '0' })).toEqual({ status: 'Accepted' });
     await h.restart();

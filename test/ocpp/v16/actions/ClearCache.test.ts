@@ -1,15 +1,12 @@
 // OCPP 1.6 §5.4 ClearCache against the real agent and the DevCsms (TC_061): Accepted and the
 // cache is empty (a cached card is asked about again); Rejected while the cache is disabled.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
 const CARD = '04A2B3C4';
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 async function swipe(x: Harness): Promise<boolean> {
   const results: boolean[] = [];
@@ -22,7 +19,7 @@ async function swipe(x: Harness): Promise<boolean> {
 
 describe('ClearCache (OCPP 1.6 §5.4)', () => {
   it('Accepted: the cache is emptied, so a cached card is authorized by the CSMS again (TC_061)', async () => {
-    h = await startHarness({ ocppConfig: { LocalPreAuthorize: 'true' } });
+    const h = await fx.start({ ocppConfig: { LocalPreAuthorize: 'true' } });
     let m = h.mark();
     expect(await swipe(h)).toBe(true); // learnt from Authorize.conf
     expect(h.callsSince(m, 'Authorize')).toHaveLength(1);
@@ -41,7 +38,7 @@ describe('ClearCache (OCPP 1.6 §5.4)', () => {
   });
 
   it('AuthorizationCacheEnabled false: Rejected, nothing cleared', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     h.agent.authorization.cache.put('KEPT', { status: 'Accepted' });
     expect(await h.call('ChangeConfiguration', { key: 'AuthorizationCacheEnabled', value: 'false' })).toEqual({ status: 'Accepted' });
     expect(await h.call('ClearCache', {})).toEqual({ status: 'Rejected' });

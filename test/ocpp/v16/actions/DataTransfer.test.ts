@@ -1,27 +1,23 @@
 // OCPP 1.6 §5.6 DataTransfer, CSMS to charger, against the real agent and the DevCsms: an
 // unregistered vendor gets UnknownVendorId; the schema limits are enforced on the way in.
 // The other direction (§4.3): outgoing/DataTransfer.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('DataTransfer (OCPP 1.6 §5.6, §4.3)', () => {
   it('CSMS -> CP: an unknown vendorId is answered UnknownVendorId', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('DataTransfer', { vendorId: 'com.example', messageId: 'Hello', data: '{"a":1}' })).toEqual({ status: 'UnknownVendorId' });
     expect(await h.call('DataTransfer', { vendorId: 'com.example' })).toEqual({ status: 'UnknownVendorId' });
   });
 
   it('CSMS -> CP: a vendorId over 255 characters is a PropertyConstraintViolation', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     h.csms.sendRaw(h.cpId, JSON.stringify([2, 'dt-long', 'DataTransfer', { vendorId: 'v'.repeat(256) }]));
-    await waitFor(() => h!.frames.some((f) => f.direction === 'out' && f.text.includes('"dt-long"')), 8_000, 'answer');
+    await waitFor(() => h.frames.some((f) => f.direction === 'out' && f.text.includes('"dt-long"')), 8_000, 'answer');
     const answer = JSON.parse(h.frames.find((f) => f.direction === 'out' && f.text.includes('"dt-long"'))!.text) as unknown[];
     expect(answer.slice(0, 3)).toEqual([4, 'dt-long', 'PropertyConstraintViolation']);
   });
@@ -33,7 +29,7 @@ describe('DataTransfer (OCPP 1.6 §5.6, §4.3)', () => {
         throw new Error('vendor bug');
       }],
     ]);
-    h = await startHarness({ vendorHandlers: handlers });
+    const h = await fx.start({ vendorHandlers: handlers });
     expect(await h.call('DataTransfer', { vendorId: 'com.acme', messageId: 'Ping', data: '42' })).toEqual({ status: 'Accepted', data: 'Ping:42' });
     await expect(h.call('DataTransfer', { vendorId: 'com.broken' })).rejects.toThrow();
     expect(await h.call('DataTransfer', { vendorId: 'com.other' })).toEqual({ status: 'UnknownVendorId' });

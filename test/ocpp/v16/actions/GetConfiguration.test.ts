@@ -1,10 +1,10 @@
 // OCPP 1.6 §5.8 GetConfiguration against the real agent and the DevCsms: every §9 key of the
 // catalogue with its access, unknown keys listed apart, write-only AuthorizationKey never
 // returned, SupportedFeatureProfiles listing only what works.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONFIGURATION_KEYS } from '../../../../src/ocpp/v16/configuration-keys.js';
 import { INCOMING_ACTIONS } from '../../../../src/ocpp/v16/actions/index.js';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 
 const PROFILE_ACTIONS: Record<string, Array<keyof typeof INCOMING_ACTIONS>> = {
   Core: ['ChangeAvailability', 'ChangeConfiguration', 'ClearCache', 'DataTransfer', 'GetConfiguration', 'RemoteStartTransaction', 'RemoteStopTransaction', 'Reset', 'UnlockConnector'],
@@ -28,15 +28,11 @@ const CORE_KEYS_9_1 = [
   'UnlockConnectorOnEVSideDisconnect', 'WebSocketPingInterval',
 ];
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
   it('without keys: every catalogue key but the write-only one, with its access', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const conf = await h.call('GetConfiguration', {});
     const got = new Map((conf.configurationKey ?? []).map((k) => [k.key, k]));
     const expected = Object.entries(CONFIGURATION_KEYS).filter(([, spec]) => !('writeOnly' in spec && spec.writeOnly));
@@ -55,7 +51,7 @@ describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
   });
 
   it('without keys: every Core key of §9.1, required and optional, within GetConfigurationMaxKeys', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const conf = await h.call('GetConfiguration', {});
     const got = new Map((conf.configurationKey ?? []).map((k) => [k.key, k]));
     expect(CORE_KEYS_9_1).toHaveLength(34);
@@ -68,7 +64,7 @@ describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
   });
 
   it('asked keys: known ones with values, the rest in unknownKey', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const conf = await h.call('GetConfiguration', { key: ['ConnectionTimeOut', 'NoSuchKey', 'MeterValuesSampledData', 'AuthorizationKey'] });
     expect(conf.configurationKey).toEqual([
       { key: 'ConnectionTimeOut', readonly: false, value: '60' },
@@ -78,7 +74,7 @@ describe('GetConfiguration (OCPP 1.6 §5.8)', () => {
   });
 
   it('reflects a ChangeConfiguration', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ChangeConfiguration', { key: 'LocalAuthorizeOffline', value: '0' })).toEqual({ status: 'Accepted' });
     const conf = await h.call('GetConfiguration', { key: ['LocalAuthorizeOffline'] });
     expect(conf.configurationKey).toEqual([{ key: 'LocalAuthorizeOffline', readonly: false, value: 'false' }]);

@@ -1,17 +1,13 @@
 // OCPP 1.6 §5.10 GetLocalListVersion against the real agent and the DevCsms: 0 while the list
 // is empty, the version of the last update, -1 when LocalAuthListEnabled is false (TC_042_1).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('GetLocalListVersion (OCPP 1.6 §5.10)', () => {
   it('0 when empty, then the version sent, -1 when the list is disabled', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('GetLocalListVersion', {})).toEqual({ listVersion: 0 });
     await h.call('SendLocalList', { listVersion: 12, updateType: 'Full', localAuthorizationList: [{ idTag: 'AAA', idTagInfo: { status: 'Accepted' } }] });
     expect(await h.call('GetLocalListVersion', {})).toEqual({ listVersion: 12 });
@@ -22,7 +18,7 @@ describe('GetLocalListVersion (OCPP 1.6 §5.10)', () => {
   });
 
   it('the feature profile and its keys are announced', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const conf = await h.call('GetConfiguration', { key: ['SupportedFeatureProfiles', 'LocalAuthListEnabled', 'LocalAuthListMaxLength', 'SendLocalListMaxLength'] });
     const values = new Map((conf.configurationKey ?? []).map((k) => [k.key, k]));
     expect((values.get('SupportedFeatureProfiles')?.value ?? '').split(',')).toEqual(expect.arrayContaining(['LocalAuthListManagement', 'Reservation']));

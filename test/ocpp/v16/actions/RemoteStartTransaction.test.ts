@@ -1,19 +1,15 @@
 // OCPP 1.6 §5.11 RemoteStartTransaction against the real agent and the DevCsms: plugged or not
 // (ConnectionTimeOut), AuthorizeRemoteTxRequests on/off, refused for an unknown, busy or
 // unavailable connector, the identifier trimmed.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   it('EV plugged in: Accepted, Authorize (AuthorizeRemoteTxRequests=true), then StartTransaction', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     h.sim.plugIn(1);
     await h.waitStatus(1, 'Preparing');
     const m = h.mark();
@@ -26,7 +22,7 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   });
 
   it('no EV yet: Preparing until it plugs in, then StartTransaction', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE2' })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Preparing');
@@ -37,7 +33,7 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   });
 
   it('AuthorizeRemoteTxRequests=false: no Authorize, the identifier is trimmed', async () => {
-    h = await startHarness({ ocppConfig: { AuthorizeRemoteTxRequests: 'false' } });
+    const h = await fx.start({ ocppConfig: { AuthorizeRemoteTxRequests: 'false' } });
     h.sim.plugIn(1);
     await h.waitStatus(1, 'Preparing');
     const m = h.mark();
@@ -48,19 +44,19 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   });
 
   it('an identifier the CSMS refuses (Authorize Invalid) starts nothing', async () => {
-    h = await startHarness({ csms: { rejectedTags: ['BADTAG'] } });
+    const h = await fx.start({ csms: { rejectedTags: ['BADTAG'] } });
     h.sim.plugIn(1);
     await h.waitStatus(1, 'Preparing');
     const m = h.mark();
     expect(await h.call('RemoteStartTransaction', { idTag: 'badtag', connectorId: 1 })).toEqual({ status: 'Accepted' });
     await h.waitCalls(m, 'Authorize');
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'still Preparing');
+    await waitFor(() => h.agent.station.status(1) === 'Preparing', 8_000, 'still Preparing');
     expect(h.agent.station.transaction(1)).toBeNull();
     expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
   });
 
   it('Rejected: unknown connector, connector busy with a transaction, connector Unavailable', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('RemoteStartTransaction', { idTag: 'X', connectorId: 3 })).toEqual({ status: 'Rejected' });
 
     const m = h.mark();
@@ -78,7 +74,7 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   });
 
   it('a connector Reserved for another idTag is Rejected; the reserved idTag is Accepted', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const expiryDate = new Date(Date.now() + 30 * 60_000).toISOString();
     await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: 'HOLDER01', reservationId: 3 });
     await h.waitStatus(1, 'Reserved');
@@ -88,7 +84,7 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
   });
 
   it('a member of the reserving group (parent from the local list) is Accepted on the Reserved connector', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('SendLocalList', {
       listVersion: 1,
       updateType: 'Full',

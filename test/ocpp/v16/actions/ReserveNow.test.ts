@@ -2,16 +2,13 @@
 // status, a reserved connector refusing another card, the reserved card starting with
 // reservationId in StartTransaction, Occupied / Faulted / Unavailable / Rejected, connector 0,
 // replacement by id, and expiry on a controlled clock (Available reported again).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 import { waitFor } from '../../../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 /** Card UIDs as the reader sends them (8, 14 or 20 hex digits). */
 const DRIVER = 'D1A2B3C4';
@@ -31,7 +28,7 @@ async function cardResult(x: Harness, tag: string): Promise<boolean> {
 
 describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   it('Accepted: Reserved reported; another card is refused; the reserved card charges with reservationId', async () => {
-    h = await startHarness({ csms: { parentIdTags: { [COLLEAGUE]: 'FLEET' } } });
+    const h = await fx.start({ csms: { parentIdTags: { [COLLEAGUE]: 'FLEET' } } });
     const m = h.mark();
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: DRIVER, parentIdTag: 'FLEET', reservationId: 42 })).toEqual({
       status: 'Accepted',
@@ -51,7 +48,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('the ReserveNow answer goes out before the StatusNotification(Reserved) it causes', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const n = h.frames.length;
     await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: DRIVER, reservationId: 8 });
     await h.waitStatus(1, 'Reserved');
@@ -63,7 +60,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('the reserved idTag itself starts on it', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     // Reserved in lower case: identifiers compare case-insensitively.
     await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: DRIVER.toLowerCase(), reservationId: 7 });
@@ -76,7 +73,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('Occupied: the connector is in use, or reserved under another id', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: 'A', reservationId: 1 });
     await h.waitStatus(1, 'Reserved');
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: 'B', reservationId: 2 })).toEqual({ status: 'Occupied' });
@@ -88,7 +85,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('Faulted, Unavailable, and Rejected for an unknown connector', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     h.sim.raiseFault(1, 'GROUND_FAULT');
     await h.waitStatus(1, 'Faulted');
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: 'A', reservationId: 1 })).toEqual({ status: 'Faulted' });
@@ -102,7 +99,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('connector 0: Accepted (ReserveConnectorZeroSupported), the one connector held; Rejected when not supported', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('ReserveNow', { connectorId: 0, expiryDate: inMinutes(30), idTag: DRIVER, reservationId: 3 })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Reserved');
     expect(await cardResult(h, STRANGER)).toBe(false);
@@ -112,7 +109,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
   });
 
   it('the same reservationId replaces the reservation', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: STRANGER, reservationId: 5 });
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(60), idTag: DRIVER, reservationId: 5 })).toEqual({ status: 'Accepted' });
     expect(h.agent.reservations.active().map((r) => [r.id, r.idTag])).toEqual([[5, DRIVER]]);
@@ -122,7 +119,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
 
   it('expires at expiryDate on the agent clock: Available reported again, other cards welcome', async () => {
     const clock = new FakeClock();
-    h = await startHarness({ clock });
+    const h = await fx.start({ clock });
     const m = h.mark();
     const expiryDate = new Date(clock.now().getTime() + 120_000).toISOString();
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: DRIVER, reservationId: 9 })).toEqual({ status: 'Accepted' });

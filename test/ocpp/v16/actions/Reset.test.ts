@@ -1,15 +1,12 @@
 // OCPP 1.6 §5.14 Reset against the real agent and the DevCsms: Accepted; running transactions
 // stop with SoftReset / HardReset and reach the CSMS before the agent asks to be restarted;
 // a Hard reset also resets the charge controller.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../../../helpers/agent-harness.js';
+import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 interface ResetSeen {
   type: 'Soft' | 'Hard';
@@ -19,23 +16,14 @@ interface ResetSeen {
 
 async function harnessWithReset(seen: ResetSeen[]): Promise<Harness> {
   const x: { h: Harness | null } = { h: null };
-  x.h = await startHarness({ onResetRequested: (type) => seen.push({ type, stopsDelivered: x.h!.csms.callsOf('StopTransaction').length }) });
+  x.h = await fx.start({ onResetRequested: (type) => seen.push({ type, stopsDelivered: x.h!.csms.callsOf('StopTransaction').length }) });
   return x.h;
-}
-
-async function charging(x: Harness): Promise<void> {
-  const m = x.mark();
-  x.sim.plugIn(1);
-  x.sim.swipeCard('04A2B3C4');
-  await x.waitCalls(m, 'StartTransaction');
-  x.sim.evRequestEnergy(1);
-  await x.waitStatus(1, 'Charging');
 }
 
 describe('Reset (OCPP 1.6 §5.14)', () => {
   it('Soft, idle: Accepted, the agent restarts, the controller is left alone', async () => {
     const seen: ResetSeen[] = [];
-    h = await harnessWithReset(seen);
+    const h = await harnessWithReset(seen);
     const reboots = h.sim.counters.reboots;
     expect(await h.call('Reset', { type: 'Soft' })).toEqual({ status: 'Accepted' });
     await waitFor(() => seen.length === 1, 8_000, 'restart request');
@@ -45,8 +33,8 @@ describe('Reset (OCPP 1.6 §5.14)', () => {
 
   it('Soft during a transaction: StopTransaction reason SoftReset delivered before the restart', async () => {
     const seen: ResetSeen[] = [];
-    h = await harnessWithReset(seen);
-    await charging(h);
+    const h = await harnessWithReset(seen);
+    await startCharging(h);
     expect(await h.call('Reset', { type: 'Soft' })).toEqual({ status: 'Accepted' });
     await waitFor(() => seen.length === 1, 8_000, 'restart request');
     expect(seen[0]).toEqual({ type: 'Soft', stopsDelivered: 1 });
@@ -55,8 +43,8 @@ describe('Reset (OCPP 1.6 §5.14)', () => {
 
   it('Hard during a transaction: StopTransaction reason HardReset, then the controller is reset', async () => {
     const seen: ResetSeen[] = [];
-    h = await harnessWithReset(seen);
-    await charging(h);
+    const h = await harnessWithReset(seen);
+    await startCharging(h);
     const reboots = h.sim.counters.reboots;
     expect(await h.call('Reset', { type: 'Hard' })).toEqual({ status: 'Accepted' });
     await waitFor(() => seen.length === 1, 8_000, 'restart request');

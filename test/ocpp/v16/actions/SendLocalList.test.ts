@@ -1,21 +1,17 @@
 // OCPP 1.6 §5.15 SendLocalList against the real agent and the DevCsms (ocpp-rpc strict mode):
 // Full and Differential, VersionMismatch, Failed leaving the old list whole, removal by an entry
 // without idTagInfo, NotSupported when the list is disabled, the largest allowed update on the wire.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuthorizationData } from '../../../../src/ocpp/v16/generated/types.js';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 const ok = (idTag: string, parentIdTag?: string): AuthorizationData => ({ idTag, idTagInfo: { status: 'Accepted', ...(parentIdTag ? { parentIdTag } : {}) } });
 
 describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   it('Full then Differential (TC_043): Accepted, the list and its version follow', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const list = h.agent.authorization.localList;
     expect(await h.call('SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: [ok('AAA', 'GRP'), ok('BBB')] })).toEqual({ status: 'Accepted' });
     expect(list.lookup('aaa')).toEqual({ status: 'Accepted', parentIdTag: 'GRP' });
@@ -32,7 +28,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   });
 
   it('Differential not newer than the list (TC_043_2): VersionMismatch, nothing applied', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('SendLocalList', { listVersion: 5, updateType: 'Full', localAuthorizationList: [ok('AAA')] });
     expect(await h.call('SendLocalList', { listVersion: 5, updateType: 'Differential', localAuthorizationList: [ok('NEW')] })).toEqual({ status: 'VersionMismatch' });
     expect(await h.call('SendLocalList', { listVersion: 3, updateType: 'Differential', localAuthorizationList: [ok('NEW')] })).toEqual({ status: 'VersionMismatch' });
@@ -41,7 +37,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   });
 
   it('an invalid update (TC_043_3) is Failed and leaves the old list whole', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: [ok('KEEP1'), ok('KEEP2')] });
     // A Full update whose last entry has no idTagInfo: refused as a whole.
     expect(await h.call('SendLocalList', { listVersion: 2, updateType: 'Full', localAuthorizationList: [ok('NEW1'), { idTag: 'NEW2' }] })).toEqual({ status: 'Failed' });
@@ -56,7 +52,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   });
 
   it('a Full list of LocalAuthListMaxLength worst-case entries fits one SendLocalList; one more is Failed', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const max = h.agent.config.getInt('SendLocalListMaxLength');
     // A Full update replaces the whole list and cannot be split: one update carries all of it.
     expect(max).toBe(h.agent.config.getInt('LocalAuthListMaxLength'));
@@ -74,7 +70,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   });
 
   it('LocalAuthListEnabled false (TC_043_1): NotSupported and the list is untouched', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: [ok('KEEP')] });
     expect(await h.call('ChangeConfiguration', { key: 'LocalAuthListEnabled', value: 'false' })).toEqual({ status: 'Accepted' });
     expect(await h.call('SendLocalList', { listVersion: 2, updateType: 'Full', localAuthorizationList: [ok('NEW')] })).toEqual({ status: 'NotSupported' });
@@ -84,7 +80,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
   });
 
   it('a Full update without a list empties it', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     await h.call('SendLocalList', { listVersion: 3, updateType: 'Full', localAuthorizationList: [ok('AAA')] });
     expect(await h.call('SendLocalList', { listVersion: 4, updateType: 'Full' })).toEqual({ status: 'Accepted' });
     expect(h.agent.authorization.localList.size()).toBe(0);

@@ -1,19 +1,15 @@
 // OCPP 1.6 §5.17 TriggerMessage against the real agent and the DevCsms: every requestedMessage
 // is answered Accepted and then sent (schema-checked by the CSMS); a connector that does not
 // exist is Rejected.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('TriggerMessage (OCPP 1.6 §5.17)', () => {
   it('BootNotification, Heartbeat, DiagnosticsStatusNotification, FirmwareStatusNotification', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     for (const [requestedMessage, params] of [
       ['BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'AC22' }],
       ['Heartbeat', {}],
@@ -30,7 +26,7 @@ describe('TriggerMessage (OCPP 1.6 §5.17)', () => {
   });
 
   it('StatusNotification: one connector, or all of them (0 included) without connectorId', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     let m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 1 })).toEqual({ status: 'Accepted' });
     const [one] = await h.waitCalls(m, 'StatusNotification');
@@ -43,8 +39,8 @@ describe('TriggerMessage (OCPP 1.6 §5.17)', () => {
   });
 
   it('MeterValues: the current reading, with the transactionId while one runs', async () => {
-    h = await startHarness();
-    await waitFor(() => h!.agent.station.lastMeter(1) !== null, 8_000, 'a meter reading');
+    const h = await fx.start();
+    await waitFor(() => h.agent.station.lastMeter(1) !== null, 8_000, 'a meter reading');
     let m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'MeterValues', connectorId: 1 })).toEqual({ status: 'Accepted' });
     const [idle] = await h.waitCalls(m, 'MeterValues');
@@ -64,7 +60,7 @@ describe('TriggerMessage (OCPP 1.6 §5.17)', () => {
   });
 
   it('a connector that does not exist is Rejected and nothing is sent', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 5 })).toEqual({ status: 'Rejected' });
     expect(await h.call('TriggerMessage', { requestedMessage: 'MeterValues', connectorId: 5 })).toEqual({ status: 'Rejected' });

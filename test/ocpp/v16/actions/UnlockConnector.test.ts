@@ -1,23 +1,16 @@
 // OCPP 1.6 §5.18 UnlockConnector against the real agent and the DevCsms: a running transaction
 // is stopped first (reason UnlockCommand), then the cable lock is released (controller-serial.md
 // UNLOCK/$LOCK); Unlocked / UnlockFailed (link down) / NotSupported (no lock, unknown connector).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, startStationRig, type Harness, type StationRig } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 
 const CARD = '04A2B3C4';
-let h: Harness | null = null;
-let rig: StationRig | null = null;
-afterEach(async () => {
-  await h?.stop();
-  await rig?.stop();
-  h = null;
-  rig = null;
-});
+const fx = useAgentFixture();
 
 describe('UnlockConnector (OCPP 1.6 §5.18)', () => {
   it('an idle connector: Unlocked, no transaction message', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('UnlockConnector', { connectorId: 1 })).toEqual({ status: 'Unlocked' });
     expect(h.sim.lastCommand).toMatchObject({ type: 'UNLOCK', connector: 1 });
@@ -25,14 +18,10 @@ describe('UnlockConnector (OCPP 1.6 §5.18)', () => {
   });
 
   it('during a transaction: StopTransaction with reason UnlockCommand, then the lock is released', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
-    h.sim.plugIn(1);
-    h.sim.swipeCard(CARD);
-    await h.waitCalls(m, 'StartTransaction');
-    h.sim.evRequestEnergy(1);
-    await h.waitStatus(1, 'Charging');
-    await waitFor(() => h!.sim.state(1).lock === 'locked', 8_000, 'cable locked');
+    await startCharging(h, 1, CARD);
+    await waitFor(() => h.sim.state(1).lock === 'locked', 8_000, 'cable locked');
 
     expect(await h.call('UnlockConnector', { connectorId: 1 })).toEqual({ status: 'Unlocked' });
     expect(h.sim.state(1).lock).toBe('unlocked');
@@ -47,7 +36,7 @@ describe('UnlockConnector (OCPP 1.6 §5.18)', () => {
   });
 
   it('an unknown connector is NotSupported', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     expect(await h.call('UnlockConnector', { connectorId: 2 })).toEqual({ status: 'NotSupported' });
     expect(await h.call('UnlockConnector', { connectorId: 0 })).toEqual({ status: 'NotSupported' });
     expect(h.sim.counters.commands).toBeGreaterThan(0);
@@ -55,14 +44,14 @@ describe('UnlockConnector (OCPP 1.6 §5.18)', () => {
   });
 
   it('controller link down: UnlockFailed', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     h.sim.setMute(true);
     expect(await h.call('UnlockConnector', { connectorId: 1 })).toEqual({ status: 'UnlockFailed' });
     h.sim.setMute(false);
   });
 
   it('a controller without a cable lock: NotSupported, nothing sent to it', async () => {
-    rig = await startStationRig({ caps: ['RFID', 'METER', '3PH'] });
+    const rig = await fx.startRig({ caps: ['RFID', 'METER', '3PH'] });
     const before = rig.sim.counters.commands;
     expect(await rig.station.unlockConnector(1)).toBe('NotSupported');
     expect(rig.sim.lastCommand?.type).not.toBe('UNLOCK');
@@ -70,7 +59,7 @@ describe('UnlockConnector (OCPP 1.6 §5.18)', () => {
   });
 
   it('a controller with a lock (station alone): Unlocked after the $LOCK outcome', async () => {
-    rig = await startStationRig();
+    const rig = await fx.startRig();
     expect(await rig.station.unlockConnector(1)).toBe('Unlocked');
     expect(rig.sim.lastCommand).toMatchObject({ type: 'UNLOCK', connector: 1 });
   });

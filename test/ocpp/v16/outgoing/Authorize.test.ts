@@ -1,20 +1,16 @@
 // OCPP 1.6 §4.1 Authorize (outgoing/Authorize.ts) from the real agent to the DevCsms: a card
 // read asks the CSMS; the answer's idTagInfo becomes the domain's AuthorizationInfo (seen in
 // the authorization cache and in whether a transaction starts); not registered: 'offline'.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { authorizationFromAnswer } from '../../../../src/ocpp/v16/outgoing/Authorize.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('Authorize (OCPP 1.6 §4.1)', () => {
   it('a card read sends Authorize with its idTag; Accepted with a group starts, the answer is learnt', async () => {
-    h = await startHarness({ csms: { parentIdTags: { '04A2B3C4': 'FLEET-7' } } });
+    const h = await fx.start({ csms: { parentIdTags: { '04A2B3C4': 'FLEET-7' } } });
     const m = h.mark();
     h.sim.plugIn(1);
     h.sim.swipeCard('04A2B3C4');
@@ -25,12 +21,12 @@ describe('Authorize (OCPP 1.6 §4.1)', () => {
   });
 
   it('Invalid: no transaction, and the refusal is learnt', async () => {
-    h = await startHarness({ csms: { rejectedTags: ['DEADBEEF'] } });
+    const h = await fx.start({ csms: { rejectedTags: ['DEADBEEF'] } });
     const m = h.mark();
     h.sim.plugIn(1);
     h.sim.swipeCard('DEADBEEF');
     await h.waitCalls(m, 'Authorize');
-    await waitFor(() => h!.agent.authorization.cache.get('DEADBEEF')?.status === 'Invalid', 8_000, 'refusal cached');
+    await waitFor(() => h.agent.authorization.cache.get('DEADBEEF')?.status === 'Invalid', 8_000, 'refusal cached');
     await h.agent.session.heartbeat(); // everything queued before it has reached the CSMS once it is answered
     await h.waitCalls(m, 'Heartbeat');
     expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
@@ -38,8 +34,8 @@ describe('Authorize (OCPP 1.6 §4.1)', () => {
   });
 
   it('not Accepted by the CSMS: decided offline, nothing sent', async () => {
-    h = await startHarness({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
-    await waitFor(() => h!.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
+    const h = await fx.start({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
+    await waitFor(() => h.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
     expect(await h.agent.session.authorizeRemote('04A2B3C4')).toBe('offline');
     expect(h.csms.callsOf('Authorize')).toEqual([]);
   });

@@ -1,21 +1,17 @@
 // OCPP 1.6 §4.4 DiagnosticsStatusNotification (outgoing/DiagnosticsStatusNotification.ts) from the real agent to the DevCsms: with GetDiagnostics not
 // supported yet, the charger is never in a diagnostics upload; a TriggerMessage gets Idle, while
 // Pending too (§4.2: triggered messages may be sent then).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { OUTGOING_ACTIONS } from '../../../../src/ocpp/v16/outgoing/index.js';
 import { diagnosticsStatusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/DiagnosticsStatusNotification.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('DiagnosticsStatusNotification (OCPP 1.6 §4.4)', () => {
   it('never sent unasked; triggered: Idle, schema-valid', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' })).toEqual({ status: 'Accepted' });
     const [sent] = await h.waitCalls(m, 'DiagnosticsStatusNotification');
@@ -25,8 +21,8 @@ describe('DiagnosticsStatusNotification (OCPP 1.6 §4.4)', () => {
   });
 
   it('triggered while Pending: sent', async () => {
-    h = await startHarness({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
-    await waitFor(() => h!.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
+    const h = await fx.start({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
+    await waitFor(() => h.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' })).toEqual({ status: 'Accepted' });
     await h.waitCalls(m, 'DiagnosticsStatusNotification');

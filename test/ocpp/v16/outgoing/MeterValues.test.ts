@@ -2,28 +2,24 @@
 // sampled values during a transaction carry its transactionId (through the outbox); the
 // request leaves transactionId out when there is none. Clock-aligned values: meter-sampler.test.ts;
 // triggered ones: TriggerMessage.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { meterValuesRequest } from '../../../../src/ocpp/v16/outgoing/MeterValues.js';
 import type { MeterValue } from '../../../../src/ocpp/v16/generated/types.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('MeterValues (OCPP 1.6 §4.7)', () => {
   it('every MeterValueSampleInterval during a transaction: Sample.Periodic, the configured measurands, its transactionId', async () => {
     const clock = new FakeClock();
-    h = await startHarness({ clock, ocppConfig: { MeterValueSampleInterval: '30', MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Offered' } });
+    const h = await fx.start({ clock, ocppConfig: { MeterValueSampleInterval: '30', MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Offered' } });
     const m = h.mark();
     h.sim.plugIn(1);
     h.sim.swipeCard('04A2B3C4');
     const [start] = await h.waitCalls(m, 'StartTransaction');
-    await waitFor(() => h!.agent.station.lastMeter(1) !== null, 8_000, 'a meter reading');
+    await waitFor(() => h.agent.station.lastMeter(1) !== null, 8_000, 'a meter reading');
     clock.advance(30_000);
     const [mv] = await h.waitCalls(m, 'MeterValues');
     expect(mv!.params).toMatchObject({ connectorId: 1, transactionId: start!.transactionId });

@@ -1,21 +1,17 @@
 // OCPP 1.6 §4.8 StartTransaction (outgoing/StartTransaction.ts): what the real agent sends for
 // the station's transaction, and the request built from an outbox record (the reservation,
 // meterStart rounded). Order, durability and retries: transaction-messages*.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { startRecordOf, startTransactionRequest } from '../../../../src/ocpp/v16/outgoing/StartTransaction.js';
 import type { Transaction } from '../../../../src/domain/session/transaction.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('StartTransaction (OCPP 1.6 §4.8)', () => {
   it("the station's transaction: connector, idTag, meterStart and its start time", async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     h.sim.plugIn(1);
     h.sim.swipeCard('04A2B3C4');
@@ -28,7 +24,7 @@ describe('StartTransaction (OCPP 1.6 §4.8)', () => {
       timestamp: tx.startedAt.toISOString(),
     });
     // The answer's transactionId is the one the agent uses from now on.
-    await waitFor(() => h!.agent.session.csmsTransactionId(tx.localId) === start!.transactionId, 8_000, 'transactionId taken');
+    await waitFor(() => h.agent.session.csmsTransactionId(tx.localId) === start!.transactionId, 8_000, 'transactionId taken');
     expect(h.csms.strictFailures).toEqual([]);
   });
 

@@ -1,20 +1,16 @@
 // OCPP 1.6 §4.9 StatusNotification (outgoing/StatusNotification.ts): a controller fault as
 // errorCode + vendorErrorCode on the real agent, back to NoError when it clears; the request
 // for the controller link fault (info, no vendor code). When they are sent: status-reporter.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { statusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/StatusNotification.js';
 import { CONTROLLER_LINK_FAULT } from '../../../../src/domain/station/charging-station.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('StatusNotification (OCPP 1.6 §4.9)', () => {
   it('a connector fault: Faulted with the mapped errorCode and the raw code; cleared: NoError', async () => {
-    h = await startHarness();
+    const h = await fx.start();
     const m = h.mark();
     h.sim.raiseFault(1, 'OVER_TEMP');
     await h.waitStatus(1, 'Faulted');

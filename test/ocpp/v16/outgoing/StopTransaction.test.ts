@@ -1,21 +1,17 @@
 // OCPP 1.6 §4.10 StopTransaction (outgoing/StopTransaction.ts): what the real agent sends when
 // the EV leaves (reason, meterStop, time, transactionData), and the request built from an outbox
 // record. Order, durability and retries: transaction-messages*.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../../helpers/agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { stopRecordOf, stopTransactionRequest } from '../../../../src/ocpp/v16/outgoing/StopTransaction.js';
 import type { Transaction } from '../../../../src/domain/session/transaction.js';
 import type { MeterValue } from '../../../../src/ocpp/v16/generated/types.js';
 
-let h: Harness | null = null;
-afterEach(async () => {
-  await h?.stop();
-  h = null;
-});
+const fx = useAgentFixture();
 
 describe('StopTransaction (OCPP 1.6 §4.10)', () => {
   it('EV unplugged: EVDisconnected, no idTag, the stop register and time, Begin/End values', async () => {
-    h = await startHarness({ ocppConfig: { StopTxnSampledData: 'Energy.Active.Import.Register' } });
+    const h = await fx.start({ ocppConfig: { StopTxnSampledData: 'Energy.Active.Import.Register' } });
     const stopped: Transaction[] = [];
     h.agent.station.subscribe({ transactionStopped: (tx) => void stopped.push({ ...tx }) });
     const m = h.mark();
