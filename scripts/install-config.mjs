@@ -4,6 +4,7 @@
 // in an argument list), is never printed except inside the config, and never echoed in an error.
 // The rules are the agent's own (src/config/agent-config.ts); when the release holds the
 // compiled loader (--loader), the config is also put through it.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -35,14 +36,52 @@ async function readStdin() {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function readPem(option, file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Bad(`${option}: cannot read ${file} (${err.code ?? err.message})`);
+  }
+}
+
+/** Both or neither, for profile 3 only: a PEM certificate and the unencrypted PEM key that belongs to it. */
+function clientPair(certFile, keyFile, securityProfile) {
+  if (certFile === '' && keyFile === '') return false;
+  if (keyFile === '') throw new Bad('--client-key: needed with --client-cert (the private key of that certificate)');
+  if (certFile === '') throw new Bad('--client-cert: needed with --client-key (the certificate of that key)');
+  if (securityProfile !== 3) throw new Bad('--client-cert: a client certificate is for security profile 3 (give --security-profile 3)');
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(readPem('--client-cert', certFile))?.[0];
+  let cert;
+  try {
+    cert = new X509Certificate(block ?? '');
+  } catch {
+    throw new Bad(`--client-cert: ${certFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  const keyText = readPem('--client-key', keyFile);
+  let key;
+  try {
+    if (!keyText.includes('-----BEGIN')) throw new Error('not PEM');
+    key = createPrivateKey(keyText);
+  } catch {
+    // Never the file's content: it is a private key.
+    throw new Bad(`--client-key: ${keyFile} holds no unencrypted PEM private key`);
+  }
+  if (!cert.checkPrivateKey(key)) throw new Bad(`--client-key: ${keyFile} is not the key of the certificate in ${certFile}`);
+  return true;
+}
+
 async function build(o) {
   const chargePointId = o['charge-point-id'];
   if (!/^[A-Za-z0-9._~-]{1,48}$/.test(chargePointId)) bad('--charge-point-id', '1..48 characters from A-Z a-z 0-9 . _ ~ -', chargePointId);
 
-  if (!/^[0-3]$/.test(o['security-profile'])) bad('--security-profile', '0, 1 or 2', o['security-profile']);
+  if (!/^[0-3]$/.test(o['security-profile'])) bad('--security-profile', '0, 1, 2 or 3', o['security-profile']);
   const securityProfile = Number(o['security-profile']);
-  // The agent's configuration has no client certificate and key yet, so profile 3 cannot connect.
-  if (securityProfile === 3) bad('--security-profile', '0, 1 or 2 (profile 3 needs a client certificate, which this version cannot be given)', o['security-profile']);
+  const clientCert = o['client-cert'] ?? '';
+  const clientKey = o['client-key'] ?? '';
+  // Nothing else can supply the charge point's certificate yet (CertificateSigned comes later).
+  if (securityProfile === 3 && clientCert === '' && clientKey === '') {
+    throw new Bad("--security-profile: profile 3 needs the charge point's client certificate: give --client-cert FILE and --client-key FILE");
+  }
 
   const urlText = o['csms-url'];
   let url;
@@ -80,6 +119,8 @@ async function build(o) {
     caFile = o['ca-dest'];
   }
 
+  const client = clientPair(clientCert, clientKey, securityProfile);
+
   const port = o['serial-port'];
   if (!/^\/[A-Za-z0-9/._+-]+$/.test(port)) bad('--serial-port', 'an absolute device path such as /dev/ttyS1', port);
 
@@ -91,7 +132,13 @@ async function build(o) {
 
   return {
     chargePointId,
-    csms: { url: urlText, securityProfile, basicAuthPassword, caFile },
+    csms: {
+      url: urlText,
+      securityProfile,
+      basicAuthPassword,
+      caFile,
+      ...(client ? { clientCertFile: o['client-cert-dest'], clientKeyFile: o['client-key-dest'] } : {}),
+    },
     controller: { port, baudRate: 115200, maxCurrentA: Number(current) },
     identity,
     dataDir: '/var/lib/charger-agent',
@@ -106,7 +153,9 @@ try {
   if (opts.loader) {
     const { parseAgentConfig, ConfigError } = await import(pathToFileURL(opts.loader).href);
     try {
-      parseAgentConfig(cfg);
+      // The copies are made after this check: the loader reads the files given.
+      const given = cfg.csms.clientCertFile ? { ...cfg, csms: { ...cfg.csms, clientCertFile: opts['client-cert'], clientKeyFile: opts['client-key'] } } : cfg;
+      parseAgentConfig(given);
     } catch (err) {
       if (err instanceof ConfigError) throw new Bad(err.message);
       throw err;

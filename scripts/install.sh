@@ -28,12 +28,17 @@ usage: scripts/install.sh [options]
   first config only (an existing /etc/charger-agent/config.json is never changed):
   --charge-point-id ID   OCPP identity, 1..48 of A-Z a-z 0-9 . _ ~ - (default CP-CHANGE-ME)
   --csms-url URL         ws:// or wss:// base URL of the CSMS (default ws://csms.invalid/ocpp)
-  --security-profile N   0 none, 1 Basic Auth, 2 TLS + Basic Auth (wss://) (default 0)
+  --security-profile N   0 none, 1 Basic Auth, 2 TLS + Basic Auth (wss://), 3 TLS with a
+                         client certificate (wss://, needs --client-cert and --client-key) (default 0)
   --password-stdin       read the Basic Auth password (16..40 printable ASCII) from stdin,
                          one line; prompted for without echo on a terminal. Without it,
                          profiles 1 and 2 use the AuthorizationKey the CSMS (or diag) sets
   --ca-file FILE         PEM CA certificate(s) to trust for wss://, copied to
                          /etc/charger-agent/csms-ca.pem (default: the system CAs)
+  --client-cert FILE     profile 3: the charge point's PEM certificate (chain allowed), copied
+                         to /etc/charger-agent/client-cert.pem
+  --client-key FILE      profile 3: its unencrypted PEM private key, copied to
+                         /etc/charger-agent/client-key.pem (0640 root:charger-agent, as the config)
   --serial-port DEV      the charge controller's UART (default /dev/ttyS1)
   --max-current A        the installation's per-phase limit, 6..80 A (default 32)
   --vendor NAME          BootNotification vendor, 1..20 characters (default Vendor)
@@ -65,6 +70,8 @@ MODEL=Model
 SECURITY_PROFILE=0
 PASSWORD_STDIN=0
 CA_FILE=
+CLIENT_CERT=
+CLIENT_KEY=
 MAX_CURRENT=32
 SERIAL_NUMBER=
 # Config settings not given (left at their defaults), named when the config is written.
@@ -86,6 +93,8 @@ while [ $# -gt 0 ]; do
     --security-profile) [ $# -ge 2 ] || die "$1 needs a value"; SECURITY_PROFILE=$2; shift 2 ;;
     --password-stdin) PASSWORD_STDIN=1; shift ;;
     --ca-file) [ $# -ge 2 ] || die "$1 needs a value"; CA_FILE=$2; [ -n "$CA_FILE" ] || die "--ca-file needs a file"; shift 2 ;;
+    --client-cert) [ $# -ge 2 ] || die "$1 needs a value"; CLIENT_CERT=$2; [ -n "$CLIENT_CERT" ] || die "--client-cert needs a file"; shift 2 ;;
+    --client-key) [ $# -ge 2 ] || die "$1 needs a value"; CLIENT_KEY=$2; [ -n "$CLIENT_KEY" ] || die "--client-key needs a file"; shift 2 ;;
     --max-current) [ $# -ge 2 ] || die "$1 needs a value"; MAX_CURRENT=$2; shift 2 ;;
     --serial-number) [ $# -ge 2 ] || die "$1 needs a value"; SERIAL_NUMBER=$2; [ -n "$SERIAL_NUMBER" ] || die "--serial-number needs a value"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -258,6 +267,8 @@ LOADER=
 CONFIG_JSON=$(printf '%s\n' "$PASSWORD" | node "$HERE/install-config.mjs" \
   --charge-point-id "$CPID" --csms-url "$CSMS_URL" --security-profile "$SECURITY_PROFILE" \
   --password-stdin "$PASSWORD_STDIN" --ca-file "$CA_FILE" --ca-dest "/etc/$NAME/csms-ca.pem" \
+  --client-cert "$CLIENT_CERT" --client-cert-dest "/etc/$NAME/client-cert.pem" \
+  --client-key "$CLIENT_KEY" --client-key-dest "/etc/$NAME/client-key.pem" \
   --serial-port "$SERIAL_PORT" --max-current "$MAX_CURRENT" --vendor "$VENDOR" --model "$MODEL" \
   --serial-number "$SERIAL_NUMBER" ${LOADER:+--loader "$LOADER"}) || exit 1
 PASSWORD=
@@ -351,6 +362,17 @@ if [ -e "$CONFIG" ]; then
 else
   if [ -n "$CA_FILE" ]; then
     install_file "$CA_FILE" "$ROOT/etc/$NAME/csms-ca.pem" 0644
+  fi
+  if [ -n "$CLIENT_CERT" ]; then
+    install_file "$CLIENT_CERT" "$ROOT/etc/$NAME/client-cert.pem" 0644
+    # The private key as the config: readable by root and the service group only, never by
+    # others, not even while it is written.
+    key=$ROOT/etc/$NAME/client-key.pem
+    (umask 077 && cp "$CLIENT_KEY" "$key.tmp.$$")
+    chown "0:$gid" "$key.tmp.$$"
+    chmod 0640 "$key.tmp.$$"
+    mv "$key.tmp.$$" "$key"
+    say "wrote /etc/$NAME/client-key.pem"
   fi
   # umask: the file holds the password, so it is never readable by others, not even while written.
   (umask 077 && printf '%s\n' "$CONFIG_JSON" >"$CONFIG.tmp.$$")

@@ -130,6 +130,13 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   const clientCertFile = optionalPath('csms.clientCertFile', csms['clientCertFile'], opts.baseDir);
   const clientKeyFile = optionalPath('csms.clientKeyFile', csms['clientKeyFile'], opts.baseDir);
   provisionedCertificate(clientCertFile, clientKeyFile);
+  // Until the certificate store can supply one (CertificateSigned), profile 3 needs the provisioned pair.
+  if (securityProfile === 3 && clientCertFile === null) {
+    throw new ConfigError(
+      'config error: csms.clientCertFile: security profile 3 requires a client certificate: set csms.clientCertFile and csms.clientKeyFile to the PEM files of the charge point\'s certificate and private key',
+      'csms.clientCertFile',
+    );
+  }
 
   const ctl = objectAt('controller', orDefault(root['controller'], {}));
   onlyKeys('controller', ctl, ['port', 'baudRate', 'simulated', 'maxCurrentA']);

@@ -125,7 +125,7 @@ describe('valid files', () => {
     [1, 'ws://csms.example/ocpp'],
     [1, 'wss://csms.example/ocpp'],
     [2, 'wss://csms.example/ocpp'],
-    [3, 'wss://csms.example:8443/ocpp/v16'],
+    [2, 'wss://csms.example:8443/ocpp/v16'], // profile 3 (needs certificate files): provisioned-certificate.test.ts
   ])('security profile %i accepts %s', (securityProfile, url) => {
     const cfg = parseAgentConfig(patched(MINIMAL, { csms: { url, securityProfile, basicAuthPassword: PASSWORD } }));
     expect(cfg.csms).toMatchObject({ url, securityProfile, basicAuthPassword: PASSWORD });

@@ -5,9 +5,9 @@
 // is refused. The real system is not touched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAgentConfig } from '../../src/config/agent-config.js';
+import { loadAgentConfig, parseAgentConfig } from '../../src/config/agent-config.js';
 import { makeDevCerts, type DevCerts } from '../helpers/dev-certs.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
 
@@ -149,12 +149,57 @@ describe('install.sh: the settings an installer passes', () => {
     expect(readFileSync(join(dest, 'etc/charger-agent/config.json'), 'utf8')).toBe(before);
   });
 
+  it('security profile 3: copies the client certificate and its key (0640 root:charger-agent), the config names the copies', () => {
+    const dest = tempDirs.make('ca-settings-p3-');
+    // The compiled loader in the release: it checks the pair as given, before the copies exist.
+    const release = makeRelease();
+    cpSync(join(ROOT, 'dist'), join(release, 'dist'), { recursive: true });
+    rmSync(join(release, 'node_modules'), { recursive: true });
+    symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(release, 'node_modules')); // the loader imports pino
+    writeFileSync(join(release, 'package.json'), JSON.stringify({ name: 'charger-agent', version: '2.0.0', type: 'module' }));
+    const recorder = argvRecorder();
+    const r = install(
+      ['--destdir', dest, '--from', release, '--charge-point-id', 'CP-TLS-1', '--csms-url', 'wss://csms.example.com/ocpp', '--security-profile', '3', '--ca-file', certs.ca.certPath, '--client-cert', certs.client.certPath, '--client-key', certs.client.keyPath],
+      '',
+      recorder.env,
+    );
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.status).toBe(0);
+    expect(readFileSync(recorder.log, 'utf8')).toMatch(/^node .*install-config\.mjs .*--loader /m);
+
+    const etc = join(dest, 'etc/charger-agent');
+    const cfg = JSON.parse(readFileSync(join(etc, 'config.json'), 'utf8')) as { csms: Record<string, unknown> };
+    expect(cfg.csms).toMatchObject({ securityProfile: 3, clientCertFile: '/etc/charger-agent/client-cert.pem', clientKeyFile: '/etc/charger-agent/client-key.pem' });
+    expect(readFileSync(join(etc, 'client-cert.pem'), 'utf8')).toBe(certs.client.cert);
+    expect(readFileSync(join(etc, 'client-key.pem'), 'utf8')).toBe(certs.client.key);
+    const gid = Number(/^charger-agent:[^:]*:(\d+):/m.exec(readFileSync(join(dest, 'etc/group'), 'utf8'))?.[1]);
+    const key = statSync(join(etc, 'client-key.pem'));
+    expect([key.mode & 0o777, key.uid, key.gid]).toEqual([0o640, 0, gid]);
+    const config = statSync(join(etc, 'config.json'));
+    expect([config.mode & 0o777, config.uid, config.gid]).toEqual([0o640, 0, gid]);
+    expect(r.stdout).toMatch(/^install: wrote \/etc\/charger-agent\/client-key\.pem$/m);
+    expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY');
+
+    // The agent's loader accepts the installed config with the paths inside the throwaway root.
+    const inRoot = (p: unknown): string => join(dest, String(p));
+    const agent = parseAgentConfig({ ...cfg, csms: { ...cfg.csms, caFile: inRoot(cfg.csms['caFile']), clientCertFile: inRoot(cfg.csms['clientCertFile']), clientKeyFile: inRoot(cfg.csms['clientKeyFile']) } });
+    expect(agent.csms.securityProfile).toBe(3);
+  });
+
   it('refuses bad values with one line naming the option, before installing anything', () => {
+    const P3 = ['--security-profile', '3', '--csms-url', 'wss://c.example/ocpp'];
     const notPem = join(tempDirs.make('ca-notpem-'), 'ca.pem');
     writeFileSync(notPem, 'not a certificate\n');
     const cases: Array<[string[], string, RegExp]> = [
-      [['--security-profile', '7'], '', /--security-profile: expected 0, 1 or 2, got "7"/],
-      [['--security-profile', '3', '--csms-url', 'wss://c.example/ocpp'], '', /--security-profile: .*profile 3 needs a client certificate/],
+      [['--security-profile', '7'], '', /--security-profile: expected 0, 1, 2 or 3, got "7"/],
+      [['--security-profile', '3', '--csms-url', 'wss://c.example/ocpp'], '', /--security-profile: profile 3 needs the charge point's client certificate: give --client-cert FILE and --client-key FILE$/],
+      [[...P3, '--client-cert', certs.client.certPath], '', /--client-key: needed with --client-cert/],
+      [[...P3, '--client-key', certs.client.keyPath], '', /--client-cert: needed with --client-key/],
+      [['--security-profile', '2', '--csms-url', 'wss://c.example/ocpp', '--client-cert', certs.client.certPath, '--client-key', certs.client.keyPath], '', /--client-cert: a client certificate is for security profile 3/],
+      [[...P3, '--client-cert', '/nonexistent/cp.pem', '--client-key', certs.client.keyPath], '', /--client-cert: cannot read \/nonexistent\/cp\.pem \(ENOENT\)/],
+      [[...P3, '--client-cert', notPem, '--client-key', certs.client.keyPath], '', /--client-cert: .* holds no PEM certificate/],
+      [[...P3, '--client-cert', certs.client.certPath, '--client-key', certs.client.certPath], '', /--client-key: .* holds no unencrypted PEM private key/],
+      [[...P3, '--client-cert', certs.client.certPath, '--client-key', certs.strangerClient.keyPath], '', /--client-key: .* is not the key of the certificate in /],
       [['--security-profile', '2'], '', /--csms-url: expected a wss:\/\/ URL for security profile 2/],
       [['--csms-url', 'http://c.example/ocpp'], '', /--csms-url: expected a ws:\/\/ or wss:\/\/ URL/],
       [['--csms-url', 'wss://user:pw@c.example/ocpp'], '', /--csms-url: must not contain credentials/],
@@ -183,6 +228,7 @@ describe('install.sh: the settings an installer passes', () => {
       expect(lines[0], what).toMatch(/^install: error: /);
       expect(lines[0], what).toMatch(pattern);
       if (input.startsWith(PASSWORD)) expect(r.stderr, what).not.toContain(PASSWORD);
+      expect(r.stderr, what).not.toContain('PRIVATE KEY');
       expect(readdirSync(dest), what).toEqual([]);
     }
   }, 120_000);

@@ -75,6 +75,19 @@ describe('csms.clientCertFile / csms.clientKeyFile', () => {
     }
   });
 
+  it('security profile 3 without the pair: one line saying what to set; profile 2 does not need it', () => {
+    const msg = problem(BASE);
+    expect(msg).toMatch(/^config error: csms\.clientCertFile: security profile 3 requires a client certificate: set csms\.clientCertFile and csms\.clientKeyFile/);
+    expect(msg).not.toContain('\n');
+    expect(problem({ ...BASE, csms: { ...BASE.csms, securityProfile: 2 } })).toBe('accepted');
+    if (!existsSync(CLI)) throw new Error('run `npm run build` first (npm test does)');
+    const file = join(pki.dir, 'profile3-no-cert.json');
+    writeFileSync(file, JSON.stringify(BASE));
+    const r = spawnSync(process.execPath, [CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 15_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([msg]);
+  });
+
   it('the compiled CLI exits 2 with that one line', () => {
     if (!existsSync(CLI)) throw new Error('run `npm run build` first (npm test does)');
     const file = join(pki.dir, 'mismatch.json');

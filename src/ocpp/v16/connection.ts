@@ -43,6 +43,9 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
     securityProfile: cfg.csms.securityProfile,
     ...(password ? { authorizationKey: password } : {}),
     ...(cfg.csms.caFile ? { ca: cfg.csms.caFile } : {}),
+    // Paths, so the transport re-reads them on each connect (a renewed certificate takes effect).
+    ...(cfg.csms.clientCertFile ? { clientCert: cfg.csms.clientCertFile } : {}),
+    ...(cfg.csms.clientKeyFile ? { clientKey: cfg.csms.clientKeyFile } : {}),
     pingIntervalSeconds: opts.pingIntervalSeconds ?? 60,
     logger: opts.logger,
   });
