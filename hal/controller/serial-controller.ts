@@ -6,7 +6,6 @@
 // timer armed for the moment it is due, so an idle linked driver wakes for the PING
 // each second plus a silence check every few seconds.
 import { SerialPort } from 'serialport';
-import { ReadlineParser } from '@serialport/parser-readline';
 import type { HalLogger } from '../log.js';
 import { SILENT_LOGGER } from '../log.js';
 import { REAL_TIMERS, type HalTimers, type TimerHandle } from '../timers.js';
@@ -14,8 +13,10 @@ import { TypedEmitter } from '../typed-emitter.js';
 import { formatChecksum, xorChecksum } from './protocol/checksum.js';
 import { decodeLine, encodeFrame, newDropCounters, type DropCounters } from './protocol/frame-codec.js';
 import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFrame } from './protocol/frame-table.js';
-import { BoundedLineStream } from './protocol/line-framer.js';
+import { LineFramer } from './protocol/line-framer.js';
 import { LazyDeadline } from './lazy-deadline.js';
+import { mainThreadBinding } from './main-thread-io.js';
+import { checkPeriod, MeterPeriodPolicy } from './meter-period.js';
 import {
   ControllerLinkError,
   ControllerNakError,
@@ -41,6 +42,15 @@ export interface SerialControllerOptions {
   silenceTimeoutMs?: number;
   /** Wait between attempts to (re)open the device. */
   reopenDelayMs?: number;
+  /**
+   * METER_MS while every pilot is A or F (nothing can flow): default 60000, so voltage and
+   * temperature still refresh. null leaves METER_MS to the controller (no $CONFIG at all).
+   */
+  idleMeterMs?: number | null;
+  /** METER_MS while any connector has an EV (default 1000, the protocol default). */
+  activeMeterMs?: number;
+  /** Device reads and writes on the main thread rather than in libuv's thread pool (default true; main-thread-io.ts). */
+  mainThreadIo?: boolean;
 }
 
 type LinkState = 'down' | 'syncing' | 'up';
@@ -73,7 +83,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private readonly opts: Required<Omit<SerialControllerOptions, 'logger' | 'timers'>>;
 
   private port: SerialPort | null = null;
-  private framer: BoundedLineStream | null = null;
+  private framer: LineFramer | null = null;
   private overlongBeforeReopen = 0;
   private stopping = false;
   private started = false;
@@ -82,6 +92,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private readonly keepAlive: LazyDeadline;
   /** Due silenceTimeoutMs after the last frame received: frames in between postpone it. */
   private readonly silence: LazyDeadline;
+  private readonly meterPeriod: MeterPeriodPolicy;
   private openFailuresLogged = 0;
 
   private linkState: LinkState = 'down';
@@ -122,12 +133,27 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       keepAliveMs: options.keepAliveMs ?? 1000,
       silenceTimeoutMs: options.silenceTimeoutMs ?? 3000,
       reopenDelayMs: options.reopenDelayMs ?? 1000,
+      idleMeterMs: options.idleMeterMs === null ? null : checkPeriod('idleMeterMs', options.idleMeterMs ?? 60_000),
+      activeMeterMs: checkPeriod('activeMeterMs', options.activeMeterMs ?? 1000),
+      mainThreadIo: options.mainThreadIo ?? true,
     };
     const { keepAliveMs, silenceTimeoutMs } = this.opts;
     const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
     const whileOpen = (due: () => number) => () => (this.port?.isOpen && !this.stopping ? due() : null);
     this.keepAlive = new LazyDeadline(this.timers, whileOpen(() => this.lastSentAt + keepAlivePeriod), () => this.tick(), keepAlivePeriod);
     this.silence = new LazyDeadline(this.timers, whileOpen(() => this.lastFrameAt + silenceTimeoutMs), () => this.onSilence(), silenceTimeoutMs);
+    this.meterPeriod = new MeterPeriodPolicy(
+      { idleMeterMs: this.opts.idleMeterMs, activeMeterMs: this.opts.activeMeterMs },
+      {
+        linkUp: () => this.linkState === 'up',
+        connectorCount: () => this.currentInfo?.connectorCount ?? 0,
+        sendPeriod: (value, priority) =>
+          this.command('CONFIG METER_MS', (seq) => encodeFrame({ type: 'CONFIG', seq, key: 'METER_MS', value: String(value()) }), priority),
+        readMeter: (connector) => this.readMeter(connector),
+      },
+      this.timers,
+      this.log,
+    );
   }
 
   get isLinkUp(): boolean {
@@ -151,6 +177,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.started = false;
     this.keepAlive.cancel();
     this.silence.cancel();
+    this.meterPeriod.cancel();
     if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
@@ -199,7 +226,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   counters(): ControllerCounters {
     const dropped = { ...this.dropped };
-    dropped.overlong += this.overlongBeforeReopen + (this.framer?.framer.overlongCount ?? 0);
+    dropped.overlong += this.overlongBeforeReopen + (this.framer?.overlongCount ?? 0);
     return { ...this.stats, dropped };
   }
 
@@ -211,7 +238,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     const decoded = decodeLine(`$${body}*${formatChecksum(xorChecksum(body))}`, 'command');
     if (!decoded.ok) return Promise.reject(new RangeError(`invalid ${type} fields ${JSON.stringify(fields)}: ${decoded.reason}`));
     const frame = decoded.frame as CommandFrame;
-    return this.command(name, (seq) => encodeFrame({ ...frame, seq }));
+    const sent = this.command(name, (seq) => encodeFrame({ ...frame, seq }));
+    if (frame.type !== 'CONFIG' || frame.key !== 'METER_MS') return sent;
+    // An explicit meter period is the operator's: the pilot policy keeps it from now on.
+    const ms = Number(frame.value);
+    return Number.isInteger(ms) && ms >= 0 ? sent.then(() => this.meterPeriod.operatorSet(ms)) : sent;
   }
 
   private command(name: string, build: (seq: number) => string, priority = false): Promise<void> {
@@ -339,6 +370,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     const wasDown = this.linkState === 'down';
     this.linkState = 'down';
     this.resyncRunning = false;
+    this.meterPeriod.linkLost();
     this.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
     if (!wasDown) {
       this.stats.linkDowns++;
@@ -364,7 +396,10 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
 
   private async openPort(): Promise<void> {
     if (this.stopping || this.port) return;
-    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    const portOptions = { path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false };
+    // SerialPort spreads its options over its detected binding, so a binding given here is used.
+    const withBinding = { ...portOptions, binding: mainThreadBinding() };
+    const port = new SerialPort(this.opts.mainThreadIo ? withBinding : portOptions);
     this.port = port;
     const err = await new Promise<Error | null>((resolve) => port.open((e) => resolve(e ?? null)));
     if (this.port !== port) return;
@@ -377,11 +412,13 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (this.openFailuresLogged > 0 || this.stats.reopens > 0 || this.stats.linkDowns > 0) this.stats.reopens++;
     this.openFailuresLogged = 0;
     this.log.info({ baudRate: this.opts.baudRate }, 'serial device open');
-    const framer = new BoundedLineStream();
-    const parser = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
+    // Lines straight from the port's chunks: two Transform streams per chunk cost more CPU than
+    // everything else an idle driver does, and the framer alone already bounds every line.
+    const framer = new LineFramer();
     this.framer = framer;
-    port.pipe(framer).pipe(parser);
-    parser.on('data', (line: string) => this.onLine(line));
+    port.on('data', (chunk: Buffer) => {
+      for (const line of framer.push(chunk)) this.onLine(line.toString('latin1'));
+    });
     port.on('error', (e: Error) => this.log.warn({ err: e.message }, 'serial port error'));
     port.on('close', () => {
       if (this.port !== port) return;
@@ -400,7 +437,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   }
 
   private detach(): void {
-    if (this.framer) this.overlongBeforeReopen += this.framer.framer.overlongCount;
+    if (this.framer) this.overlongBeforeReopen += this.framer.overlongCount;
     this.framer = null;
     this.port = null;
   }
@@ -438,7 +475,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       case 'HELLO':
         return this.onHello(f);
       case 'CP':
-        return this.emit('pilot', f.connector, f.state);
+        this.emit('pilot', f.connector, f.state);
+        return this.meterPeriod.pilot(f.connector, f.state);
       case 'PP':
         return this.emit('cableCapacity', f.connector, f.amps);
       case 'RELAY':
@@ -509,6 +547,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     }
     steps.push(this.command('STATUS', (seq) => encodeFrame({ type: 'STATUS', seq }), true));
     steps.push(...this.reapplyWanted(true));
+    const meterStep = this.meterPeriod.resyncStep();
+    if (meterStep) steps.push(meterStep);
     Promise.all(steps).then(
       () => {
         if (!this.resyncRunning) return;
@@ -523,6 +563,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
             this.emit('controllerReset', info);
           }
         }
+        this.meterPeriod.linkUp();
         this.pump();
       },
       (err: Error) => {

@@ -34,11 +34,29 @@ export function verdict(label, figure, target, ok) {
 
 const USER_HZ = 100; // clock ticks per second of /proc/<pid>/stat on Linux
 
-/** CPU seconds (own + reaped children, e.g. systemd-notify), RSS, and context switches of all threads. */
+/** CPU seconds of the live threads from schedstat (nanoseconds, where /proc/<pid>/stat counts 10 ms ticks), or null. */
+function threadsCpuS(pid) {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // thread ended meanwhile
+      }
+    }
+  } catch {
+    return null;
+  }
+  return Number.isFinite(ns) && ns > 0 ? ns / 1e9 : null;
+}
+
+/** CPU seconds (own threads + reaped children, e.g. systemd-notify), RSS, and context switches of all threads. */
 export function procSample(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuS = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / USER_HZ;
+  const ownS = threadsCpuS(pid) ?? (Number(f[11]) + Number(f[12])) / USER_HZ;
+  const cpuS = ownS + (Number(f[13]) + Number(f[14])) / USER_HZ;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   let voluntary = 0;

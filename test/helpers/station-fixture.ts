@@ -2,7 +2,7 @@
 // driver and the simulator on a pty: `useControllerOnPty()` opens the pair on demand and
 // closes whatever was opened after each test (controller, simulator, pty, in that order).
 import { afterEach } from 'vitest';
-import { SerialController } from '../../hal/controller/serial-controller.js';
+import { SerialController, type SerialControllerOptions } from '../../hal/controller/serial-controller.js';
 import { openPtyPair, type PtyPair } from '../../hal/sim/pty-pair.js';
 import { SimulatedController, type SimulatedControllerOptions } from '../../hal/sim/simulated-controller.js';
 import type { StationSettings } from '../../src/domain/station/charging-station.js';
@@ -21,7 +21,7 @@ export interface ControllerOnPty {
   /** Opens a pty pair and starts the simulator on its controller end. */
   simulator(opts?: Partial<Omit<SimulatedControllerOptions, 'path'>>): Promise<SimulatedController>;
   /** A serial driver (not started) on the agent end of the pair `simulator()` opened. */
-  controller(): SerialController;
+  controller(opts?: Partial<Omit<SerialControllerOptions, 'path'>>): SerialController;
 }
 
 export function useControllerOnPty(): ControllerOnPty {
@@ -43,9 +43,9 @@ export function useControllerOnPty(): ControllerOnPty {
       await sim.start();
       return sim;
     },
-    controller: () => {
+    controller: (opts = {}) => {
       if (!pty) throw new Error('controller(): call simulator() first, it opens the pty pair');
-      controller = new SerialController({ path: pty.agentPath });
+      controller = new SerialController({ path: pty.agentPath, ...opts });
       return controller;
     },
   };

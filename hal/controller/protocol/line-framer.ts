@@ -1,7 +1,7 @@
 // controller-serial.md §Link: one frame per `\n`-terminated line; a line longer
 // than 256 bytes is discarded whole. Bounded, unlike @serialport/parser-readline,
-// which buffers without limit and flushes a partial remainder: this framer sits in
-// front of it and only ever forwards complete lines of at most MAX_LINE_BYTES.
+// which buffers without limit and flushes a partial remainder: this framer only ever
+// yields complete lines of at most MAX_LINE_BYTES (the driver feeds it the port's chunks).
 import { Transform, type TransformCallback } from 'node:stream';
 import { MAX_LINE_BYTES } from './frame-codec.js';
 

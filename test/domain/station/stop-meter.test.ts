@@ -29,7 +29,8 @@ interface Rig {
 /** Energy 200x faster, so the register moves visibly between two instants of a test. */
 async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
   const sim = await pair.simulator({ meterMs: 0, timeScale: 200, initialEnergyWh: 10_000 });
-  const controller = pair.controller();
+  // Reports only when asked, also while an EV is plugged in (the driver sets METER_MS from the pilots).
+  const controller = pair.controller({ idleMeterMs: 0, activeMeterMs: 0 });
   const wire: string[] = [];
   controller.on('wire', (dir, line) => wire.push(`${dir} ${line}`));
   const errors: string[] = [];
