@@ -1,8 +1,8 @@
 // Drives the status LEDs from the station, the CSMS link and the OCPP configuration: connector
-// status -> indication, card answers -> one-shot flashes, BlinkRepeat / LightIntensity -> the
+// state -> indication, card answers -> one-shot flashes, BlinkRepeat / LightIntensity -> the
 // LED engine. Takes an already built StatusLeds (hal/gpio) so only main.ts constructs hardware.
 import type { ChargingStation } from './domain/station/charging-station.js';
-import type { ConnectorStatus } from './domain/connector/connector-status.js';
+import type { ConnectorState, StationState } from './domain/model/connector-state.js';
 
 export type Indication = 'available' | 'preparing' | 'charging' | 'suspended' | 'faulted' | 'unavailable';
 
@@ -42,23 +42,26 @@ export function bindLedSettings(leds: LedsPort, settings: LedSettings): () => vo
   });
 }
 
-const BY_STATUS: Readonly<Record<ConnectorStatus, Indication>> = {
-  Available: 'available',
-  Preparing: 'preparing',
-  Charging: 'charging',
-  SuspendedEV: 'suspended',
-  SuspendedEVSE: 'suspended',
-  Finishing: 'preparing',
-  Reserved: 'preparing',
-  Unavailable: 'unavailable',
-  Faulted: 'faulted',
-};
+/** The indication of one connector, from its neutral state. */
+export function indicationOf(s: ConnectorState): Indication {
+  if (s.availability === 'Faulted') return 'faulted';
+  if (s.availability === 'Unavailable') return 'unavailable';
+  if (s.sessionPhase === 'in-transaction') {
+    if (s.chargingState === 'Charging') return 'charging';
+    if (s.chargingState === 'SuspendedEV' || s.chargingState === 'SuspendedEVSE') return 'suspended';
+    return 'preparing';
+  }
+  if (s.sessionPhase !== 'none' || s.chargingState !== 'Idle' || s.availability === 'Reserved') return 'preparing';
+  return 'available';
+}
 
 /** Rank so that, on a multi-connector station, the most important state wins the shared LEDs. */
 const RANK: readonly Indication[] = ['faulted', 'charging', 'suspended', 'preparing', 'available', 'unavailable'];
 
-export function indicationFor(statuses: readonly (ConnectorStatus | null)[]): Indication {
-  const ind = statuses.filter((s): s is ConnectorStatus => s !== null).map((s) => BY_STATUS[s]);
+/** A faulted station shows as faulted whatever its connectors say; no state known yet shows unavailable. */
+export function indicationFor(station: StationState | null, connectors: readonly (ConnectorState | null)[]): Indication {
+  const ind = connectors.filter((s): s is ConnectorState => s !== null).map(indicationOf);
+  if (station?.availability === 'Faulted') ind.push('faulted');
   return RANK.find((r) => ind.includes(r)) ?? 'unavailable';
 }
 
@@ -69,10 +72,18 @@ export function bindStatusLeds(
   settings: LedSettings,
 ): () => void {
   const unbindSettings = bindLedSettings(leds, settings);
-  const update = (): void => leds.setState(indicationFor([station.status(0) === 'Faulted' ? 'Faulted' : null, ...station.connectorIds().map((c) => station.status(c))]));
+  let shown: Indication | null = null;
+  const update = (): void => {
+    const indication = indicationFor(station.stationState(), station.evseIds().map((c) => station.connectorState(c)));
+    // Neutral states change more often than what the LEDs show: only a new indication is applied.
+    if (indication === shown) return;
+    shown = indication;
+    leds.setState(indication);
+  };
   const unsubscribe = station.subscribe({
-    statusChanged: update,
-    cardResult: (_tag, accepted) => leds.signal(accepted ? 'cardAccepted' : 'cardRejected'),
+    connectorStateChanged: update,
+    stationStateChanged: update,
+    authorizationDecided: ({ accepted }) => leds.signal(accepted ? 'cardAccepted' : 'cardRejected'),
   });
   csms.on('connected', () => leds.setCsmsOnline(true));
   csms.on('disconnected', () => leds.setCsmsOnline(false));

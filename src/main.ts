@@ -11,7 +11,7 @@ import { StatusLeds } from '../hal/gpio/status-leds.js';
 import { bindStatusLeds } from './leds.js';
 import type { AgentConfig } from './config/agent-config.js';
 import { ChargingStation } from './domain/station/charging-station.js';
-import type { ChargeControllerPort } from './domain/ports.js';
+import { ResetRule } from './domain/station/reset.js';
 import { SystemClock, type Clock } from './platform/clock.js';
 import { childLogger } from './platform/logger.js';
 import { INCOMING_ACTIONS } from './ocpp/v16/actions/index.js';
@@ -36,7 +36,9 @@ import { ReservationBook } from './domain/reservation/reservations.js';
 import { SqliteLocalListRepo } from './store/local-list-repo.js';
 import { SqliteAuthCacheRepo } from './store/auth-cache-repo.js';
 import { SqliteReservationRepo } from './store/reservation-repo.js';
-import { fromIdTagInfo } from './ocpp/v16/id-tag-info.js';
+import { RemoteAuthorize } from './ocpp/v16/outgoing/Authorize.js';
+import { transactionAnswerHooks } from './ocpp/v16/transaction-answers.js';
+import { transactionPoints16 } from './ocpp/v16/mappers.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -110,7 +112,13 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
   const stationLog = childLogger(log, 'station');
-  let session: OcppSession | null = null;
+  const csms = connectCsms(cfg, {
+    logger: childLogger(log, 'ocpp'),
+    onFrame: opts.onOcppFrame,
+    authorizationKey: () => config.get('AuthorizationKey') || undefined,
+    pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
+  });
+  const remoteAuthorizer = new RemoteAuthorize();
   // ---- authorization and reservations ----
   const authLog = childLogger(log, 'authorization');
   const localList = new LocalAuthorizationList(new SqliteLocalListRepo(database), {
@@ -122,7 +130,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'authorization cache write failed'),
   });
   const authorizer = new AuthorizationService({
-    remote: (idTag) => session!.authorizeRemote(idTag),
+    remote: remoteAuthorizer,
     list: localList,
     cache: authCache,
     settings: {
@@ -138,17 +146,29 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     clock,
     { reserveConnectorZeroSupported: () => config.getBoolean('ReserveConnectorZeroSupported') },
     {
-      onEnded: (r, why) => authLog.info({ reservationId: r.id, connector: r.connector, why }, 'reservation ended'),
+      onEnded: (r, why) => authLog.info({ reservationId: r.id, connector: r.evseId ?? 0, why }, 'reservation ended'),
       onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'reservation store failed'),
     },
   );
   // ---- end authorization and reservations ----
+  const messenger = new TransactionMessenger(
+    csms.rpc,
+    transactionStore,
+    {
+      transactionMessageAttempts: () => config.getInt('TransactionMessageAttempts'),
+      transactionMessageRetryIntervalS: () => config.getInt('TransactionMessageRetryInterval'),
+    },
+    clock,
+    childLogger(log, 'outbox'),
+    {},
+    { bootId, time },
+  );
   const station = new ChargingStation(
-    controller as ChargeControllerPort,
+    controller,
     authorizer,
     {
       connectionTimeoutS: () => config.getInt('ConnectionTimeOut'),
-      stopTransactionOnEVSideDisconnect: () => config.getBoolean('StopTransactionOnEVSideDisconnect'),
+      transactionPoints: () => transactionPoints16(config.getBoolean('StopTransactionOnEVSideDisconnect')),
       stopTransactionOnInvalidId: () => config.getBoolean('StopTransactionOnInvalidId'),
       authorizeRemoteTxRequests: () => config.getBoolean('AuthorizeRemoteTxRequests'),
       maxCurrentA: () => cfg.controller.maxCurrentA,
@@ -157,8 +177,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     },
     clock,
     (err, context) => stationLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'station operation failed'),
-    { availability: new SqliteAvailabilityRepo(database), reservations, journal: { started: (tx) => messenger.started(tx) } },
+    { availability: new SqliteAvailabilityRepo(database), reservations, journal: messenger, learner: authorizer },
   );
+  messenger.onAnswers(transactionAnswerHooks({ station, learner: authorizer }));
 
   const identity = (): BootIdentity => {
     const id: BootIdentity = {
@@ -175,45 +196,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     return id;
   };
 
-  const csms = connectCsms(cfg, {
-    logger: childLogger(log, 'ocpp'),
-    onFrame: opts.onOcppFrame,
-    authorizationKey: () => config.get('AuthorizationKey') || undefined,
-    pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
-  });
-  const messenger = new TransactionMessenger(
-    csms.rpc,
-    transactionStore,
-    {
-      transactionMessageAttempts: () => config.getInt('TransactionMessageAttempts'),
-      transactionMessageRetryIntervalS: () => config.getInt('TransactionMessageRetryInterval'),
-    },
-    clock,
-    childLogger(log, 'outbox'),
-    {
-      startAnswered: (localId, idTag, info) => {
-        authorizer.learn(idTag, fromIdTagInfo(info)); // authorization cache
-        if (info.status !== 'Accepted') station.onStartRejected(localId);
-      },
-      stopAnswered: (idTag, info) => authorizer.learn(idTag, fromIdTagInfo(info)), // authorization cache
-    },
-    { bootId, time },
-  );
-  session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger);
-  station.restoreTransactions(
-    transactionStore.openTransactions().map((tx) => {
-      // Same kernel boot: only the agent restarted (crash, upgrade), moments ago. Else the power went.
-      const sameBoot = bootId !== null && tx.bootId === bootId;
-      return {
-        tx,
-        reasonIfEnded: sameBoot ? ('Reboot' as const) : ('PowerLoss' as const),
-        endedAt: sameBoot ? clock.now() : (transactionStore.lastKnownAlive(tx.localId) ?? tx.startedAt),
-        refused: tx.authorizationStatus !== null && tx.authorizationStatus !== 'Accepted',
-      };
-    }),
-  );
+  const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, remoteAuthorizer);
+  station.recover(transactionStore, bootId);
+  const reset = new ResetRule({ station, clock, delivery: session, controller, restart: (type) => opts.onResetRequested?.(type) });
 
-  const resetReasons = { Soft: 'SoftReset', Hard: 'HardReset' } as const;
   const ctx: HandlerContext = {
     station,
     config,
@@ -221,24 +207,11 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     vendorHandlers: opts.vendorHandlers ?? new Map(),
     authorization: { localList, cache: authCache },
     reservations,
-    requestReset: (type) => {
-      for (const tx of station.activeTransactions()) station.stopTransaction(tx.connector, resetReasons[type]);
-      // Answer the Reset.req first, then restart.
-      clock.setTimeout(() => {
-        void (async () => {
-          await withinMs(station.stopsSettled(), STOP_READS_WAIT_MS); // the Stops carry the registers read after the contactors opened
-          // Bounded: offline, the Stops are durable and go out after the restart.
-          await Promise.race([session!.drain(), new Promise((r) => clock.setTimeout(() => r(undefined), RESET_DELIVERY_WAIT_MS))]);
-          if (type === 'Hard') await controller.reset().catch(() => undefined);
-          opts.onResetRequested?.(type);
-        })();
-      }, 50);
-      return true;
-    },
+    requestReset: (type) => reset.request(type),
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
-  csms.on('connected', () => session!.onConnected());
-  csms.on('disconnected', () => session!.onDisconnected());
+  csms.on('connected', () => session.onConnected());
+  csms.on('disconnected', () => session.onDisconnected());
 
   const ledLog = childLogger(log, 'leds');
   // No LEDs configured: do not even load onoff (development machines, tests).
@@ -280,7 +253,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       await withinMs(station.stopsSettled(), STOP_READS_WAIT_MS);
       // The transaction message in flight may still be answered: commit that before the socket closes.
       await withinMs(messenger.settleInFlight(), SHUTDOWN_ANSWER_WAIT_MS);
-      session!.stop();
+      session.stop();
       await csms.close();
       unbindLeds();
       await controller.stop();
@@ -296,10 +269,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization: { service: authorizer, localList, cache: authCache }, reservations, stop };
 }
 
-/** How long a Reset waits for the stopped transactions' messages to reach the CSMS before restarting. */
-const RESET_DELIVERY_WAIT_MS = 10_000;
-
-/** How long shutdown and Reset wait for the stop registers being read (the controller answers in milliseconds). */
+/** How long shutdown waits for the stop registers being read (the controller answers in milliseconds). */
 const STOP_READS_WAIT_MS = 1_500;
 
 /** How long shutdown waits for the answer to the transaction message in flight (within the 5 s stop budget). */

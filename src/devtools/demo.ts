@@ -9,6 +9,7 @@ import { simulatedAgentConfig } from './dev-config.js';
 import { createLogger } from '../platform/logger.js';
 import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
+import { statusOf } from '../ocpp/v16/mappers.js';
 
 const CARD = '04A2B3C4';
 /** A card only the local authorization list knows about. */
@@ -54,11 +55,11 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     await until(() => a.session.registrationStatus === 'Accepted' && a.controller.isLinkUp, 'boot and controller link');
     // Sample every 2 s so the short demo shows periodic MeterValues.
     a.config.change('MeterValueSampleInterval', '2');
-    await until(() => a.station.status(1) === 'Available', 'connector 1 Available');
+    await until(() => statusOf(a.station, 1) === 'Available', 'connector 1 Available');
 
     say(out, 'the driver plugs the EV in (CP state B, 32 A cable)');
     sim.plugIn(1, { cableAmps: 32, evMaxAmps: 16 });
-    await until(() => a.station.status(1) === 'Preparing', 'Preparing');
+    await until(() => statusOf(a.station, 1) === 'Preparing', 'Preparing');
 
     say(out, `the driver presents card ${CARD}`);
     sim.swipeCard(CARD);
@@ -66,18 +67,18 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
 
     say(out, 'the EV asks for energy (CP state C)');
     sim.evRequestEnergy(1);
-    await until(() => a.station.status(1) === 'Charging', 'Charging');
+    await until(() => statusOf(a.station, 1) === 'Charging', 'Charging');
     say(out, `charging for ${opts.chargeSeconds} s (the simulator's energy register runs 60x faster)`);
     await sleep(opts.chargeSeconds * 1000);
 
     say(out, 'the EV is full and pauses (CP state B)');
     sim.evPause(1);
-    await until(() => a.station.status(1) === 'SuspendedEV', 'SuspendedEV');
+    await until(() => statusOf(a.station, 1) === 'SuspendedEV', 'SuspendedEV');
 
     say(out, 'the driver unplugs the cable (CP state A)');
     sim.unplug(1);
     await until(() => csms.callsOf('StopTransaction').length > 0 && a.session.queueDepth === 0, 'StopTransaction');
-    await until(() => a.station.status(1) === 'Available', 'Available');
+    await until(() => statusOf(a.station, 1) === 'Available', 'Available');
 
     const start = csms.callsOf('StartTransaction')[0]!.params;
     const stopTx = csms.callsOf('StopTransaction')[0]!.params;
@@ -115,7 +116,7 @@ async function offlineSession(a: RunningAgent, csms: DevCsms, out: (l: string) =
   a.simulator!.swipeCard(LIST_CARD);
   await until(() => a.station.transaction(1) !== null, 'offline transaction');
   a.simulator!.evRequestEnergy(1);
-  await until(() => a.station.status(1) === 'Charging', 'Charging');
+  await until(() => statusOf(a.station, 1) === 'Charging', 'Charging');
   await sleep(1_000);
   say(out, 'the driver unplugs; the CSMS comes back and receives the queued transaction messages in order');
   a.simulator!.unplug(1);

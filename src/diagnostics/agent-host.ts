@@ -6,7 +6,8 @@ import type { ChargeController } from '../../hal/controller/types.js';
 import type { SimulatedController } from '../../hal/sim/simulated-controller.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { ChargingStation } from '../domain/station/charging-station.js';
-import type { Transaction } from '../domain/session/transaction.js';
+import type { Transaction } from '../domain/model/transaction.js';
+import { chargePointStatus, toReason16 } from '../ocpp/v16/mappers.js';
 import { CONFIGURATION_KEYS, isConfigurationKey, type KeySpec } from '../ocpp/v16/configuration-keys.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { logRingOf, setLogLevel, type LogLevel } from '../platform/logger.js';
@@ -56,11 +57,12 @@ export function transactionReport(tx: Transaction, transactionId: number | null,
   return {
     localId: tx.localId,
     transactionId,
-    connector: tx.connector,
-    idTag: tx.idTag,
+    connector: tx.evseId,
+    idTag: tx.idToken.value,
     startedAt: tx.startedAt.toISOString(),
     stoppedAt: tx.stoppedAt?.toISOString() ?? null,
-    stopReason: tx.stopReason ?? null,
+    // As the CSMS was told it (OCPP 1.6).
+    stopReason: tx.stopReason ? toReason16(tx.stopReason) : null,
     meterStartWh: tx.meterStartWh,
     energyWh: endWh === null ? null : Math.max(0, endWh - tx.meterStartWh),
   };
@@ -71,12 +73,12 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
   const { cfg, clock, logger } = opts;
   const startedAt = performance.now();
   const report = (tx: Transaction): TransactionReport =>
-    transactionReport(tx, session.csmsTransactionId(tx.localId) ?? null, tx.meterStopWh ?? station.lastMeter(tx.connector)?.energyWh ?? null);
+    transactionReport(tx, session.csmsTransactionId(tx.localId) ?? null, tx.meterStopWh ?? station.lastMeter(tx.evseId)?.energyWh ?? null);
 
   // Stopped transactions since start, newest first, for `transactions` when no store hook is given.
   const stopped: TransactionReport[] = [];
   const unsubscribe = station.subscribe({
-    transactionStopped: (tx) => {
+    transactionEnded: ({ tx }) => {
       stopped.unshift(report(tx));
       stopped.length = Math.min(stopped.length, RECENT_STOPPED);
     },
@@ -151,8 +153,9 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
           connectorCount: info?.connectorCount ?? null,
         },
         connectors: station.snapshot().map((c) => ({
-          connector: c.connector,
-          status: c.status,
+          connector: c.evseId,
+          // The connector status as the CSMS is told it (OCPP 1.6).
+          status: c.state ? chargePointStatus(c.state) : null,
           pilot: c.pilot,
           cableA: c.cableA,
           contactorClosed: c.contactorClosed,
@@ -180,7 +183,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
       if (kind !== 'BootNotification' && session.registrationStatus !== 'Accepted' && session.registrationStatus !== 'Pending') {
         throw new DiagError('unavailable', `not registered with the CSMS (registration ${session.registrationStatus})`);
       }
-      if (kind === 'StatusNotification' && connector !== undefined && connector !== 0 && !station.connectorIds().includes(connector)) {
+      if (kind === 'StatusNotification' && connector !== undefined && connector !== 0 && !station.evseIds().includes(connector)) {
         throw new DiagError('bad_args', `trigger: no connector ${connector}`);
       }
       const send = session.triggerable(kind, connector);

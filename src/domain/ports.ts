@@ -1,5 +1,9 @@
 // What the domain needs from the outside world, in its own vocabulary. Adapters
-// (hal controller, OCPP session, store) satisfy these structurally in main.ts.
+// (hal controller, OCPP adapter, store) satisfy these structurally in main.ts.
+import type { AuthorizationInfo, AuthorizationResult } from './model/authorization.js';
+import type { Operational } from './model/availability.js';
+import type { EvseId, StationTarget } from './model/evse.js';
+import type { IdToken } from './model/id-token.js';
 
 export type PilotState = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
@@ -41,6 +45,8 @@ export interface ChargeControllerPort {
   unlock(connector: number): Promise<void>;
   /** Take one meter reading of the connector now: delivered as a 'meter' event before this resolves. */
   readMeter(connector: number): Promise<void>;
+  /** Restarts the controller itself (a Hard reset). */
+  reset?(): Promise<void>;
 }
 
 /** Wall time (with the CSMS offset) and monotonic time; timers. */
@@ -53,39 +59,40 @@ export interface Clock {
   clearInterval(handle: unknown): void;
 }
 
-export type AuthorizationStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
-
-export interface AuthorizationResult {
-  status: AuthorizationStatus;
-  parentIdTag?: string;
-}
-
-/** What is known about an identifier (OCPP IdTagInfo in domain terms): status, group, validity. */
-export interface AuthorizationInfo extends AuthorizationResult {
-  /** After this instant an Accepted identifier counts as Expired. */
-  expiresAt?: Date;
-}
-
-/** Decides whether an identifier may charge (remote, local list, cache: the adapter's business). */
+/** Decides whether an identifier may charge (remote, local list, cache: domain/authorization/). */
 export interface Authorizer {
-  authorize(idTag: string): Promise<AuthorizationResult>;
+  authorize(idToken: IdToken): Promise<AuthorizationResult>;
 }
 
 /**
- * Connector availability (OCPP ChangeAvailability) kept across reboots; connector 0 is the
- * whole station. `load` returns only what was saved; `save` is called only on a change.
+ * Asks the CSMS whether an identifier may charge; 'offline' when it cannot be asked now or did
+ * not answer. The protocol adapter implements it (1.6: Authorize.req).
  */
-export interface AvailabilityStore {
-  load(): Map<number, boolean>;
-  save(connector: number, operative: boolean): void;
+export interface RemoteAuthorizer {
+  authorizeRemote(idToken: IdToken): Promise<AuthorizationInfo | 'offline'>;
 }
 
-/** A reservation as the station needs it (OCPP 1.6 §5.13); connector 0 = any one connector. */
+/** Availability as last saved: only what was set Inoperative or back (the rest is Operative). */
+export interface SavedAvailability {
+  station?: Operational;
+  evses: ReadonlyMap<EvseId, Operational>;
+}
+
+/**
+ * Availability (ChangeAvailability) kept across reboots. `load` returns only what was saved;
+ * `save` is called only on a change.
+ */
+export interface AvailabilityStore {
+  load(): SavedAvailability;
+  save(target: StationTarget, availability: Operational): void;
+}
+
+/** A reservation as the station needs it; no `evseId` = any one EVSE (1.6 connector 0). */
 export interface ReservationHold {
   id: number;
-  connector: number;
-  idTag: string;
-  parentIdTag?: string;
+  evseId?: EvseId;
+  idToken: IdToken;
+  groupId?: IdToken;
 }
 
 /** The reservations the station consults (domain/reservation/ implements it). */
@@ -93,16 +100,22 @@ export interface StationReservations {
   /** Live reservations (expired ones are gone). */
   active(): readonly ReservationHold[];
   /**
-   * Connector -> the reservation holding it: each connector reservation holds its connector,
-   * and each connector-0 reservation one of `free` (connectors that could take a transaction,
-   * most expendable first) that no connector reservation holds.
+   * EVSE -> the reservation holding it: each EVSE reservation holds its EVSE, and each
+   * any-EVSE reservation one of `free` (EVSEs that could take a transaction, most expendable
+   * first) that no EVSE reservation holds.
    */
-  holds(free: readonly number[]): ReadonlyMap<number, ReservationHold>;
+  holds(free: readonly EvseId[]): ReadonlyMap<EvseId, ReservationHold>;
   /**
-   * A transaction started on it ('used'), or its connector went Faulted/Unavailable (§5.13):
-   * it ends. Listeners are not called (the station refreshes itself).
+   * A transaction started on it ('used'), or its EVSE went Faulted/Unavailable: it ends.
+   * Listeners are not called (the station refreshes itself).
    */
   end(id: number, reason: 'used' | 'connector-failed'): void;
-  /** Reservations changed on their own (made, cancelled, expired): statuses need a refresh. Called on a later turn of the event loop. */
+  /** Reservations changed on their own (made, cancelled, expired): states need a refresh. Called on a later turn of the event loop. */
   onChange(listener: () => void): () => void;
+}
+
+/** Where started/stopped transactions are reported: lets a Reset wait until they are delivered. */
+export interface DeliveryMonitor {
+  /** Resolves once the queued transaction messages are delivered. */
+  drain(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // update is one durable transaction (answered Accepted = survives a power cut); a refused
 // update rolls back and leaves the old list whole.
 import type { Statement } from 'better-sqlite3';
-import type { AuthorizationInfo } from '../domain/ports.js';
+import type { AuthorizationInfo } from '../domain/model/authorization.js';
 import type { LocalListStore } from '../domain/authorization/local-list.js';
 import type { AgentDatabase } from './database.js';
 import { infoToValues, rowToInfo, type AuthorizationRow } from './authorization-rows.js';

@@ -2,7 +2,9 @@
 // end are committed with fsync together with the outbox row that reports them; write-behind
 // messages arrive here in batches (lazy commits) only when they could not be delivered
 // promptly. Implements the outbox's port (ocpp/outbox/ports.ts); knows no OCPP version.
-import type { StopReason, Transaction } from '../domain/session/transaction.js';
+import type { Transaction } from '../domain/model/transaction.js';
+import { isStopReason } from '../domain/model/stop-reason.js';
+import { isIdTokenType, type IdToken } from '../domain/model/id-token.js';
 import type { Acknowledgement, Commit, Durability, OutboxMessage, OutboxStore, OutboxWrite, StoredTransaction } from '../ocpp/outbox/ports.js';
 import type { TimeBase } from '../ocpp/outbox/time-correction.js';
 import type { AgentDatabase } from './database.js';
@@ -25,6 +27,8 @@ interface TransactionRow {
   last_alive_at: string | null;
   time_boot_id: string | null;
   time_base_ms: number | null;
+  id_token_type: string;
+  stop_id_token_type: string | null;
 }
 
 interface OutboxRow {
@@ -55,11 +59,12 @@ export class SqliteTransactionStore implements OutboxStore {
     const db = store.db;
     this.s = {
       insertTx: db.prepare(
-        `INSERT INTO transactions (local_id, connector, id_tag, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id, time_boot_id, time_base_ms)
-         VALUES (@localId, @connector, @idTag, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId, @timeBootId, @timeBaseMs)`,
+        `INSERT INTO transactions (local_id, connector, id_tag, id_token_type, parent_id_tag, reservation_id, started_at, meter_start_wh, boot_id, time_boot_id, time_base_ms)
+         VALUES (@localId, @connector, @idTag, @idTokenType, @parentIdTag, @reservationId, @startedAt, @meterStartWh, @bootId, @timeBootId, @timeBaseMs)`,
       ),
       stopTx: db.prepare(
-        `UPDATE transactions SET stopped_at = @stoppedAt, meter_stop_wh = @meterStopWh, stop_reason = @stopReason, stop_id_tag = @stopIdTag
+        `UPDATE transactions SET stopped_at = @stoppedAt, meter_stop_wh = @meterStopWh, stop_reason = @stopReason, stop_id_tag = @stopIdTag,
+           stop_id_token_type = @stopIdTokenType
          WHERE local_id = @localId`,
       ),
       insertEntry: db.prepare(
@@ -192,9 +197,10 @@ export class SqliteTransactionStore implements OutboxStore {
   private insertRow(tx: Transaction, bootId: string | null, timeBase: TimeBase | undefined): void {
     this.s.insertTx.run({
       localId: tx.localId,
-      connector: tx.connector,
-      idTag: tx.idTag,
-      parentIdTag: tx.parentIdTag ?? null,
+      connector: tx.evseId,
+      idTag: tx.idToken.value,
+      idTokenType: tx.idToken.type,
+      parentIdTag: tx.groupId?.value ?? null,
       reservationId: tx.reservationId ?? null,
       startedAt: tx.startedAt.toISOString(),
       meterStartWh: tx.meterStartWh,
@@ -210,7 +216,8 @@ export class SqliteTransactionStore implements OutboxStore {
       stoppedAt: (tx.stoppedAt ?? new Date()).toISOString(),
       meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
       stopReason: tx.stopReason ?? 'Other',
-      stopIdTag: tx.stopIdTag ?? null,
+      stopIdTag: tx.stopIdToken?.value ?? null,
+      stopIdTokenType: tx.stopIdToken?.type ?? null,
     });
   }
 
@@ -240,8 +247,8 @@ function toEntry(r: OutboxRow): OutboxMessage {
 function toStored(r: TransactionRow, refs: readonly RefRow[]): StoredTransaction {
   const tx: StoredTransaction = {
     localId: r.local_id,
-    connector: r.connector,
-    idTag: r.id_tag,
+    evseId: r.connector,
+    idToken: token(r.id_tag, r.id_token_type),
     startedAt: new Date(r.started_at),
     meterStartWh: r.meter_start_wh,
     bootId: r.boot_id,
@@ -250,11 +257,17 @@ function toStored(r: TransactionRow, refs: readonly RefRow[]): StoredTransaction
     refs: Object.fromEntries(refs.map((x) => [x.key, x.value])),
     timeBase: r.time_base_ms === null ? null : { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms },
   };
-  if (r.parent_id_tag !== null) tx.parentIdTag = r.parent_id_tag;
+  // Groups come from the CSMS.
+  if (r.parent_id_tag !== null) tx.groupId = { value: r.parent_id_tag, type: 'Central' };
   if (r.reservation_id !== null) tx.reservationId = r.reservation_id;
   if (r.stopped_at !== null) tx.stoppedAt = new Date(r.stopped_at);
   if (r.meter_stop_wh !== null) tx.meterStopWh = r.meter_stop_wh;
-  if (r.stop_reason !== null) tx.stopReason = r.stop_reason as StopReason;
-  if (r.stop_id_tag !== null) tx.stopIdTag = r.stop_id_tag;
+  // A reason this version does not know (a newer agent wrote it) reads as Other.
+  if (r.stop_reason !== null) tx.stopReason = isStopReason(r.stop_reason) ? r.stop_reason : 'Other';
+  if (r.stop_id_tag !== null) tx.stopIdToken = token(r.stop_id_tag, r.stop_id_token_type ?? 'ISO14443');
   return tx;
+}
+
+function token(value: string, type: string): IdToken {
+  return { value, type: isIdTokenType(type) ? type : 'ISO14443' };
 }

@@ -2,6 +2,7 @@
 // get/set with ChangeConfiguration's validation and a write-only AuthorizationKey, transactions
 // through a simulated session, trigger, raw controller commands, logs tail/follow and the
 // runtime log level. Real socket, real agent on the simulator, real DevCsms.
+import { statusOf } from '../../src/ocpp/v16/mappers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,11 +108,11 @@ describe('config', { timeout: 60_000 }, () => {
 describe('simulate and transactions', { timeout: 60_000 }, () => {
   it('plug, card, charge and unplug drive a real session the transactions command reports', async () => {
     expect(await ok('simulate', { action: 'plug', connector: 1, cableAmps: 32 })).toMatchObject({ action: 'plug', connector: 1 });
-    await waitFor(() => fx.agent.station.status(1) === 'Preparing', 15_000, 'Preparing');
+    await waitFor(() => statusOf(fx.agent.station, 1) === 'Preparing', 15_000, 'Preparing');
     await ok('simulate', { action: 'card', uid: '04A1B2C3' });
     await waitFor(() => fx.csms.callsOf('StartTransaction').length === 1, 15_000, 'StartTransaction');
     await ok('simulate', { action: 'charge', connector: 1 });
-    await waitFor(() => fx.agent.station.status(1) === 'Charging', 15_000, 'Charging');
+    await waitFor(() => statusOf(fx.agent.station, 1) === 'Charging', 15_000, 'Charging');
 
     const csmsId = fx.csms.callsOf('StartTransaction')[0]!.transactionId;
     await waitFor(() => fx.agent.session.csmsTransactionId(fx.agent.station.transaction(1)!.localId) !== undefined, 15_000, 'transaction id');

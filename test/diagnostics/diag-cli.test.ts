@@ -5,6 +5,7 @@
 // --force for raw controller commands that act on the charger, control characters escaped in
 // human output. Also the whole path: `run` opens the socket, logs with chargePointId and OCPP
 // frames at debug, and removes the socket on SIGTERM.
+import { statusOf } from '../../src/ocpp/v16/mappers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -186,7 +187,7 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
 
   it('simulate and transactions', async () => {
     expect((await runCli(['diag', 'simulate', 'plug', '1', '--cable', '32', '--socket', fx.socketPath])).code).toBe(0);
-    await waitFor(() => fx.agent.station.status(1) === 'Preparing', 15_000, 'Preparing');
+    await waitFor(() => statusOf(fx.agent.station, 1) === 'Preparing', 15_000, 'Preparing');
     expect((await runCli(['diag', 'simulate', 'card', '04A1B2C3', '--socket', fx.socketPath])).code).toBe(0);
     await waitFor(() => fx.agent.station.activeTransactions().length === 1, 15_000, 'transaction');
     const t = await runCli(['diag', 'transactions', '--socket', fx.socketPath]);

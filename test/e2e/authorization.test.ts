@@ -2,6 +2,7 @@
 // §5.13 reservations): the real agent on the simulator against the DevCsms, the CSMS taken down
 // for the offline branches, the answers of StartTransaction feeding the cache, and the local
 // list, the cache and reservations surviving an agent restart on the same data dir.
+import { statusOf } from '../../src/ocpp/v16/mappers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 async function swipe(agent: RunningAgent, tag: string): Promise<boolean> {
   const results: boolean[] = [];
-  const off = agent.station.subscribe({ cardResult: (t, accepted) => t === tag && results.push(accepted) });
+  const off = agent.station.subscribe({ authorizationDecided: ({ idToken: { value: t }, accepted: accepted }) => t === tag && results.push(accepted) });
   agent.simulator!.swipeCard(tag);
   await waitFor(() => results.length > 0, 10_000, `card result for ${tag}`);
   off();
@@ -106,7 +107,7 @@ describe('decision order offline (CSMS down)', () => {
     const h = await fx.start({ csms: { rejectedTags: [REFUSED] }, ocppConfig: { AllowOfflineTxForUnknownId: 'true', StopTransactionOnInvalidId: 'false' } });
     await csmsDown(h);
     h.sim.plugIn(1);
-    await waitFor(() => h.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
+    await waitFor(() => statusOf(h.agent.station, 1) === 'Preparing', 10_000, 'Preparing');
     expect(await swipe(h.agent, REFUSED)).toBe(true);
     await waitFor(() => h.agent.station.transaction(1) !== null, 10_000, 'offline transaction');
     const m = h.mark();
@@ -147,10 +148,10 @@ describe('parentIdTag groups', () => {
     ]);
     await csmsDown(h);
     h.sim.plugIn(1);
-    await waitFor(() => h.agent.station.status(1) === 'Preparing', 10_000, 'Preparing');
+    await waitFor(() => statusOf(h.agent.station, 1) === 'Preparing', 10_000, 'Preparing');
     expect(await swipe(h.agent, LISTED)).toBe(true);
     await waitFor(() => h.agent.station.transaction(1) !== null, 10_000, 'transaction');
-    expect(h.agent.station.transaction(1)?.parentIdTag).toBe('FLEET-7');
+    expect(h.agent.station.transaction(1)?.groupId?.value).toBe('FLEET-7');
     expect(await swipe(h.agent, CACHED)).toBe(true); // same group: stops it
     await waitFor(() => h.agent.station.transaction(1) === null, 10_000, 'stopped by the group');
   });
@@ -170,7 +171,7 @@ describe('across a restart (same data dir)', () => {
       const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir });
       const agent = await startAgent(cfg, { logger: pino({ level: 'silent' }) });
       cleanups.push(() => agent.stop());
-      await waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp && agent.station.status(1) !== null, 10_000, 'agent ready');
+      await waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp && statusOf(agent.station, 1) !== null, 10_000, 'agent ready');
       return agent;
     };
     const lastStatus = (from: number): string | undefined =>
@@ -197,7 +198,7 @@ describe('across a restart (same data dir)', () => {
     expect(await csms.call(cpId, 'GetLocalListVersion', {})).toEqual({ listVersion: 9 });
     expect(second.authorization.localList.lookup(LISTED)).toEqual({ status: 'Accepted' });
     expect(second.authorization.cache.get(CACHED)).toEqual({ status: 'Accepted' });
-    expect(second.reservations.active().map((r) => [r.id, r.connector, r.idTag])).toEqual([[77, 1, LISTED]]);
+    expect(second.reservations.active().map((r) => [r.id, r.evseId ?? 0, r.idToken.value])).toEqual([[77, 1, LISTED]]);
     await waitFor(() => lastStatus(mark) === 'Reserved', 10_000, 'Reserved reported after the restart');
     // The reserved card uses it: StartTransaction carries the reservationId.
     second.simulator!.plugIn(1);

@@ -3,6 +3,8 @@
 // both session orders and ConnectionTimeOut (§4.8), every stop reason we can produce (§7.45),
 // idTag rules (§3.5), invalid frames (OCPP-J §4.2.3), a reconnect mid-session, Heartbeat
 // interval (§4.6) and per-phase sampled MeterValues (§4.7).
+import { statusOf } from '../../src/ocpp/v16/mappers.js';
+import { isOperative16 } from '../helpers/domain-terms.js';
 import { describe, expect, it } from 'vitest';
 import { parsedFrames, type Harness } from '../helpers/agent-harness.js';
 import { startCharging, useAgentFixture } from '../helpers/action-fixture.js';
@@ -115,7 +117,7 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
     x.sim.swipeCard(CARD);
     await x.waitStatus(1, 'Preparing');
     clock.advance(29_000);
-    expect(x.agent.station.status(1)).toBe('Preparing');
+    expect(statusOf(x.agent.station, 1)).toBe('Preparing');
     clock.advance(1_000);
     await x.waitStatus(1, 'Available');
     x.sim.plugIn(1);
@@ -135,7 +137,7 @@ describe('session orders (OCPP 1.6 §4.8, ConnectionTimeOut)', () => {
     await x.agent.session.heartbeat();
     await x.waitCalls(m, 'Heartbeat');
     expect(x.callsSince(m, 'StartTransaction')).toEqual([]);
-    expect(x.agent.station.status(1)).toBe('Preparing');
+    expect(statusOf(x.agent.station, 1)).toBe('Preparing');
   });
 });
 
@@ -164,7 +166,7 @@ describe('stop reasons (OCPP 1.6 §7.45)', () => {
     const x = await fx.start({ ocppConfig: { StopTransactionOnEVSideDisconnect: 'false' } });
     await startCharging(x, 1, CARD);
     x.sim.unplug(1);
-    await waitFor(() => x.agent.station.status(1) !== 'Charging', 8_000, 'not charging');
+    await waitFor(() => statusOf(x.agent.station, 1) !== 'Charging', 8_000, 'not charging');
     expect(x.agent.station.transaction(1)).not.toBeNull();
     x.sim.swipeCard(CARD);
     await x.waitCalls(0, 'StopTransaction');
@@ -284,7 +286,7 @@ describe('invalid frames from the CSMS (OCPP-J 1.6 §4.2.3)', () => {
     raw(JSON.stringify([2, 'huge-1', 'DataTransfer', { vendorId: 'x', data: 'z'.repeat(2 * 1024 * 1024) }]));
     expect(await answerTo(x, 'huge-1')).toEqual([4, 'huge-1', 'FormationViolation', expect.stringMatching(/exceeds the 2097152-byte frame limit/), { maxBytes: 2097152 }]);
     // Nothing the agent did: no reset, no unlock, no availability change.
-    expect(x.agent.station.isOperative(1)).toBe(true);
+    expect(isOperative16(x.agent.station, 1)).toBe(true);
 
     // Unanswerable: not JSON without an id, not an array, unknown message type, oversized without an id, stray result.
     const before = x.logs.length;

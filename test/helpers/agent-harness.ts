@@ -1,6 +1,7 @@
 // Test harness for OCPP 1.6 Core tests: the REAL agent (startAgent, simulated controller on a
 // pty) against the DevCsms (ocpp-rpc strict mode), with a temp dataDir, the agent's frames and
 // log lines recorded, typed CSMS calls and a teardown. Optionally a FakeClock for timed keys.
+import { statusOf } from '../../src/ocpp/v16/mappers.js';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ import { SimulatedController, type SimulatedControllerOptions } from '../../hal/
 import { SerialController } from '../../hal/controller/serial-controller.js';
 import { openPtyPair } from '../../hal/sim/pty-pair.js';
 import { ChargingStation, type StationOptions, type StationSettings } from '../../src/domain/station/charging-station.js';
-import type { AuthorizationResult, ChargeControllerPort } from '../../src/domain/ports.js';
+import type { Authorizer, ChargeControllerPort, Clock } from '../../src/domain/ports.js';
+import type { AuthorizationResult } from '../../src/domain/model/authorization.js';
+import { transactionPoints16 } from '../../src/ocpp/v16/mappers.js';
 import { SystemClock } from '../../src/platform/clock.js';
 import type { FakeClock } from './fake-clock.js';
 import { waitFor } from './wait.js';
@@ -194,7 +197,7 @@ export interface StationRig {
 
 const RIG_SETTINGS: StationSettings = {
   connectionTimeoutS: () => 60,
-  stopTransactionOnEVSideDisconnect: () => true,
+  transactionPoints: () => transactionPoints16(true),
   stopTransactionOnInvalidId: () => true,
   authorizeRemoteTxRequests: () => false,
   maxCurrentA: () => 32,
@@ -205,17 +208,25 @@ const RIG_SETTINGS: StationSettings = {
  * for what the agent cannot be configured for (a controller without a lock, a station restart
  * with the same availability store). Every identifier is accepted.
  */
-export async function startStationRig(sim: Partial<Omit<SimulatedControllerOptions, 'path'>> = {}, opts: StationOptions = {}): Promise<StationRig> {
+/** What a rig may change: settings over RIG_SETTINGS, the clock, who authorizes (default: everyone). */
+export interface RigParts {
+  settings?: Partial<StationSettings>;
+  clock?: Clock;
+  authorizer?: Authorizer;
+}
+
+export async function startStationRig(sim: Partial<Omit<SimulatedControllerOptions, 'path'>> = {}, opts: StationOptions = {}, parts: RigParts = {}): Promise<StationRig> {
   const pty = await openPtyPair();
   const simulator = new SimulatedController({ path: pty.controllerPath, meterMs: 0, ...sim });
   await simulator.start();
   const build = async (o: StationOptions): Promise<StationRig> => {
     const controller = new SerialController({ path: pty.agentPath });
     const accept = { authorize: async (): Promise<AuthorizationResult> => ({ status: 'Accepted' }) };
-    const station = new ChargingStation(controller as ChargeControllerPort, accept, RIG_SETTINGS, new SystemClock(), () => {}, o);
+    const settings: StationSettings = { ...RIG_SETTINGS, ...parts.settings };
+    const station = new ChargingStation(controller as ChargeControllerPort, parts.authorizer ?? accept, settings, parts.clock ?? new SystemClock(), () => {}, o);
     station.start();
     await controller.start();
-    await waitFor(() => controller.isLinkUp && station.status(1) !== null, 10_000, 'controller link');
+    await waitFor(() => controller.isLinkUp && statusOf(station, 1) !== null, 10_000, 'controller link');
     const rig: StationRig = {
       station,
       controller,

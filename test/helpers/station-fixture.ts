@@ -6,11 +6,12 @@ import { SerialController, type SerialControllerOptions } from '../../hal/contro
 import { openPtyPair, type PtyPair } from '../../hal/sim/pty-pair.js';
 import { SimulatedController, type SimulatedControllerOptions } from '../../hal/sim/simulated-controller.js';
 import type { StationSettings } from '../../src/domain/station/charging-station.js';
+import { transactionPoints16 } from '../../src/ocpp/v16/mappers.js';
 
 /** OCPP settings as the domain tests assume them: a refused identifier is suspended, not stopped. */
 export const STATION_TEST_SETTINGS: StationSettings = {
   connectionTimeoutS: () => 60,
-  stopTransactionOnEVSideDisconnect: () => true,
+  transactionPoints: () => transactionPoints16(true),
   stopTransactionOnInvalidId: () => false,
   authorizeRemoteTxRequests: () => false,
   maxCurrentA: () => 32,

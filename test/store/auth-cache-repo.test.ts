@@ -17,7 +17,7 @@ describe('SqliteAuthCacheRepo', () => {
         clear: false,
         upserts: [
           { key: 'NEW', info: { status: 'Accepted', expiresAt: new Date('2031-05-01T00:00:00Z') }, usedAt: 300 },
-          { key: 'OLD', info: { status: 'Blocked', parentIdTag: 'G' }, usedAt: 100 },
+          { key: 'OLD', info: { status: 'Blocked', groupId: { value: 'G', type: 'Central' } }, usedAt: 100 },
           { key: 'GONE', info: { status: 'Accepted' }, usedAt: 200 },
         ],
         deletes: [],
@@ -30,7 +30,7 @@ describe('SqliteAuthCacheRepo', () => {
     expect(after.durableCommits).toBe(before.durableCommits);
     const loaded = new SqliteAuthCacheRepo(dbs.reopen(db, dir)).loadAll();
     expect(loaded).toEqual([
-      { key: 'OLD', info: { status: 'Blocked', parentIdTag: 'G' }, usedAt: 100 },
+      { key: 'OLD', info: { status: 'Blocked', groupId: { value: 'G', type: 'Central' } }, usedAt: 100 },
       { key: 'NEW', info: { status: 'Accepted', expiresAt: new Date('2031-05-01T00:00:00Z') }, usedAt: 300 },
     ]);
   });

@@ -20,14 +20,14 @@ describe('SqliteLocalListRepo', () => {
     const repo = new SqliteLocalListRepo(db);
     const before = db.stats().durableCommits;
     repo.replace(7, [
-      ['AAA', { status: 'Accepted', expiresAt: new Date('2030-01-01T00:00:00Z'), parentIdTag: 'GROUP' }],
+      ['AAA', { status: 'Accepted', expiresAt: new Date('2030-01-01T00:00:00Z'), groupId: { value: 'GROUP', type: 'Central' } }],
       ['BBB', { status: 'Blocked' }],
       ['CCC', { status: 'ConcurrentTx' }],
     ]);
     expect(db.stats().durableCommits).toBe(before + 1);
     expect(repo.version()).toBe(7);
     expect(repo.count()).toBe(3);
-    expect(repo.get('AAA')).toEqual({ status: 'Accepted', expiresAt: new Date('2030-01-01T00:00:00Z'), parentIdTag: 'GROUP' });
+    expect(repo.get('AAA')).toEqual({ status: 'Accepted', expiresAt: new Date('2030-01-01T00:00:00Z'), groupId: { value: 'GROUP', type: 'Central' } });
     expect(repo.get('BBB')).toEqual({ status: 'Blocked' });
     expect(repo.get('CCC')).toEqual({ status: 'ConcurrentTx' });
     repo.replace(8, [['DDD', { status: 'Invalid' }]]);
@@ -59,10 +59,10 @@ describe('SqliteLocalListRepo', () => {
 
   it('survives closing and reopening the database', () => {
     const { db, dir } = dbs.open();
-    new SqliteLocalListRepo(db).replace(4, [['AAA', { status: 'Expired', parentIdTag: 'P' }]]);
+    new SqliteLocalListRepo(db).replace(4, [['AAA', { status: 'Expired', groupId: { value: 'P', type: 'Central' } }]]);
     const again = new SqliteLocalListRepo(dbs.reopen(db, dir));
     expect(again.version()).toBe(4);
-    expect(again.get('AAA')).toEqual({ status: 'Expired', parentIdTag: 'P' });
+    expect(again.get('AAA')).toEqual({ status: 'Expired', groupId: { value: 'P', type: 'Central' } });
   });
 
   it('the table is WITHOUT ROWID and keyed by id_tag (one B-tree descent per lookup)', () => {

@@ -11,13 +11,13 @@ describe('SqliteReservationRepo', () => {
   it('save, replace by id, delete, reload after a reopen', () => {
     const { db, dir } = dbs.open();
     const repo = new SqliteReservationRepo(db);
-    repo.save({ id: 5, connector: 1, idTag: 'TAG', expiresAt: new Date('2030-01-01T10:00:00Z') });
-    repo.save({ id: 9, connector: 0, idTag: 'OTHER', parentIdTag: 'GRP', expiresAt: new Date('2030-01-01T11:00:00Z') });
-    repo.save({ id: 5, connector: 2, idTag: 'TAG2', expiresAt: new Date('2030-01-01T12:00:00Z') });
+    repo.save({ id: 5, evseId: 1, idToken: { value: 'TAG', type: 'Central' }, expiresAt: new Date('2030-01-01T10:00:00Z') });
+    repo.save({ id: 9, idToken: { value: 'OTHER', type: 'Central' }, groupId: { value: 'GRP', type: 'Central' }, expiresAt: new Date('2030-01-01T11:00:00Z') });
+    repo.save({ id: 5, evseId: 2, idToken: { value: 'TAG2', type: 'Central' }, expiresAt: new Date('2030-01-01T12:00:00Z') });
     const reloaded = new SqliteReservationRepo(dbs.reopen(db, dir));
     expect(reloaded.load()).toEqual([
-      { id: 5, connector: 2, idTag: 'TAG2', expiresAt: new Date('2030-01-01T12:00:00Z') },
-      { id: 9, connector: 0, idTag: 'OTHER', parentIdTag: 'GRP', expiresAt: new Date('2030-01-01T11:00:00Z') },
+      { id: 5, evseId: 2, idToken: { value: 'TAG2', type: 'Central' }, expiresAt: new Date('2030-01-01T12:00:00Z') },
+      { id: 9, idToken: { value: 'OTHER', type: 'Central' }, groupId: { value: 'GRP', type: 'Central' }, expiresAt: new Date('2030-01-01T11:00:00Z') },
     ]);
     reloaded.delete(5);
     expect(reloaded.load().map((r) => r.id)).toEqual([9]);
@@ -27,7 +27,7 @@ describe('SqliteReservationRepo', () => {
     const { db } = dbs.open();
     const repo = new SqliteReservationRepo(db);
     const start = db.stats().durableCommits;
-    repo.save({ id: 1, connector: 1, idTag: 'T', expiresAt: new Date('2030-01-01T00:00:00Z') });
+    repo.save({ id: 1, evseId: 1, idToken: { value: 'T', type: 'Central' }, expiresAt: new Date('2030-01-01T00:00:00Z') });
     expect(db.stats().durableCommits).toBe(start + 1);
     repo.delete(42);
     expect(db.stats().durableCommits).toBe(start + 1);

@@ -10,7 +10,8 @@ import { SqliteTransactionStore } from '../../src/store/transaction-store.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from '../../src/store/availability-repo.js';
 import type { OutboxMessage } from '../../src/ocpp/outbox/ports.js';
-import type { Transaction } from '../../src/domain/session/transaction.js';
+import type { Transaction } from '../../src/domain/model/transaction.js';
+import { STATION, evseTarget } from '../../src/domain/model/evse.js';
 
 const dirs: string[] = [];
 const opened: AgentDatabase[] = [];
@@ -26,10 +27,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const tx = (localId: string, connector = 1): Transaction => ({
+const tx = (localId: string, evseId = 1): Transaction => ({
   localId,
-  connector,
-  idTag: 'TAG1',
+  evseId,
+  idToken: { value: 'TAG1', type: 'ISO14443' },
   startedAt: new Date('2026-01-01T10:00:00Z'),
   meterStartWh: 1000,
 });
@@ -70,6 +71,27 @@ describe('SqliteTransactionStore', () => {
     store.acknowledge([1], { localId: 'a', refs: { csmsId: '77' }, authorizationStatus: 'Accepted' }, 'fsync');
     expect(store.head()).toBeNull();
     expect(store.transaction('a')).toMatchObject({ refs: { csmsId: '77' }, bootId: 'boot-1', reported: false, authorizationStatus: 'Accepted' });
+  });
+
+  it('rows written before the domain vocabulary (schema 4) read in it: 1.6 stop reasons mapped, identifier type kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-store-'));
+    dirs.push(dir);
+    const old = new AgentDatabase(join(dir, 'agent.db'), null, MIGRATIONS.filter((m) => m.version <= 4));
+    const insert = old.db.prepare(
+      "INSERT INTO transactions (local_id, connector, id_tag, started_at, meter_start_wh, stopped_at, meter_stop_wh, stop_reason, stop_id_tag) VALUES (?, 1, 'TAG1', '2026-01-01T10:00:00Z', 10, '2026-01-01T11:00:00Z', 20, ?, ?)",
+    );
+    insert.run('l', 'Local', 'TAG1');
+    insert.run('r', 'Remote', null);
+    insert.run('d', 'DeAuthorized', null);
+    insert.run('e', 'EVDisconnected', null);
+    old.close();
+    const store = new SqliteTransactionStore(open(dir));
+    const read = (id: string) => store.transaction(id);
+    expect([read('l')?.stopReason, read('r')?.stopReason, read('d')?.stopReason, read('e')?.stopReason]).toEqual(['LocalStop', 'RemoteStop', 'Deauthorized', 'EVDisconnected']);
+    expect(read('l')).toMatchObject({ idToken: { value: 'TAG1', type: 'ISO14443' }, stopIdToken: { value: 'TAG1', type: 'ISO14443' } });
+    // Written now: the type is kept.
+    store.write({ messages: [entry(1, 'start', 'c')], opened: { tx: { ...tx('c'), idToken: { value: 'REMOTE1', type: 'Central' } }, bootId: null } }, 'fsync');
+    expect(store.transaction('c')?.idToken).toEqual({ value: 'REMOTE1', type: 'Central' });
   });
 
   it('orders the queue by position, whatever order rows were written in', () => {
@@ -146,12 +168,12 @@ describe('configuration and availability repos', () => {
   it('availability: operative by default writes nothing; changes persist', () => {
     const db = open();
     const repo = new SqliteAvailabilityRepo(db);
-    repo.save(1, true);
+    repo.save(evseTarget(1), 'Operative');
     expect(db.stats().durableCommits).toBe(0);
-    repo.save(1, false);
-    repo.save(1, false);
+    repo.save(evseTarget(1), 'Inoperative');
+    repo.save(evseTarget(1), 'Inoperative');
     expect(db.stats().durableCommits).toBe(1);
-    repo.save(0, false);
-    expect(repo.load()).toEqual(new Map([[1, false], [0, false]]));
+    repo.save(STATION, 'Inoperative');
+    expect(repo.load()).toEqual({ station: 'Inoperative', evses: new Map([[1, 'Inoperative']]) });
   });
 });

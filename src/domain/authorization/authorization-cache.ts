@@ -2,8 +2,9 @@
 // memory with a size bound (invalid entries evicted first, then the least recently used) and
 // written behind to storage in one transaction per batch, so presenting a card never writes
 // flash by itself and an unchanged answer writes nothing at all.
-import type { AuthorizationInfo, Clock } from '../ports.js';
-import { normalizeIdTag } from '../session/transaction.js';
+import type { Clock } from '../ports.js';
+import type { AuthorizationInfo } from '../model/authorization.js';
+import { normalizeIdValue } from '../model/id-token.js';
 
 /** One stored entry; `key` is the normalized identifier. */
 export interface CacheRecord {
@@ -83,7 +84,7 @@ export class AuthorizationCache {
    * expiry is changed to Expired in the cache (§3.5.1) and returned as such.
    */
   get(idTag: string): AuthorizationInfo | null {
-    const key = normalizeIdTag(idTag);
+    const key = normalizeIdValue(idTag);
     const e = this.entries.get(key);
     if (!e) return null;
     if (e.info.status === 'Accepted' && e.info.expiresAt && e.info.expiresAt.getTime() <= this.clock.now().getTime()) {
@@ -98,7 +99,7 @@ export class AuthorizationCache {
 
   /** Stores the CSMS's answer for an identifier; an identical answer changes nothing on storage. */
   put(idTag: string, info: AuthorizationInfo): void {
-    const key = normalizeIdTag(idTag);
+    const key = normalizeIdValue(idTag);
     const old = this.entries.get(key);
     this.entries.delete(key);
     const usedAt = this.clock.now().getTime();
@@ -185,11 +186,11 @@ function isValid(info: AuthorizationInfo, nowMs: number): boolean {
 
 function copyInfo(info: AuthorizationInfo): AuthorizationInfo {
   const c: AuthorizationInfo = { status: info.status };
-  if (info.parentIdTag !== undefined) c.parentIdTag = info.parentIdTag;
+  if (info.groupId !== undefined) c.groupId = { ...info.groupId };
   if (info.expiresAt !== undefined) c.expiresAt = new Date(info.expiresAt.getTime());
   return c;
 }
 
 function sameInfo(a: AuthorizationInfo, b: AuthorizationInfo): boolean {
-  return a.status === b.status && a.parentIdTag === b.parentIdTag && a.expiresAt?.getTime() === b.expiresAt?.getTime();
+  return a.status === b.status && a.groupId?.value === b.groupId?.value && a.groupId?.type === b.groupId?.type && a.expiresAt?.getTime() === b.expiresAt?.getTime();
 }

@@ -1,12 +1,11 @@
 // Who may charge (OCPP 1.6 §3.5 local authorization and offline behaviour, §4.1 Authorize):
 // the decision order over the CSMS, the local authorization list and the authorization cache,
 // steered by LocalPreAuthorize, LocalAuthorizeOffline and AllowOfflineTxForUnknownId.
-import type { AuthorizationInfo, AuthorizationResult, Authorizer, Clock } from '../ports.js';
+import type { Authorizer, Clock, RemoteAuthorizer } from '../ports.js';
+import type { AuthorizationInfo, AuthorizationResult } from '../model/authorization.js';
+import type { IdToken } from '../model/id-token.js';
 import type { AuthorizationCache } from './authorization-cache.js';
 import type { LocalAuthorizationList } from './local-list.js';
-
-/** Asks the CSMS; 'offline' when it cannot be asked now or did not answer. */
-export type RemoteAuthorize = (idTag: string) => Promise<AuthorizationInfo | 'offline'>;
 
 export interface AuthorizationSettings {
   localPreAuthorize(): boolean;
@@ -23,7 +22,8 @@ export interface AuthorizationDecision extends AuthorizationResult {
 }
 
 export interface AuthorizationServiceDeps {
-  remote: RemoteAuthorize;
+  /** Asks the CSMS (the protocol adapter implements it). */
+  remote: RemoteAuthorizer;
   list: LocalAuthorizationList;
   cache: AuthorizationCache;
   settings: AuthorizationSettings;
@@ -33,10 +33,10 @@ export interface AuthorizationServiceDeps {
 export class AuthorizationService implements Authorizer {
   constructor(private readonly deps: AuthorizationServiceDeps) {}
 
-  async authorize(idTag: string): Promise<AuthorizationResult> {
-    const d = await this.decide(idTag);
+  async authorize(idToken: IdToken): Promise<AuthorizationResult> {
+    const d = await this.decide(idToken);
     const r: AuthorizationResult = { status: d.status };
-    if (d.parentIdTag !== undefined) r.parentIdTag = d.parentIdTag;
+    if (d.groupId !== undefined) r.groupId = d.groupId;
     return r;
   }
 
@@ -49,17 +49,17 @@ export class AuthorizationService implements Authorizer {
    *    authorizes when LocalAuthorizeOffline is on; anything else is unknown and charges only
    *    with AllowOfflineTxForUnknownId.
    */
-  async decide(idTag: string): Promise<AuthorizationDecision> {
+  async decide(idToken: IdToken): Promise<AuthorizationDecision> {
     const { settings } = this.deps;
-    const local = settings.localPreAuthorize() ? this.lookupLocal(idTag) : null;
+    const local = settings.localPreAuthorize() ? this.lookupLocal(idToken.value) : null;
     if (local && local.status === 'Accepted') return local;
-    const remote = await this.deps.remote(idTag);
+    const remote = await this.deps.remote.authorizeRemote(idToken);
     if (remote !== 'offline') {
-      this.learn(idTag, remote);
+      this.learn(idToken, remote);
       return withSource(remote, 'csms');
     }
     // Looked up again: the list may have changed while the CSMS was being asked.
-    const known = this.lookupLocal(idTag);
+    const known = this.lookupLocal(idToken.value);
     if (known && known.status !== 'Accepted') return known;
     if (known && settings.localAuthorizeOffline()) return known;
     return settings.allowOfflineTxForUnknownId() ? { status: 'Accepted', source: 'unknown-offline' } : { status: 'Invalid', source: 'offline' };
@@ -69,13 +69,13 @@ export class AuthorizationService implements Authorizer {
    * An IdTagInfo from the CSMS (Authorize, StartTransaction, StopTransaction answers): updates
    * the cache, unless the identifier is in the local list (§3.5.3: never cached then).
    */
-  learn(idTag: string, info: AuthorizationInfo): void {
+  learn(idToken: IdToken, info: AuthorizationInfo): void {
     if (!this.deps.settings.authorizationCacheEnabled()) return;
-    if (this.deps.list.lookup(idTag)) return;
-    this.deps.cache.put(idTag, info);
+    if (this.deps.list.lookup(idToken.value)) return;
+    this.deps.cache.put(idToken.value, info);
   }
 
-  /** The local entry with its effective status (an Accepted entry past its expiry is Expired); the list wins over the cache. */
+  /** The local entry (by identifier value) with its effective status (an Accepted entry past its expiry is Expired); the list wins over the cache. */
   lookupLocal(idTag: string): AuthorizationDecision | null {
     const now = this.deps.clock.now().getTime();
     const listed = this.deps.list.lookup(idTag);
@@ -93,6 +93,6 @@ function effective(info: AuthorizationInfo, nowMs: number, source: Authorization
 
 function withSource(info: AuthorizationInfo, source: AuthorizationSource): AuthorizationDecision {
   const d: AuthorizationDecision = { status: info.status, source };
-  if (info.parentIdTag !== undefined) d.parentIdTag = info.parentIdTag;
+  if (info.groupId !== undefined) d.groupId = info.groupId;
   return d;
 }

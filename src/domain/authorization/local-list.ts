@@ -1,8 +1,8 @@
 // Local authorization list (OCPP 1.6 §3.5.2, §5.10 GetLocalListVersion, §5.15 SendLocalList):
 // identifiers the CSMS synchronizes, kept in storage, changed only by a full or differential
 // update that applies atomically (a refused update leaves the old list whole).
-import type { AuthorizationInfo } from '../ports.js';
-import { normalizeIdTag } from '../session/transaction.js';
+import type { AuthorizationInfo } from '../model/authorization.js';
+import { normalizeIdValue } from '../model/id-token.js';
 
 /** Storage of the list; keys are normalized identifiers. Each write is one atomic transaction. */
 export interface LocalListStore {
@@ -65,7 +65,7 @@ export class LocalAuthorizationList {
   /** The entry for an identifier (trimmed, case-insensitive); null when absent or the list is disabled. */
   lookup(idTag: string): AuthorizationInfo | null {
     if (!this.settings.enabled()) return null;
-    return this.store.get(normalizeIdTag(idTag));
+    return this.store.get(normalizeIdValue(idTag));
   }
 
   /** Number of identifiers in the list (whether or not it is enabled). */
@@ -83,7 +83,7 @@ export class LocalAuthorizationList {
     const upserts: Array<readonly [string, AuthorizationInfo]> = [];
     const deletes: string[] = [];
     for (const e of u.entries) {
-      const key = normalizeIdTag(e.idTag);
+      const key = normalizeIdValue(e.idTag);
       if (key === '') return { status: 'Failed', reason: 'empty idTag' };
       // §6.41: all idTags in the list MUST be unique.
       if (seen.has(key)) return { status: 'Failed', reason: `duplicate idTag ${key}` };

@@ -1,9 +1,10 @@
-// Reservations (OCPP 1.6 §5.13 ReserveNow, §5.1 CancelReservation): who a connector (or, for
-// connector 0, any one connector) is held for and until when, kept across reboots, expired on
-// the injected clock. The station consults it through the StationReservations port.
+// Reservations (1.6 §5.13 ReserveNow, §5.1 CancelReservation): who an EVSE (or any one EVSE)
+// is held for and until when, kept across reboots, expired on the injected clock. The station
+// consults it through the StationReservations port.
 import type { Clock, ReservationHold, StationReservations } from '../ports.js';
-import type { ConnectorStatus } from '../connector/connector-status.js';
-import { sameIdTag } from '../session/transaction.js';
+import { isIdle, type ConnectorState, type StationState } from '../model/connector-state.js';
+import type { EvseId } from '../model/evse.js';
+import { sameIdToken, type IdToken } from '../model/id-token.js';
 
 export interface Reservation extends ReservationHold {
   expiresAt: Date;
@@ -23,24 +24,24 @@ export interface ReservationSettings {
 
 /** What ReserveNow needs to know about the station (ChargingStation fits it). */
 export interface StationView {
-  connectorIds(): number[];
-  /** Connector 0 = the station as a whole. */
-  status(connector: number): ConnectorStatus | null;
+  evseIds(): EvseId[];
+  connectorState(evseId: EvseId): ConnectorState | null;
+  stationState(): StationState | null;
 }
 
-/** OCPP 1.6 ReservationStatus wording. */
+/** 1.6 ReservationStatus wording (2.0.1 ReserveNowStatusEnumType has the same five). */
 export type ReserveResult = 'Accepted' | 'Faulted' | 'Occupied' | 'Rejected' | 'Unavailable';
 
 /** Why a reservation ended (logs). */
 export type ReservationEnd = 'used' | 'cancelled' | 'expired' | 'connector-failed';
 
 /**
- * §5.13: a reservation may be used when the presented idTag or its parent match the
- * reservation's idTag or parentIdTag (trimmed, case-insensitive).
+ * §5.13: a reservation may be used when the presented identifier or its group match the
+ * reservation's identifier or group (trimmed, case-insensitive).
  */
-export function reservationMatches(r: ReservationHold, idTag: string, parentIdTag?: string): boolean {
-  const theirs = [r.idTag, r.parentIdTag];
-  return theirs.some((t) => sameIdTag(t, idTag) || sameIdTag(t, parentIdTag));
+export function reservationMatches(r: ReservationHold, idToken: IdToken, groupId?: IdToken): boolean {
+  const theirs = [r.idToken, r.groupId];
+  return theirs.some((t) => sameIdToken(t, idToken) || sameIdToken(t, groupId));
 }
 
 /**
@@ -86,13 +87,13 @@ export class ReservationBook implements StationReservations {
     return this.active().find((r) => r.id === id) ?? null;
   }
 
-  holds(free: readonly number[]): ReadonlyMap<number, Reservation> {
-    const held = new Map<number, Reservation>();
+  holds(free: readonly EvseId[]): ReadonlyMap<EvseId, Reservation> {
+    const held = new Map<EvseId, Reservation>();
     const live = this.active();
-    for (const r of live) if (r.connector > 0) held.set(r.connector, r);
+    for (const r of live) if (r.evseId !== undefined) held.set(r.evseId, r);
     const spare = free.filter((c) => !held.has(c));
     for (const r of live) {
-      if (r.connector !== 0) continue;
+      if (r.evseId !== undefined) continue;
       const c = spare.shift();
       if (c === undefined) break;
       held.set(c, r);
@@ -102,15 +103,16 @@ export class ReservationBook implements StationReservations {
 
   /**
    * ReserveNow. The same reservationId replaces the old reservation (§5.13); the checks then
-   * look at the station as if the old one were gone. Answers Occupied when the connector (or,
-   * for connector 0, every connector) is in use or held by another reservation.
+   * look at the station as if the old one were gone. Answers Occupied when the EVSE (or, for
+   * an any-EVSE reservation, every EVSE) is in use or held by another reservation.
    */
   reserve(r: Reservation, station: StationView): ReserveResult {
     const result = this.check(r, station);
     if (result !== 'Accepted') return result;
     const previous = this.byId.get(r.id);
-    const copy: Reservation = { id: r.id, connector: r.connector, idTag: r.idTag.trim(), expiresAt: new Date(r.expiresAt.getTime()) };
-    if (r.parentIdTag !== undefined) copy.parentIdTag = r.parentIdTag.trim();
+    const copy: Reservation = { id: r.id, idToken: { ...r.idToken, value: r.idToken.value.trim() }, expiresAt: new Date(r.expiresAt.getTime()) };
+    if (r.evseId !== undefined) copy.evseId = r.evseId;
+    if (r.groupId !== undefined) copy.groupId = { ...r.groupId, value: r.groupId.value.trim() };
     this.store?.save(copy);
     this.byId.set(copy.id, copy);
     if (previous) this.opts.onEnded?.(previous, 'cancelled');
@@ -150,28 +152,33 @@ export class ReservationBook implements StationReservations {
   private check(r: Reservation, station: StationView): ReserveResult {
     if (r.expiresAt.getTime() <= this.clock.now().getTime()) return 'Rejected';
     const others = this.active().filter((o) => o.id !== r.id);
-    const ids = station.connectorIds();
-    const s0 = station.status(0);
-    if (s0 === 'Faulted') return 'Faulted';
-    if (s0 === 'Unavailable') return 'Unavailable';
-    // Connectors a new reservation could hold: idle (Available, or Reserved only by a connector-0 hold).
-    const heldByConnector = new Set(others.filter((o) => o.connector > 0).map((o) => o.connector));
-    const free = ids.filter((c) => !heldByConnector.has(c) && (station.status(c) === 'Available' || station.status(c) === 'Reserved'));
-    const zeroCount = others.filter((o) => o.connector === 0).length;
-    if (r.connector === 0) {
+    const ids = station.evseIds();
+    const whole = station.stationState()?.availability;
+    if (whole === 'Faulted') return 'Faulted';
+    if (whole === 'Unavailable') return 'Unavailable';
+    const availabilityOf = (c: EvseId) => station.connectorState(c)?.availability;
+    // EVSEs a new reservation could hold: idle (available, or reserved only by an any-EVSE hold).
+    const heldByEvse = new Set(others.filter((o) => o.evseId !== undefined).map((o) => o.evseId));
+    const idle = (c: EvseId): boolean => {
+      const s = station.connectorState(c);
+      return !!s && isIdle(s);
+    };
+    const free = ids.filter((c) => !heldByEvse.has(c) && idle(c));
+    const anyCount = others.filter((o) => o.evseId === undefined).length;
+    if (r.evseId === undefined) {
       if (!this.settings.reserveConnectorZeroSupported()) return 'Rejected';
-      if (free.length > zeroCount) return 'Accepted';
-      if (ids.length > 0 && ids.every((c) => station.status(c) === 'Faulted')) return 'Faulted';
-      if (ids.length > 0 && ids.every((c) => station.status(c) === 'Unavailable')) return 'Unavailable';
+      if (free.length > anyCount) return 'Accepted';
+      if (ids.length > 0 && ids.every((c) => availabilityOf(c) === 'Faulted')) return 'Faulted';
+      if (ids.length > 0 && ids.every((c) => availabilityOf(c) === 'Unavailable')) return 'Unavailable';
       return 'Occupied';
     }
-    const status = station.status(r.connector);
-    if (status === null) return 'Rejected';
-    if (status === 'Faulted') return 'Faulted';
-    if (status === 'Unavailable') return 'Unavailable';
-    if (heldByConnector.has(r.connector) || !free.includes(r.connector)) return 'Occupied';
-    // Connector-0 reservations must still find a connector once this one is taken.
-    return free.length - 1 >= zeroCount ? 'Accepted' : 'Occupied';
+    const state = station.connectorState(r.evseId);
+    if (state === null) return 'Rejected';
+    if (state.availability === 'Faulted') return 'Faulted';
+    if (state.availability === 'Unavailable') return 'Unavailable';
+    if (heldByEvse.has(r.evseId) || !free.includes(r.evseId)) return 'Occupied';
+    // Any-EVSE reservations must still find an EVSE once this one is taken.
+    return free.length - 1 >= anyCount ? 'Accepted' : 'Occupied';
   }
 
   private remove(r: Reservation, why: ReservationEnd): void {

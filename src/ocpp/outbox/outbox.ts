@@ -5,7 +5,7 @@
 // failures (disk full, I/O errors) are logged and retried; they never crash the agent, never
 // make a confirmed message go out again, never reorder. What a message says and how it is
 // sent is the protocol adapter's (ports.ts: OutboxProtocol).
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { Acknowledgement, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
 import { MessageQueue, STORAGE_RETRY_MS } from './queue.js';

@@ -2,7 +2,7 @@
 // implements OutboxStore) and the protocol adapter that turns queued messages into CALLs
 // (ocpp/v16/transaction-messages.ts for 1.6; 2.0.1's TransactionEvent would be another).
 // Messages are opaque here: a kind and a payload only the adapter reads.
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
 import type { PayloadRestamper, TimeBase } from './time-correction.js';
 
 /**

@@ -1,7 +1,7 @@
 // What is queued: the stored rows and the in-memory tail (write-behind messages, and durable
 // ones whose write failed), in one position order, with the writes that move messages from
 // memory to storage and their failure handling. Delivery is outbox.ts's.
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { Acknowledgement, Commit, OutboxLogger, OutboxMessage, OutboxStore } from './ports.js';
 

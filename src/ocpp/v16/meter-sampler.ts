@@ -4,7 +4,7 @@
 // ride in StopTransaction.transactionData. Interval 0 disables.
 import type { Clock, MeterReading } from '../../domain/ports.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import type { MeterValue, ReadingContext } from './generated/types.js';
 import { buildMeterValue } from './meter-values.js';
@@ -55,7 +55,7 @@ export class MeterSampler {
   /** A transaction began (or was resumed after a restart). */
   transactionStarted(tx: Transaction, resumed = false): void {
     if (!resumed) {
-      const begin = this.station.lastMeter(tx.connector);
+      const begin = this.station.lastMeter(tx.evseId);
       if (begin) this.addStopData(tx, begin, tx.startedAt, 'Transaction.Begin', this.config.getList('StopTxnSampledData'));
     }
     this.armSampling(tx);
@@ -66,7 +66,7 @@ export class MeterSampler {
     const entry = this.sampleTimers.get(tx.localId);
     if (entry) this.clock.clearInterval(entry.timer);
     this.sampleTimers.delete(tx.localId);
-    const last = this.station.lastMeter(tx.connector);
+    const last = this.station.lastMeter(tx.evseId);
     if (last) this.addStopData(tx, last, tx.stoppedAt ?? this.clock.now(), 'Transaction.End', this.config.getList('StopTxnSampledData'));
     const data = this.stopData.get(tx.localId) ?? [];
     this.stopData.delete(tx.localId);
@@ -93,10 +93,10 @@ export class MeterSampler {
   }
 
   private sample(tx: Transaction): void {
-    const reading = this.station.lastMeter(tx.connector);
+    const reading = this.station.lastMeter(tx.evseId);
     if (!reading) return;
     const at = this.clock.now();
-    const offered = this.station.offeredCurrent(tx.connector);
+    const offered = this.station.offeredCurrent(tx.evseId);
     const measurands = this.config.getList('MeterValuesSampledData');
     if (measurands.length > 0) this.sink.transactionMeter(tx, [buildMeterValue(reading, measurands, at, 'Sample.Periodic', offered)]);
     this.addStopData(tx, reading, at, 'Sample.Periodic', this.config.getList('StopTxnSampledData'));
@@ -122,7 +122,7 @@ export class MeterSampler {
   private aligned(at: Date): void {
     const measurands = this.config.getList('MeterValuesAlignedData');
     const stopMeasurands = this.config.getList('StopTxnAlignedData');
-    for (const connector of this.station.connectorIds()) {
+    for (const connector of this.station.evseIds()) {
       const reading = this.station.lastMeter(connector);
       if (!reading) continue;
       const tx = this.station.transaction(connector);
@@ -139,7 +139,7 @@ export class MeterSampler {
   private addStopData(tx: Transaction, reading: MeterReading, at: Date, context: ReadingContext, measurands: readonly string[]): void {
     if (measurands.length === 0) return;
     const list = this.stopData.get(tx.localId) ?? [];
-    list.push(buildMeterValue(reading, measurands, at, context, context === 'Transaction.Begin' ? 0 : this.station.offeredCurrent(tx.connector)));
+    list.push(buildMeterValue(reading, measurands, at, context, context === 'Transaction.Begin' ? 0 : this.station.offeredCurrent(tx.evseId)));
     // Keep the Begin value and the newest ones.
     if (list.length > MAX_STOP_TXN_VALUES) list.splice(1, 1);
     this.stopData.set(tx.localId, list);

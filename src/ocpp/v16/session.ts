@@ -3,10 +3,11 @@
 // modules (outgoing/: one per action) and their helpers: status-reporter.ts (when a
 // StatusNotification goes out), meter-sampler.ts (when values are taken) and
 // transaction-messages.ts (the ordered, durable outbox of Start/MeterValues/Stop).
-import type { AuthorizationInfo, Clock } from '../../domain/ports.js';
+import type { Clock } from '../../domain/ports.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
-import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
+import { StatusView } from './status-view.js';
+import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
@@ -14,7 +15,7 @@ import type { TransactionMessenger } from './transaction-messages.js';
 import type { OutgoingContext, RpcCaller, SessionLogger } from './outgoing/context.js';
 import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
 import { sendHeartbeat } from './outgoing/Heartbeat.js';
-import { authorize } from './outgoing/Authorize.js';
+import type { RemoteAuthorize } from './outgoing/Authorize.js';
 import { sendIdleMeterValues } from './outgoing/MeterValues.js';
 import { triggerFor } from './outgoing/index.js';
 
@@ -29,6 +30,7 @@ export class OcppSession {
   /** Monotonic time before which no unprompted BootNotification goes out (after Pending/Rejected). */
   private nextBootAtMs = 0;
   private readonly statusReporter: StatusReporter;
+  private readonly statusView: StatusView;
   private readonly sampler: MeterSampler;
   private stopped = false;
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
@@ -43,6 +45,8 @@ export class OcppSession {
     log: SessionLogger,
     /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
     private readonly messenger: TransactionMessenger,
+    /** Authorize.req for the domain's authorizer: it goes out with this session's state. */
+    remoteAuthorizer?: RemoteAuthorize,
   ) {
     this.outgoing = {
       rpc,
@@ -62,13 +66,15 @@ export class OcppSession {
       idleMeter: (connector, values) => void sendIdleMeterValues(this.outgoing, connector, values),
     });
     this.sampler.start();
-    this.statusReporter = new StatusReporter({ rpc, station, config, clock, log, canSend: () => this.canSend() });
+    remoteAuthorizer?.bind(this.outgoing);
+    this.statusView = new StatusView(station);
+    this.statusReporter = new StatusReporter({ rpc, station: this.statusView, config, clock, log, canSend: () => this.canSend() });
+    this.statusView.onChange((c, status, fault) => this.onStatus(c, status, fault));
     station.subscribe({
-      statusChanged: (c, status, fault) => this.onStatus(c, status, fault),
       // The Start itself was made durable and queued before energy flowed (the station's journal: messenger.started).
-      transactionStarted: (tx) => this.sampler.transactionStarted(tx),
-      transactionStopped: (tx) => this.onTransactionStopped(tx),
-      transactionResumed: (tx) => this.sampler.transactionStarted(tx, true),
+      transactionStarted: ({ tx }) => this.sampler.transactionStarted(tx),
+      transactionEnded: ({ tx }) => this.onTransactionStopped(tx),
+      transactionResumed: ({ tx }) => this.sampler.transactionStarted(tx, true),
     });
     config.onChange((key) => {
       if (key === 'HeartbeatInterval' && this.registration === 'Accepted') this.scheduleHeartbeat();
@@ -195,8 +201,8 @@ export class OcppSession {
 
   // --- status (status-reporter.ts: dedup, MinimumStatusDuration) -------------
 
-  private onStatus(connector: number, status: ConnectorStatus, fault: string | null): void {
-    if (connector > 0) this.config.setInternal('NumberOfConnectors', String(this.station.connectorIds().length));
+  private onStatus(connector: number, status: ChargePointStatus, fault: string | null): void {
+    if (connector > 0) this.config.setInternal('NumberOfConnectors', String(this.station.evseIds().length));
     this.statusReporter.onStatus(connector, status, fault);
   }
 
@@ -205,12 +211,7 @@ export class OcppSession {
     return triggerFor(message, this.outgoing, connectorId);
   }
 
-  // --- authorization (outgoing/Authorize.ts) ---------------------------------
 
-  /** Authorize.req for the domain's authorizer; 'offline' when it cannot be sent or gets no answer. */
-  authorizeRemote(idTag: string): Promise<AuthorizationInfo | 'offline'> {
-    return authorize(this.outgoing, idTag);
-  }
 
   // --- transactions (ordered outbox: transaction-messages.ts; sampling: meter-sampler.ts) ---
 

@@ -3,7 +3,7 @@
 // has lasted MinimumStatusDuration seconds (§9.1.20; a status that changes back within that
 // window sends nothing).
 import type { Clock } from '../../domain/ports.js';
-import type { ConnectorStatus } from '../../domain/connector/connector-status.js';
+import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
 import type { RpcCaller, SessionLogger } from './outgoing/context.js';
@@ -12,7 +12,7 @@ import { statusNotificationRequest } from './outgoing/StatusNotification.js';
 /** What the reporter reads from the station. */
 export interface StatusSource {
   connectorIds(): number[];
-  status(connector: number): ConnectorStatus | null;
+  status(connector: number): ChargePointStatus | null;
   statusFault(connector: number): string | null;
 }
 
@@ -35,7 +35,7 @@ export class StatusReporter {
   constructor(private readonly deps: StatusReporterDeps) {}
 
   /** A status change from the station. */
-  onStatus(connector: number, status: ConnectorStatus, fault: string | null): void {
+  onStatus(connector: number, status: ChargePointStatus, fault: string | null): void {
     this.release(connector);
     // Not registered: the full set goes out once Accepted (sendAll).
     if (!this.deps.canSend()) return;
@@ -93,7 +93,7 @@ export class StatusReporter {
     if (status) await this.send(connector, status, this.deps.station.statusFault(connector));
   }
 
-  async send(connector: number, status: ConnectorStatus, fault: string | null): Promise<void> {
+  async send(connector: number, status: ChargePointStatus, fault: string | null): Promise<void> {
     const key = keyOf(status, fault);
     if (this.sent.get(connector) === key) return;
     this.sent.set(connector, key);
@@ -108,7 +108,7 @@ export class StatusReporter {
   }
 }
 
-function keyOf(status: ConnectorStatus, fault: string | null): string {
+function keyOf(status: ChargePointStatus, fault: string | null): string {
   const mapped = mapFault(fault);
   return `${status}/${mapped.errorCode}/${mapped.vendorErrorCode ?? ''}`;
 }

@@ -4,7 +4,7 @@
 // reference of the transaction, reports the idTagInfo answers, and tells a CALLERROR (§4.10:
 // an attempt) from no answer at all. Start and Stop are durable; intermediate MeterValues are
 // written behind, and stored ones of one transaction are replayed together (meterValue is 1..*).
-import type { Transaction } from '../../domain/session/transaction.js';
+import type { Transaction } from '../../domain/model/transaction.js';
 import type { Clock } from '../../platform/clock.js';
 import { Outbox, StartNotRecordedError, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_ALIVE_STAMP_MS, type OutboxStats } from '../outbox/outbox.js';
 import type { DeliveryContext, Delivered, FailureClass, MessageTraits, OutboxMessage, OutboxProtocol, OutboxStore, StoredTransaction } from '../outbox/ports.js';
@@ -77,6 +77,7 @@ function parseTransactionId(ref: string | undefined): number | null {
 
 export class TransactionMessenger {
   private readonly outbox: Outbox;
+  private readonly protocol: V16TransactionProtocol;
 
   constructor(
     rpc: RpcCaller,
@@ -87,7 +88,8 @@ export class TransactionMessenger {
     hooks: MessengerHooks = {},
     opts: MessengerOptions = {},
   ) {
-    const protocol = new V16TransactionProtocol(rpc, clock, log, hooks);
+    this.protocol = new V16TransactionProtocol(rpc, clock, log, hooks);
+    const protocol = this.protocol;
     const outboxOpts = {
       bootId: opts.bootId ?? null,
       writeBehindMs: opts.meterWriteBehindMs ?? DEFAULT_METER_WRITE_BEHIND_MS,
@@ -103,6 +105,11 @@ export class TransactionMessenger {
       log,
       outboxOpts,
     );
+  }
+
+  /** Where the CSMS's answers go (a subscriber built after the messenger: the station it journals for). */
+  onAnswers(hooks: MessengerHooks): void {
+    this.protocol.hooks = hooks;
   }
 
   get queueDepth(): number {
@@ -132,7 +139,7 @@ export class TransactionMessenger {
   }
 
   meter(tx: Transaction, values: MeterValue[]): void {
-    this.outbox.update(tx.localId, { kind: 'MeterValues', payload: JSON.stringify({ connector: tx.connector, values }) });
+    this.outbox.update(tx.localId, { kind: 'MeterValues', payload: JSON.stringify({ connector: tx.evseId, values }) });
   }
 
   /** Queues the Stop, durably when the store allows; otherwise it waits in memory and the write is retried. */
@@ -177,7 +184,7 @@ class V16TransactionProtocol implements OutboxProtocol {
     private readonly rpc: RpcCaller,
     private readonly clock: Clock,
     private readonly log: SessionLogger,
-    private readonly hooks: MessengerHooks,
+    public hooks: MessengerHooks,
   ) {}
 
   readonly restampPayload = shiftPayload;

@@ -7,6 +7,7 @@ import { m003Reservations } from './003-reservations.js';
 import { m004TransactionRecovery } from './004-transaction-recovery.js';
 import { m005TimeBases } from './005-time-bases.js';
 import { m006NeutralOutbox } from './006-neutral-outbox.js';
+import { m007DomainVocabulary } from './007-domain-vocabulary.js';
 
 export interface Migration {
   version: number;
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m004TransactionRecovery,
   m005TimeBases,
   m006NeutralOutbox,
+  m007DomainVocabulary,
 ];

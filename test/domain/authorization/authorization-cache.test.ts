@@ -25,9 +25,9 @@ const commits = (db: AgentDatabase): number => db.stats().lazyCommits + db.stats
 describe('AuthorizationCache', () => {
   it('stores answers by trimmed, case-insensitive identifier', () => {
     const { cache } = setup();
-    cache.put(' 04ab12 ', { status: 'Accepted', parentIdTag: 'FLEET' });
-    expect(cache.get('04AB12')).toEqual({ status: 'Accepted', parentIdTag: 'FLEET' });
-    expect(cache.get('04ab12  ')).toEqual({ status: 'Accepted', parentIdTag: 'FLEET' });
+    cache.put(' 04ab12 ', { status: 'Accepted', groupId: { value: 'FLEET', type: 'Central' } });
+    expect(cache.get('04AB12')).toEqual({ status: 'Accepted', groupId: { value: 'FLEET', type: 'Central' } });
+    expect(cache.get('04ab12  ')).toEqual({ status: 'Accepted', groupId: { value: 'FLEET', type: 'Central' } });
     expect(cache.get('OTHER')).toBeNull();
     cache.put('04AB12', { status: 'Blocked' });
     expect(cache.get('04ab12')).toEqual({ status: 'Blocked' });

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuthorizationService, type AuthorizationSettings } from '../../../src/domain/authorization/authorizer.js';
 import { AuthorizationCache } from '../../../src/domain/authorization/authorization-cache.js';
 import { LocalAuthorizationList } from '../../../src/domain/authorization/local-list.js';
-import type { AuthorizationInfo } from '../../../src/domain/ports.js';
+import type { AuthorizationInfo } from '../../../src/domain/model/authorization.js';
+import type { IdToken } from '../../../src/domain/model/id-token.js';
 import { SqliteAuthCacheRepo } from '../../../src/store/auth-cache-repo.js';
 import { SqliteLocalListRepo } from '../../../src/store/local-list-repo.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -13,6 +14,9 @@ import { TempDatabases } from '../../helpers/temp-agent-db.js';
 
 const dbs = new TempDatabases();
 afterEach(() => dbs.cleanup());
+
+/** A card read at the reader. */
+const card = (value: string): IdToken => ({ value, type: 'ISO14443' });
 
 type Settings = { -readonly [K in keyof AuthorizationSettings]: boolean } & { listEnabled: boolean };
 
@@ -32,10 +36,12 @@ function setup(over: Partial<Settings> = {}) {
   /** The CSMS: 'offline', or its answer per normalized tag (unknown tags Invalid). */
   const csms = { online: true, answers: new Map<string, AuthorizationInfo>(), calls: [] as string[] };
   const service = new AuthorizationService({
-    remote: async (idTag) => {
-      if (!csms.online) return 'offline';
-      csms.calls.push(idTag);
-      return csms.answers.get(idTag.trim().toUpperCase()) ?? { status: 'Invalid' };
+    remote: {
+      authorizeRemote: async ({ value: idTag }) => {
+        if (!csms.online) return 'offline';
+        csms.calls.push(idTag);
+        return csms.answers.get(idTag.trim().toUpperCase()) ?? { status: 'Invalid' };
+      },
     },
     list,
     cache,
@@ -56,29 +62,29 @@ describe('online', () => {
     const t = setup();
     t.listed(['LISTED', { status: 'Accepted' }]);
     t.csms.answers.set('LISTED', { status: 'Blocked' });
-    expect(await t.service.decide('LISTED')).toEqual({ status: 'Blocked', source: 'csms' });
+    expect(await t.service.decide(card('LISTED'))).toEqual({ status: 'Blocked', source: 'csms' });
     expect(t.csms.calls).toEqual(['LISTED']);
   });
 
   it.each(['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'] as const)('the CSMS answer %s is passed on (with parentIdTag) and cached', async (status) => {
     const t = setup();
-    t.csms.answers.set('CARD', { status, parentIdTag: 'FLEET' });
-    expect(await t.service.decide('card')).toEqual({ status, parentIdTag: 'FLEET', source: 'csms' });
-    expect(t.cache.get('CARD')).toEqual({ status, parentIdTag: 'FLEET' });
+    t.csms.answers.set('CARD', { status, groupId: { value: 'FLEET', type: 'Central' } });
+    expect(await t.service.decide(card('card'))).toEqual({ status, groupId: { value: 'FLEET', type: 'Central' }, source: 'csms' });
+    expect(t.cache.get('CARD')).toEqual({ status, groupId: { value: 'FLEET', type: 'Central' } });
   });
 
   it('LocalPreAuthorize: a valid Accepted list entry starts at once, no Authorize.req', async () => {
     const t = setup({ localPreAuthorize: true });
-    t.listed(['LISTED', { status: 'Accepted', parentIdTag: 'GRP' }]);
-    expect(await t.service.decide(' listed ')).toEqual({ status: 'Accepted', parentIdTag: 'GRP', source: 'local-list' });
+    t.listed(['LISTED', { status: 'Accepted', groupId: { value: 'GRP', type: 'Central' } }]);
+    expect(await t.service.decide(card(' listed '))).toEqual({ status: 'Accepted', groupId: { value: 'GRP', type: 'Central' }, source: 'local-list' });
     expect(t.csms.calls).toEqual([]);
   });
 
   it('LocalPreAuthorize: a valid Accepted cache entry starts at once, no Authorize.req', async () => {
     const t = setup({ localPreAuthorize: true });
     t.csms.answers.set('CARD', { status: 'Accepted' });
-    await t.service.decide('CARD'); // learnt from the CSMS
-    expect(await t.service.decide('CARD')).toEqual({ status: 'Accepted', source: 'cache' });
+    await t.service.decide(card('CARD')); // learnt from the CSMS
+    expect(await t.service.decide(card('CARD'))).toEqual({ status: 'Accepted', source: 'cache' });
     expect(t.csms.calls).toEqual(['CARD']);
   });
 
@@ -88,8 +94,8 @@ describe('online', () => {
     t.clock.advance(1_000);
     t.csms.answers.set('BLOCKED', { status: 'Accepted' });
     t.csms.answers.set('STALE', { status: 'Accepted' });
-    expect(await t.service.decide('BLOCKED')).toEqual({ status: 'Accepted', source: 'csms' });
-    expect(await t.service.decide('STALE')).toEqual({ status: 'Accepted', source: 'csms' });
+    expect(await t.service.decide(card('BLOCKED'))).toEqual({ status: 'Accepted', source: 'csms' });
+    expect(await t.service.decide(card('STALE'))).toEqual({ status: 'Accepted', source: 'csms' });
     expect(t.csms.calls).toEqual(['BLOCKED', 'STALE']);
   });
 
@@ -98,26 +104,26 @@ describe('online', () => {
     t.cache.put('CARD', { status: 'Accepted' });
     t.listed(['CARD', { status: 'Blocked' }]);
     t.csms.answers.set('CARD', { status: 'Invalid' });
-    expect(await t.service.decide('CARD')).toEqual({ status: 'Invalid', source: 'csms' });
+    expect(await t.service.decide(card('CARD'))).toEqual({ status: 'Invalid', source: 'csms' });
   });
 
   it('an identifier in the local list is never cached (§3.5.3)', async () => {
     const t = setup();
     t.listed(['LISTED', { status: 'Accepted' }]);
     t.csms.answers.set('LISTED', { status: 'Accepted' });
-    await t.service.decide('LISTED');
-    t.service.learn('LISTED', { status: 'Accepted' }); // e.g. a StartTransaction answer
+    await t.service.decide(card('LISTED'));
+    t.service.learn(card('LISTED'), { status: 'Accepted' }); // e.g. a StartTransaction answer
     expect(t.cache.get('LISTED')).toBeNull();
   });
 
   it('AuthorizationCacheEnabled false: answers are not cached and the cache is not consulted', async () => {
     const t = setup({ authorizationCacheEnabled: false, localPreAuthorize: true });
     t.csms.answers.set('CARD', { status: 'Accepted' });
-    await t.service.decide('CARD');
+    await t.service.decide(card('CARD'));
     expect(t.cache.size).toBe(0);
     t.cache.put('OTHER', { status: 'Accepted' });
     t.csms.answers.set('OTHER', { status: 'Blocked' });
-    expect(await t.service.decide('OTHER')).toEqual({ status: 'Blocked', source: 'csms' });
+    expect(await t.service.decide(card('OTHER'))).toEqual({ status: 'Blocked', source: 'csms' });
   });
 });
 
@@ -125,30 +131,30 @@ describe('offline', () => {
   it('LocalAuthorizeOffline: a valid Accepted list entry authorizes', async () => {
     const t = setup();
     t.csms.online = false;
-    t.listed(['LISTED', { status: 'Accepted', parentIdTag: 'GRP' }]);
-    expect(await t.service.decide('listed')).toEqual({ status: 'Accepted', parentIdTag: 'GRP', source: 'local-list' });
+    t.listed(['LISTED', { status: 'Accepted', groupId: { value: 'GRP', type: 'Central' } }]);
+    expect(await t.service.decide(card('listed'))).toEqual({ status: 'Accepted', groupId: { value: 'GRP', type: 'Central' }, source: 'local-list' });
   });
 
   it('LocalAuthorizeOffline: a valid Accepted cache entry authorizes', async () => {
     const t = setup();
     t.csms.answers.set('CARD', { status: 'Accepted' });
-    await t.service.decide('CARD');
+    await t.service.decide(card('CARD'));
     t.csms.online = false;
-    expect(await t.service.decide('CARD')).toEqual({ status: 'Accepted', source: 'cache' });
+    expect(await t.service.decide(card('CARD'))).toEqual({ status: 'Accepted', source: 'cache' });
   });
 
   it.each(['Blocked', 'Expired', 'Invalid', 'ConcurrentTx'] as const)('a %s list entry refuses, even with AllowOfflineTxForUnknownId', async (status) => {
     const t = setup({ allowOfflineTxForUnknownId: true });
     t.csms.online = false;
     t.listed(['CARD', { status }]);
-    expect(await t.service.decide('CARD')).toEqual({ status, source: 'local-list' });
+    expect(await t.service.decide(card('CARD'))).toEqual({ status, source: 'local-list' });
   });
 
   it('a cached Blocked answer refuses, even with AllowOfflineTxForUnknownId', async () => {
     const t = setup({ allowOfflineTxForUnknownId: true });
     t.cache.put('CARD', { status: 'Blocked' });
     t.csms.online = false;
-    expect(await t.service.decide('CARD')).toEqual({ status: 'Blocked', source: 'cache' });
+    expect(await t.service.decide(card('CARD'))).toEqual({ status: 'Blocked', source: 'cache' });
   });
 
   it('an Accepted entry past its expiryDate counts as Expired, never Accepted (list and cache)', async () => {
@@ -157,10 +163,10 @@ describe('offline', () => {
     t.listed(['LISTED', { status: 'Accepted', expiresAt: soon }]);
     t.cache.put('CACHED', { status: 'Accepted', expiresAt: soon });
     t.csms.online = false;
-    expect((await t.service.decide('LISTED')).status).toBe('Accepted');
+    expect((await t.service.decide(card('LISTED'))).status).toBe('Accepted');
     t.clock.advance(5_000);
-    expect(await t.service.decide('LISTED')).toEqual({ status: 'Expired', source: 'local-list' });
-    expect(await t.service.decide('CACHED')).toEqual({ status: 'Expired', source: 'cache' });
+    expect(await t.service.decide(card('LISTED'))).toEqual({ status: 'Expired', source: 'local-list' });
+    expect(await t.service.decide(card('CACHED'))).toEqual({ status: 'Expired', source: 'cache' });
   });
 
   it('the list wins over the cache', async () => {
@@ -169,27 +175,27 @@ describe('offline', () => {
     t.cache.put('B', { status: 'Blocked' });
     t.listed(['A', { status: 'Blocked' }], ['B', { status: 'Accepted' }]);
     t.csms.online = false;
-    expect(await t.service.decide('A')).toEqual({ status: 'Blocked', source: 'local-list' });
-    expect(await t.service.decide('B')).toEqual({ status: 'Accepted', source: 'local-list' });
+    expect(await t.service.decide(card('A'))).toEqual({ status: 'Blocked', source: 'local-list' });
+    expect(await t.service.decide(card('B'))).toEqual({ status: 'Accepted', source: 'local-list' });
   });
 
   it('an unknown identifier: Invalid, or Accepted with AllowOfflineTxForUnknownId', async () => {
     const t = setup();
     t.csms.online = false;
-    expect(await t.service.decide('NOBODY')).toEqual({ status: 'Invalid', source: 'offline' });
+    expect(await t.service.decide(card('NOBODY'))).toEqual({ status: 'Invalid', source: 'offline' });
     t.s.allowOfflineTxForUnknownId = true;
-    expect(await t.service.decide('NOBODY')).toEqual({ status: 'Accepted', source: 'unknown-offline' });
+    expect(await t.service.decide(card('NOBODY'))).toEqual({ status: 'Accepted', source: 'unknown-offline' });
   });
 
   it('LocalAuthorizeOffline false: local Accepted entries do not authorize; everything is unknown', async () => {
     const t = setup({ localAuthorizeOffline: false });
     t.listed(['LISTED', { status: 'Accepted' }], ['BAD', { status: 'Blocked' }]);
     t.csms.online = false;
-    expect(await t.service.decide('LISTED')).toEqual({ status: 'Invalid', source: 'offline' });
+    expect(await t.service.decide(card('LISTED'))).toEqual({ status: 'Invalid', source: 'offline' });
     t.s.allowOfflineTxForUnknownId = true;
-    expect(await t.service.decide('LISTED')).toEqual({ status: 'Accepted', source: 'unknown-offline' });
+    expect(await t.service.decide(card('LISTED'))).toEqual({ status: 'Accepted', source: 'unknown-offline' });
     // A known-bad identifier still never charges.
-    expect(await t.service.decide('BAD')).toEqual({ status: 'Blocked', source: 'local-list' });
+    expect(await t.service.decide(card('BAD'))).toEqual({ status: 'Blocked', source: 'local-list' });
   });
 
   it('a disabled list is not consulted (the cache still is)', async () => {
@@ -198,13 +204,13 @@ describe('offline', () => {
     t.cache.put('CARD', { status: 'Blocked' });
     t.s.listEnabled = false;
     t.csms.online = false;
-    expect(await t.service.decide('CARD')).toEqual({ status: 'Blocked', source: 'cache' });
+    expect(await t.service.decide(card('CARD'))).toEqual({ status: 'Blocked', source: 'cache' });
   });
 
   it('authorize() gives the station the status and parentIdTag only', async () => {
     const t = setup();
-    t.listed(['LISTED', { status: 'Accepted', parentIdTag: 'GRP', expiresAt: new Date('2099-01-01T00:00:00Z') }]);
+    t.listed(['LISTED', { status: 'Accepted', groupId: { value: 'GRP', type: 'Central' }, expiresAt: new Date('2099-01-01T00:00:00Z') }]);
     t.csms.online = false;
-    expect(await t.service.authorize('LISTED')).toEqual({ status: 'Accepted', parentIdTag: 'GRP' });
+    expect(await t.service.authorize(card('LISTED'))).toEqual({ status: 'Accepted', groupId: { value: 'GRP', type: 'Central' } });
   });
 });

@@ -20,7 +20,7 @@ function setup(limits: { maxEntries?: number; maxUpdateEntries?: number } = {}) 
   return { list, settings, db, dir };
 }
 
-const accepted = (idTag: string, parentIdTag?: string) => ({ idTag, info: parentIdTag ? { status: 'Accepted' as const, parentIdTag } : { status: 'Accepted' as const } });
+const accepted = (idTag: string, parentIdTag?: string) => ({ idTag, info: parentIdTag ? { status: 'Accepted' as const, groupId: { value: parentIdTag, type: 'Central' as const } } : { status: 'Accepted' as const } });
 const full = (version: number, ...entries: LocalListUpdate['entries']): LocalListUpdate => ({ type: 'Full', version, entries });
 const diff = (version: number, ...entries: LocalListUpdate['entries']): LocalListUpdate => ({ type: 'Differential', version, entries });
 
@@ -40,8 +40,8 @@ describe('LocalAuthorizationList', () => {
     list.update(full(1, accepted('old')));
     expect(list.update(full(2, accepted(' 04a2b3 ', 'Fleet'), { idTag: 'bad', info: { status: 'Blocked' } }))).toEqual({ status: 'Accepted' });
     expect(list.lookup('OLD')).toBeNull();
-    expect(list.lookup('04A2B3')).toEqual({ status: 'Accepted', parentIdTag: 'Fleet' });
-    expect(list.lookup('  04a2B3')).toEqual({ status: 'Accepted', parentIdTag: 'Fleet' });
+    expect(list.lookup('04A2B3')).toEqual({ status: 'Accepted', groupId: { value: 'Fleet', type: 'Central' } });
+    expect(list.lookup('  04a2B3')).toEqual({ status: 'Accepted', groupId: { value: 'Fleet', type: 'Central' } });
     expect(list.lookup('BAD')).toEqual({ status: 'Blocked' });
     expect(list.size()).toBe(2);
   });
@@ -118,9 +118,9 @@ describe('LocalAuthorizationList', () => {
 
   it('persists across a restart', () => {
     const { list, db, dir } = setup();
-    list.update(full(7, { idTag: 'TAG', info: { status: 'Accepted', expiresAt: new Date('2031-01-01T00:00:00Z'), parentIdTag: 'P' } }));
+    list.update(full(7, { idTag: 'TAG', info: { status: 'Accepted', expiresAt: new Date('2031-01-01T00:00:00Z'), groupId: { value: 'P', type: 'Central' } } }));
     const again = new LocalAuthorizationList(new SqliteLocalListRepo(dbs.reopen(db, dir)), { enabled: () => true, maxEntries: () => 10, maxUpdateEntries: () => 10 });
     expect(again.version()).toBe(7);
-    expect(again.lookup('tag')).toEqual({ status: 'Accepted', expiresAt: new Date('2031-01-01T00:00:00Z'), parentIdTag: 'P' });
+    expect(again.lookup('tag')).toEqual({ status: 'Accepted', expiresAt: new Date('2031-01-01T00:00:00Z'), groupId: { value: 'P', type: 'Central' } });
   });
 });

@@ -2,8 +2,9 @@
 // with a FakeClock: the ReserveNow answers, replacement by id, connector-0 holds, who may use
 // a reservation, expiry on the injected clock, persistence across a restart.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectorStatus } from '../../../src/domain/connector/connector-status.js';
+import type { ChargePointStatus as ConnectorStatus } from '../../../src/ocpp/v16/generated/types.js';
 import { ReservationBook, reservationMatches, type Reservation, type StationView } from '../../../src/domain/reservation/reservations.js';
+import { card, reservationOf, stateFor, stationStateFor, type Reservation16 } from '../../helpers/domain-terms.js';
 import { SqliteReservationRepo } from '../../../src/store/reservation-repo.js';
 import type { AgentDatabase } from '../../../src/store/database.js';
 import { FakeClock, flushMicrotasks } from '../../helpers/fake-clock.js';
@@ -16,12 +17,24 @@ afterEach(() => dbs.cleanup());
 function station(statuses: Record<number, ConnectorStatus>): StationView & { set(c: number, s: ConnectorStatus): void } {
   const map = new Map(Object.entries(statuses).map(([k, v]) => [Number(k), v]));
   if (!map.has(0)) map.set(0, 'Available');
+  const station0 = (): 'Available' | 'Unavailable' | 'Faulted' => {
+    const s = map.get(0);
+    return s === 'Faulted' || s === 'Unavailable' ? s : 'Available';
+  };
   return {
-    connectorIds: () => [...map.keys()].filter((c) => c > 0).sort((a, b) => a - b),
-    status: (c) => map.get(c) ?? null,
+    evseIds: () => [...map.keys()].filter((c) => c > 0).sort((a, b) => a - b),
+    connectorState: (c) => {
+      const s = map.get(c);
+      return s === undefined ? null : stateFor(s);
+    },
+    stationState: () => stationStateFor(station0()),
     set: (c, s) => void map.set(c, s),
   };
 }
+
+const matches = (r: Omit<Reservation16, 'expiresAt'>, idTag: string, parentIdTag?: string): boolean =>
+  reservationMatches(reservationOf({ ...r, expiresAt: new Date(0) }), card(idTag), parentIdTag === undefined ? undefined : { value: parentIdTag, type: 'Central' });
+const as16 = (r: Reservation): [number, number, string] => [r.id, r.evseId ?? 0, r.idToken.value];
 
 function setup(zeroSupported = true): { book: ReservationBook; clock: FakeClock; db: AgentDatabase; dir: string; changes: () => number; ended: string[] } {
   const { db, dir } = dbs.open();
@@ -33,13 +46,14 @@ function setup(zeroSupported = true): { book: ReservationBook; clock: FakeClock;
   return { book, clock, db, dir, changes: () => n, ended };
 }
 
-const res = (clock: FakeClock, over: Partial<Reservation> = {}): Reservation => ({
-  id: 1,
-  connector: 1,
-  idTag: 'DRIVER',
-  expiresAt: new Date(clock.now().getTime() + 600_000),
-  ...over,
-});
+const res = (clock: FakeClock, over: Partial<Reservation16> = {}): Reservation =>
+  reservationOf({
+    id: 1,
+    connector: 1,
+    idTag: 'DRIVER',
+    expiresAt: new Date(clock.now().getTime() + 600_000),
+    ...over,
+  });
 
 describe('ReserveNow answers', () => {
   it('an Available connector: Accepted; it is then held, listeners told after the answer', async () => {
@@ -93,7 +107,7 @@ describe('ReserveNow answers', () => {
     t.book.reserve(res(t.clock), st);
     st.set(1, 'Reserved');
     expect(t.book.reserve(res(t.clock, { connector: 2, idTag: 'NEW' }), st)).toBe('Accepted');
-    expect(t.book.active().map((r) => [r.id, r.connector, r.idTag])).toEqual([[1, 2, 'NEW']]);
+    expect(t.book.active().map(as16)).toEqual([[1, 2, 'NEW']]);
     // Same id on its own (Reserved) connector again: Accepted too.
     st.set(1, 'Available');
     st.set(2, 'Reserved');
@@ -133,13 +147,13 @@ describe('connector 0 (ReserveConnectorZeroSupported)', () => {
 describe('who may use a reservation', () => {
   it('the idTag or parentIdTag, either way round, trimmed and case-insensitive', () => {
     const r = { id: 1, connector: 1, idTag: 'DRIVER', parentIdTag: 'FLEET' };
-    expect(reservationMatches(r, ' driver ')).toBe(true);
-    expect(reservationMatches(r, 'COLLEAGUE', 'fleet')).toBe(true); // same group
-    expect(reservationMatches(r, 'FLEET')).toBe(true); // the group's own card
-    expect(reservationMatches({ id: 1, connector: 1, idTag: 'DRIVER' }, 'CHILD', 'DRIVER')).toBe(true);
-    expect(reservationMatches(r, 'STRANGER')).toBe(false);
-    expect(reservationMatches(r, 'STRANGER', 'OTHERFLEET')).toBe(false);
-    expect(reservationMatches({ id: 1, connector: 1, idTag: 'DRIVER' }, 'STRANGER')).toBe(false);
+    expect(matches(r, ' driver ')).toBe(true);
+    expect(matches(r, 'COLLEAGUE', 'fleet')).toBe(true); // same group
+    expect(matches(r, 'FLEET')).toBe(true); // the group's own card
+    expect(matches({ id: 1, connector: 1, idTag: 'DRIVER' }, 'CHILD', 'DRIVER')).toBe(true);
+    expect(matches(r, 'STRANGER')).toBe(false);
+    expect(matches(r, 'STRANGER', 'OTHERFLEET')).toBe(false);
+    expect(matches({ id: 1, connector: 1, idTag: 'DRIVER' }, 'STRANGER')).toBe(false);
   });
 });
 
@@ -196,7 +210,7 @@ describe('ending', () => {
     const db = dbs.reopen(t.db, t.dir);
     t.clock.advance(120_000); // the agent was down for two minutes
     const again = new ReservationBook(new SqliteReservationRepo(db), t.clock, { reserveConnectorZeroSupported: () => true });
-    expect(again.active().map((r) => [r.id, r.connector, r.idTag, r.parentIdTag])).toEqual([[1, 1, 'DRIVER', 'GRP']]);
+    expect(again.active().map((r) => [...as16(r), r.groupId?.value])).toEqual([[1, 1, 'DRIVER', 'GRP']]);
     expect(new SqliteReservationRepo(db).load().map((r) => r.id)).toEqual([1]);
     again.stop();
   });

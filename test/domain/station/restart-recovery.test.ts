@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type StationOptions } from '../../../src/domain/station/charging-station.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { SystemClock } from '../../../src/platform/clock.js';
+import { recoveryPlan, type OpenTransaction } from '../../../src/domain/station/restart-recovery.js';
+import { card } from '../../helpers/domain-terms.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { STATION_TEST_SETTINGS, useControllerOnPty } from '../../helpers/station-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -22,8 +25,8 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   const stopped: Transaction[] = [];
   const station = new ChargingStation(controller as ChargeControllerPort, { authorize: async () => ({ status: 'Accepted' }) }, STATION_TEST_SETTINGS, new SystemClock(), () => {}, opts);
   station.subscribe({
-    transactionResumed: (tx) => events.push(`resumed ${tx.localId}`),
-    transactionStopped: (tx) => {
+    transactionResumed: ({ tx }) => events.push(`resumed ${tx.localId}`),
+    transactionEnded: ({ tx }) => {
       events.push(`stopped ${tx.localId} ${tx.stopReason}`);
       stopped.push(tx);
     },
@@ -34,7 +37,7 @@ async function restartedStation(restore: Parameters<ChargingStation['restoreTran
   return { station, controller, events, stopped };
 }
 
-const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date(Date.now() - 600_000), meterStartWh });
+const open = (localId: string, meterStartWh = 1000): Transaction => ({ localId, evseId: 1, idToken: card('TAG'), startedAt: new Date(Date.now() - 600_000), meterStartWh });
 
 describe('restart recovery', () => {
   it('EV still charging: the same transaction goes on and current is offered again', async () => {
@@ -93,11 +96,32 @@ describe('the journal veto', () => {
         },
       },
     });
-    station.subscribe({ cardResult: (tag, ok) => cards.push([tag, ok]) });
+    station.subscribe({ authorizationDecided: ({ idToken: { value: tag }, accepted: ok }) => cards.push([tag, ok]) });
     await waitFor(() => controller.isLinkUp && station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
-    expect(await station.presentIdTag('04A2B3C4')).toBe('rejected');
+    expect(await station.presentIdToken(card('04A2B3C4'))).toBe('rejected');
     expect(station.transaction(1)).toBeNull();
     expect(cards.at(-1)).toEqual(['04A2B3C4', false]);
     expect(s.state(1).enabled).toBe(false);
+  });
+});
+
+describe('the recovery rule', () => {
+  it('same kernel boot: Reboot, ended now; another boot: PowerLoss at the last known alive instant; a refused start stays refused', () => {
+    const clock = new FakeClock();
+    const alive = new Date(clock.now().getTime() - 60_000);
+    const rows: OpenTransaction[] = [
+      { ...open('same'), bootId: 'boot-A', authorizationStatus: 'Accepted' },
+      { ...open('other'), bootId: 'boot-OLD', authorizationStatus: null },
+      { ...open('unknown'), bootId: 'boot-OLD', authorizationStatus: 'Invalid' },
+    ];
+    const journal = { openTransactions: () => rows, lastKnownAlive: (localId: string) => (localId === 'other' ? alive : null) };
+    const plan = recoveryPlan(journal, 'boot-A', clock);
+    expect(plan.map((r) => [r.tx.localId, r.reasonIfEnded, r.endedAt.getTime(), r.refused])).toEqual([
+      ['same', 'Reboot', clock.now().getTime(), false],
+      ['other', 'PowerLoss', alive.getTime(), false],
+      ['unknown', 'PowerLoss', rows[2]!.startedAt.getTime(), true],
+    ]);
+    // No boot id readable (not Linux): never the same boot.
+    expect(recoveryPlan(journal, null, clock)[0]?.reasonIfEnded).toBe('PowerLoss');
   });
 });

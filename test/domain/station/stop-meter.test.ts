@@ -4,12 +4,14 @@
 // last report is counted; with the link down it falls back to the last reading and says so;
 // a stop recovered after a restart reads it too; a reading asked for after the contactor
 // opened shows what flows now.
+import { statusOf } from '../../../src/ocpp/v16/mappers.js';
 import { describe, expect, it } from 'vitest';
 import type { SerialController } from '../../../hal/controller/serial-controller.js';
 import type { SimulatedController } from '../../../hal/sim/simulated-controller.js';
 import { ChargingStation, type RestoredTransaction } from '../../../src/domain/station/charging-station.js';
 import type { ChargeControllerPort } from '../../../src/domain/ports.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
+import { card } from '../../helpers/domain-terms.js';
 import { SystemClock } from '../../../src/platform/clock.js';
 import { STATION_TEST_SETTINGS, useControllerOnPty } from '../../helpers/station-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -42,11 +44,11 @@ async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
     (err, context) => errors.push(`${context}: ${err instanceof Error ? err.message : String(err)}`),
   );
   const stopped: Transaction[] = [];
-  station.subscribe({ transactionStopped: (tx) => stopped.push({ ...tx }) });
+  station.subscribe({ transactionEnded: ({ tx }) => stopped.push({ ...tx }) });
   station.restoreTransactions(restore);
   station.start();
   await controller.start();
-  await waitFor(() => controller.isLinkUp && station.status(1) !== null, 8_000, 'controller link');
+  await waitFor(() => controller.isLinkUp && statusOf(station, 1) !== null, 8_000, 'controller link');
   return { sim, controller, station, stopped, errors, wire };
 }
 
@@ -54,7 +56,7 @@ async function rig(restore: RestoredTransaction[] = []): Promise<Rig> {
 async function charging(r: Rig): Promise<Transaction> {
   r.sim.plugIn(1);
   await waitFor(() => r.station.snapshot()[0]?.pilot === 'B', 8_000, 'plugged in');
-  expect(await r.station.presentIdTag('04A2B3C4')).toBe('started');
+  expect(await r.station.presentIdToken(card('04A2B3C4'))).toBe('started');
   r.sim.evRequestEnergy(1);
   await waitFor(() => r.sim.state(1).contactor, 8_000, 'contactor closed');
   const tx = r.station.transaction(1)!;
@@ -83,7 +85,7 @@ describe('the register a stop is billed with', () => {
     const r = await rig();
     await charging(r);
     const from = r.wire.length;
-    r.station.stopTransaction(1, 'Local');
+    r.station.stopTransaction(1, 'LocalStop');
     await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
 
     const wire = r.wire.slice(from);
@@ -94,20 +96,20 @@ describe('the register a stop is billed with', () => {
     expect(read).toBeGreaterThan(opened);
     const register = r.sim.state(1).energyWh;
     expect(r.sim.state(1).contactor).toBe(false);
-    expect(r.stopped[0]).toMatchObject({ stopReason: 'Local', meterStopWh: register });
+    expect(r.stopped[0]).toMatchObject({ stopReason: 'LocalStop', meterStopWh: register });
   });
 
   it('no transaction starts on the connector before the last one has its register and is reported stopped', async () => {
     const r = await rig();
     await charging(r);
     const events: string[] = [];
-    r.station.subscribe({ transactionStarted: () => events.push('started'), transactionStopped: () => events.push('stopped') });
+    r.station.subscribe({ transactionStarted: () => events.push('started'), transactionEnded: () => events.push('stopped') });
     r.sim.dropAnswers(1); // the DISABLE is resent: the register is read a while later
-    r.station.stopTransaction(1, 'Local');
-    const card = await r.station.presentIdTag('0A0B0C0D');
+    r.station.stopTransaction(1, 'LocalStop');
+    const outcome = await r.station.presentIdToken(card('0A0B0C0D'));
     await waitFor(() => events.includes('stopped'), 8_000, 'stopped');
 
-    expect(card).toBe('rejected');
+    expect(outcome).toBe('rejected');
     expect(events).toEqual(['stopped']);
   });
 
@@ -119,7 +121,7 @@ describe('the register a stop is billed with', () => {
     expect(last).toBeGreaterThan(tx.meterStartWh);
     r.sim.setMute(true);
     await waitFor(() => !r.controller.isLinkUp, 8_000, 'link down');
-    r.station.stopTransaction(1, 'Local');
+    r.station.stopTransaction(1, 'LocalStop');
     await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
 
     expect(r.stopped[0]!.meterStopWh).toBe(last);
@@ -130,7 +132,7 @@ describe('the register a stop is billed with', () => {
   it('a stop recovered after a restart reads the register from the controller', async () => {
     const startedAt = new Date(Date.now() - 600_000);
     const endedAt = new Date(Date.now() - 1_000);
-    const r = await rig([{ tx: { localId: 'r1', connector: 1, idTag: 'TAG', startedAt, meterStartWh: 9_000 }, reasonIfEnded: 'Reboot', endedAt }]);
+    const r = await rig([{ tx: { localId: 'r1', evseId: 1, idToken: card('TAG'), startedAt, meterStartWh: 9_000 }, reasonIfEnded: 'Reboot', endedAt }]);
     await waitFor(() => r.stopped.length === 1, 8_000, 'stopped');
 
     const disable = index(r.wire, /^tx \$DISABLE,\d+,1\*/);

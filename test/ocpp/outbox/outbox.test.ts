@@ -10,7 +10,7 @@ import { AgentDatabase } from '../../../src/store/database.js';
 import { SqliteTransactionStore } from '../../../src/store/transaction-store.js';
 import { Outbox } from '../../../src/ocpp/outbox/outbox.js';
 import type { DeliveryContext, Delivered, FailureClass, MessageTraits, OutboxMessage, OutboxProtocol } from '../../../src/ocpp/outbox/ports.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { SILENT_LOGGER } from '../../../hal/log.js';
 
@@ -66,7 +66,7 @@ function setup(dir = mkdtempSync(join(tmpdir(), 'ca-neutral-outbox-'))) {
   return { dir, db, store, clock, protocol, outbox };
 }
 
-const tx: Transaction = { localId: 'tx-1', connector: 1, idTag: 'EMAID1', startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 0 };
+const tx: Transaction = { localId: 'tx-1', evseId: 1, idToken: { value: 'EMAID1', type: 'eMAID' }, startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 0 };
 const ended: Transaction = { ...tx, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 900, stopReason: 'EVDisconnected' };
 const settle = async () => { for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r)); };
 

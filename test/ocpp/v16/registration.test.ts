@@ -2,6 +2,7 @@
 // retry interval): while Pending the CP sends nothing but BootNotification and what a
 // TriggerMessage asks for, and answers the CSMS; while Rejected it sends nothing until the
 // interval has passed and answers nothing at all.
+import { statusOf } from '../../../src/ocpp/v16/mappers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsedFrames, startHarness, type Harness } from '../../helpers/agent-harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -21,7 +22,7 @@ function sentActions(x: Harness): string[] {
 }
 
 async function linkAndStation(x: Harness): Promise<void> {
-  await waitFor(() => x.agent.controller.isLinkUp && x.agent.station.status(1) === 'Available', 10_000, 'controller link');
+  await waitFor(() => x.agent.controller.isLinkUp && statusOf(x.agent.station, 1) === 'Available', 10_000, 'controller link');
 }
 
 describe('BootNotification Pending (OCPP 1.6 §4.2)', () => {
@@ -31,7 +32,7 @@ describe('BootNotification Pending (OCPP 1.6 §4.2)', () => {
     await waitFor(() => h!.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
     await linkAndStation(h);
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'Preparing');
     await h.agent.session.heartbeat(); // an unprompted heartbeat is not allowed: nothing goes out
     expect(sentActions(h)).toEqual(['BootNotification']);
 
@@ -78,7 +79,7 @@ describe('BootNotification Rejected (OCPP 1.6 §4.2)', () => {
     await waitFor(() => h!.agent.session.registrationStatus === 'Rejected', 10_000, 'Rejected');
     await linkAndStation(h);
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'Preparing');
 
     // Valid, unknown and malformed requests alike get no answer.
     h.csms.sendRaw(h.cpId, '[2,"rej-1","GetConfiguration",{}]');

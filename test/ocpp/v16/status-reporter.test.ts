@@ -1,6 +1,7 @@
 // OCPP 1.6 §4.9 StatusNotification with MinimumStatusDuration (§9.1 key), on the real agent
 // with a FakeClock: a status is reported only once it has held for the configured seconds;
 // one that changes back within the window sends nothing; 0 reports at once.
+import { statusOf } from '../../../src/ocpp/v16/mappers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/agent-harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -38,7 +39,7 @@ describe('MinimumStatusDuration', () => {
     h = await startHarness({ clock, ocppConfig: { MinimumStatusDuration: '5' } });
     const m = h.mark();
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'station Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'station Preparing');
     await flushOutgoing(h);
     expect(h.statusesSince(m, 1)).toEqual([]);
     clock.advance(4_999);
@@ -54,10 +55,10 @@ describe('MinimumStatusDuration', () => {
     h = await startHarness({ clock, ocppConfig: { MinimumStatusDuration: '10' } });
     const m = h.mark();
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'station Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'station Preparing');
     clock.advance(3_000);
     h.sim.unplug(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Available', 8_000, 'station Available');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Available', 8_000, 'station Available');
     clock.advance(30_000);
     await flushOutgoing(h);
     expect(h.statusesSince(m, 1)).toEqual([]);
@@ -68,12 +69,12 @@ describe('MinimumStatusDuration', () => {
     h = await startHarness({ clock, ocppConfig: { MinimumStatusDuration: '10' } });
     const m = h.mark();
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'station Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'station Preparing');
     clock.advance(6_000);
     h.sim.swipeCard('04A2B3C4');
     await h.waitCalls(m, 'StartTransaction');
     h.sim.evRequestEnergy(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Charging', 8_000, 'station Charging');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Charging', 8_000, 'station Charging');
     clock.advance(6_000); // 12 s after Preparing, 6 s into Charging
     await flushOutgoing(h);
     expect(h.statusesSince(m, 1)).toEqual([]);
@@ -87,7 +88,7 @@ describe('MinimumStatusDuration', () => {
     h = await startHarness({ clock, ocppConfig: { MinimumStatusDuration: '60' } });
     const m = h.mark();
     h.sim.plugIn(1);
-    await waitFor(() => h!.agent.station.status(1) === 'Preparing', 8_000, 'station Preparing');
+    await waitFor(() => statusOf(h!.agent.station, 1) === 'Preparing', 8_000, 'station Preparing');
     expect(await h.call('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 1 })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Preparing');
     // The held change is not reported a second time when its window ends.

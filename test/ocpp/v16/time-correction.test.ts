@@ -15,7 +15,7 @@ import { TransactionMessenger } from '../../../src/ocpp/v16/transaction-messages
 import type { RpcCaller } from '../../../src/ocpp/v16/session.js';
 import type { CpAction, RequestOf, ResponseOf } from '../../../src/ocpp/v16/actions/types.js';
 import type { MeterValue } from '../../../src/ocpp/v16/generated/types.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 class RecordingCsms implements RpcCaller {
@@ -88,13 +88,13 @@ describe('timestamps made before the clock is set', () => {
   it('an offline session at 1970 reaches the CSMS with the CSMS times, stored and in-memory messages alike', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ca-time-'));
     const p = agentProcess(dir, 'boot-1', BOOT_1970, 60_000);
-    const tx: Transaction = { localId: 'a', connector: 1, idTag: 'TAG', startedAt: p.clock.now(), meterStartWh: 0 };
+    const tx: Transaction = { localId: 'a', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: p.clock.now(), meterStartWh: 0 };
     p.messenger.started(tx); // monotonic 60 s
     p.clock.advance(10_000);
     p.messenger.meter(tx, sample(p.clock.now(), 5)); // 70 s, written behind at 100 s
     p.clock.advance(50_000);
     p.messenger.meter(tx, sample(p.clock.now(), 9)); // 120 s, still in memory
-    const stop = { ...tx, stoppedAt: p.clock.now(), meterStopWh: 9, stopReason: 'Local' as const };
+    const stop = { ...tx, stoppedAt: p.clock.now(), meterStopWh: 9, stopReason: 'LocalStop' as const };
     p.messenger.stopped(stop, [...sample(tx.startedAt, 0), ...sample(stop.stoppedAt, 9)]);
     expect(p.csms.calls).toEqual([]);
     expect(tx.startedAt.toISOString()).toBe('1970-01-01T00:05:00.000Z');
@@ -121,10 +121,10 @@ describe('timestamps made before the clock is set', () => {
 
   it('an I/O error while correcting the store: logged, and each message is still corrected as it is sent', async () => {
     const p = agentProcess(mkdtempSync(join(tmpdir(), 'ca-time-')), 'boot-1', BOOT_1970, 60_000);
-    const tx: Transaction = { localId: 'e', connector: 1, idTag: 'TAG', startedAt: p.clock.now(), meterStartWh: 0 };
+    const tx: Transaction = { localId: 'e', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: p.clock.now(), meterStartWh: 0 };
     p.messenger.started(tx);
     p.clock.advance(1_000);
-    p.messenger.stopped({ ...tx, stoppedAt: p.clock.now(), meterStopWh: 1, stopReason: 'Local' }, []);
+    p.messenger.stopped({ ...tx, stoppedAt: p.clock.now(), meterStopWh: 1, stopReason: 'LocalStop' }, []);
     p.db.db.exec("CREATE TEMP TRIGGER restamp_fails BEFORE UPDATE ON main.outbox BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END");
     p.clock.advance(1_000);
     expect(p.sync(REAL)).not.toBeNull();
@@ -141,7 +141,7 @@ describe('timestamps made before the clock is set', () => {
     p.sync(REAL);
     p.clock.setSystemTime(Date.UTC(2040, 0, 1));
     p.clock.advance(1_000);
-    const tx: Transaction = { localId: 'b', connector: 1, idTag: 'TAG', startedAt: p.clock.now(), meterStartWh: 0 };
+    const tx: Transaction = { localId: 'b', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: p.clock.now(), meterStartWh: 0 };
     p.messenger.started(tx);
     await p.deliver();
     expect(p.csms.stamps()).toEqual([['StartTransaction', iso(REAL + 1_000)]]);
@@ -150,7 +150,7 @@ describe('timestamps made before the clock is set', () => {
   it('an agent restarted in the same boot before any sync: the earlier process’s times are corrected exactly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ca-time-'));
     const first = agentProcess(dir, 'boot-1', BOOT_1970, 60_000);
-    const tx: Transaction = { localId: 'c', connector: 1, idTag: 'TAG', startedAt: first.clock.now(), meterStartWh: 0 };
+    const tx: Transaction = { localId: 'c', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: first.clock.now(), meterStartWh: 0 };
     first.messenger.started(tx); // monotonic 60 s
     first.clock.advance(10_000);
     first.messenger.meter(tx, sample(first.clock.now(), 5)); // 70 s
@@ -189,7 +189,7 @@ describe('timestamps made before the clock is set', () => {
   it('a boot that never synced: its last event is placed at this boot’s start, in order, and a log line says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ca-time-'));
     const first = agentProcess(dir, 'boot-1', BOOT_1970, 600_000);
-    const tx: Transaction = { localId: 'd', connector: 1, idTag: 'TAG', startedAt: first.clock.now(), meterStartWh: 0 };
+    const tx: Transaction = { localId: 'd', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: first.clock.now(), meterStartWh: 0 };
     first.messenger.started(tx); // 600 s into boot 1
     first.clock.advance(60_000);
     first.messenger.meter(tx, sample(first.clock.now(), 5)); // 660 s, then the power goes

@@ -12,7 +12,7 @@ import { StartNotRecordedError, TransactionMessenger, type MessengerOptions } fr
 import type { RpcCaller } from '../../../src/ocpp/v16/session.js';
 import type { CpAction, RequestOf, ResponseOf } from '../../../src/ocpp/v16/actions/types.js';
 import type { MeterValue } from '../../../src/ocpp/v16/generated/types.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { SILENT_LOGGER } from '../../../hal/log.js';
 
@@ -50,9 +50,9 @@ function setup(opts: MessengerOptions = {}) {
     clock, SILENT_LOGGER as never, {}, { meterWriteBehindMs: 30_000, ...opts });
   return { db, store, clock, csms, messenger };
 }
-const tx = (localId: string): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 10 });
+const tx = (localId: string): Transaction => ({ localId, evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 10 });
 const mv = (wh: number): MeterValue[] => [{ timestamp: new Date(Date.UTC(2026, 0, 1, 10, 0, wh)).toISOString(), sampledValue: [{ value: String(wh) }] }];
-const stoppedTx = (t: Transaction): Transaction => ({ ...t, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 99, stopReason: 'Local' });
+const stoppedTx = (t: Transaction): Transaction => ({ ...t, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 99, stopReason: 'LocalStop' });
 const settle = async () => { for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r)); };
 
 describe('TransactionMessenger under faults', () => {

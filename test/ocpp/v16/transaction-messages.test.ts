@@ -11,7 +11,7 @@ import { TransactionMessenger, type MessengerOptions } from '../../../src/ocpp/v
 import type { RpcCaller } from '../../../src/ocpp/v16/session.js';
 import type { CpAction, RequestOf, ResponseOf } from '../../../src/ocpp/v16/actions/types.js';
 import type { MeterValue } from '../../../src/ocpp/v16/generated/types.js';
-import type { Transaction } from '../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../src/domain/model/transaction.js';
 import { ConnectionClosedError, RemoteCallError } from '../../../src/ocpp/rpc/rpc-errors.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { SILENT_LOGGER } from '../../../hal/log.js';
@@ -65,9 +65,9 @@ function setup(opts: MessengerOptions = {}, dir = mkdtempSync(join(tmpdir(), 'ca
   return { dir, db, store, clock, csms, messenger, answered, settings };
 }
 
-const tx = (localId: string): Transaction => ({ localId, connector: 1, idTag: 'TAG', startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 10 });
+const tx = (localId: string): Transaction => ({ localId, evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: new Date('2026-01-01T10:00:00Z'), meterStartWh: 10 });
 const mv = (wh: number): MeterValue[] => [{ timestamp: new Date(Date.UTC(2026, 0, 1, 10, 0, wh)).toISOString(), sampledValue: [{ value: String(wh) }] }];
-const stopped = (t: Transaction, wh: number): Transaction => ({ ...t, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: wh, stopReason: 'Local' });
+const stopped = (t: Transaction, wh: number): Transaction => ({ ...t, stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: wh, stopReason: 'LocalStop' });
 /** The energy values of each MeterValues.req received, in order. */
 function meterValuesSent(csms: ScriptedCsms): string[][] {
   return csms.calls.filter((c) => c.action === 'MeterValues').map((c) => (c.payload['meterValue'] as MeterValue[]).map((v) => v.sampledValue[0]!.value));
@@ -202,7 +202,7 @@ describe('TransactionMessenger replay batching', () => {
   it('replays at most MAX_METER_VALUES_PER_REPLAY stored MeterValues per message, never across transactions, one commit each', async () => {
     const { csms, messenger, db, clock } = setup();
     const a = tx('a');
-    const b = { ...tx('b'), connector: 2 };
+    const b = { ...tx('b'), evseId: 2 };
     messenger.started(a);
     for (let i = 1; i <= 25; i++) messenger.meter(a, mv(i));
     clock.advance(30_000); // written behind: 25 stored MeterValues of a

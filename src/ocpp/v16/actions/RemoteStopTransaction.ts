@@ -5,6 +5,6 @@ export const RemoteStopTransaction: IncomingHandler<'RemoteStopTransaction'> = (
   const localId = session.localIdFor(req.transactionId);
   const tx = station.activeTransactions().find((t) => t.localId === localId);
   if (!tx) return { status: 'Rejected' };
-  station.stopTransaction(tx.connector, 'Remote');
+  station.stopTransaction(tx.evseId, 'RemoteStop');
   return { status: 'Accepted' };
 };

@@ -4,7 +4,7 @@ import { OUTGOING_ACTIONS } from '../outgoing/index.js';
 import type { IncomingHandler } from './context.js';
 
 export const TriggerMessage: IncomingHandler<'TriggerMessage'> = (req, { session, station }) => {
-  if (req.connectorId !== undefined && req.connectorId !== 0 && !station.connectorIds().includes(req.connectorId)) {
+  if (req.connectorId !== undefined && req.connectorId !== 0 && !station.evseIds().includes(req.connectorId)) {
     return { status: 'Rejected' };
   }
   const entry = OUTGOING_ACTIONS[req.requestedMessage];

@@ -22,7 +22,7 @@ export async function sendIdleMeterValues(ctx: OutgoingContext, connector: numbe
 /** TriggerMessage: the current reading of one connector, or of every one, with the running transaction's id. */
 async function triggerMeterValues(ctx: OutgoingContext, connectorId?: number): Promise<void> {
   const { station } = ctx;
-  const list = connectorId ? [connectorId] : station.connectorIds();
+  const list = connectorId ? [connectorId] : station.evseIds();
   for (const c of list) {
     const reading = await station.readMeter(c); // what flows now, not the last periodic report
     if (!reading) continue;

@@ -1,7 +1,7 @@
 // OCPP 1.6 §4.8 StartTransaction: built from the transaction as the outbox recorded it.
 // Queued, made durable and delivered in order by transaction-messages.ts (§4.10 retries);
 // its answer (transactionId, idTagInfo) is handled there and in main.ts's hooks.
-import type { Transaction } from '../../../domain/session/transaction.js';
+import type { Transaction } from '../../../domain/model/transaction.js';
 import type { RequestOf } from '../actions/types.js';
 import type { OutgoingAction } from './context.js';
 
@@ -15,7 +15,7 @@ export interface StartRecord {
 }
 
 export function startRecordOf(tx: Transaction): StartRecord {
-  const s: StartRecord = { connector: tx.connector, idTag: tx.idTag, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
+  const s: StartRecord = { connector: tx.evseId, idTag: tx.idToken.value, startedAt: tx.startedAt.toISOString(), meterStartWh: tx.meterStartWh };
   if (tx.reservationId !== undefined) s.reservationId = tx.reservationId;
   return s;
 }

@@ -1,7 +1,7 @@
 // OCPP 1.6 §4.9 StatusNotification: a connector's status (connector 0 = the station) with the
 // fault mapped to errorCode/vendorErrorCode (mappers.ts). When it is sent (deduplicated, held
 // for MinimumStatusDuration, all of them after Accepted) is status-reporter.ts's.
-import type { ConnectorStatus } from '../../../domain/connector/connector-status.js';
+import type { ChargePointStatus as ConnectorStatus } from '../generated/types.js';
 import type { RequestOf } from '../actions/types.js';
 import { mapFault } from '../mappers.js';
 import type { OutgoingAction } from './context.js';

@@ -1,7 +1,9 @@
 // OCPP 1.6 §4.10 StopTransaction: built from the transaction as the outbox recorded it, with
 // the StopTxnSampled/AlignedData series (meter-sampler.ts) as transactionData. Queued, made
 // durable and delivered in order by transaction-messages.ts.
-import type { StopReason, Transaction } from '../../../domain/session/transaction.js';
+import type { Transaction } from '../../../domain/model/transaction.js';
+import type { Reason } from '../generated/types.js';
+import { toReason16 } from '../mappers.js';
 import type { RequestOf } from '../actions/types.js';
 import type { MeterValue } from '../generated/types.js';
 import type { OutgoingAction } from './context.js';
@@ -10,7 +12,8 @@ import type { OutgoingAction } from './context.js';
 export interface StopRecord {
   stoppedAt: string;
   meterStopWh: number;
-  reason: StopReason;
+  /** The 1.6 word, as sent. */
+  reason: Reason;
   stopIdTag?: string;
 }
 
@@ -19,9 +22,9 @@ export function stopRecordOf(tx: Transaction, now: Date): StopRecord {
   const s: StopRecord = {
     stoppedAt: (tx.stoppedAt ?? now).toISOString(),
     meterStopWh: tx.meterStopWh ?? tx.meterStartWh,
-    reason: tx.stopReason ?? 'Other',
+    reason: toReason16(tx.stopReason ?? 'Other'),
   };
-  if (tx.stopIdTag !== undefined) s.stopIdTag = tx.stopIdTag;
+  if (tx.stopIdToken !== undefined) s.stopIdTag = tx.stopIdToken.value;
   return s;
 }
 

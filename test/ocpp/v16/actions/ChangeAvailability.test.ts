@@ -1,8 +1,12 @@
 // OCPP 1.6 §5.2 ChangeAvailability against the real agent and the DevCsms: connector N or 0,
 // Accepted / Scheduled (applied when the running transaction ends) / Rejected, the statuses
 // that follow, and persistence across a station restart (AvailabilityStore port).
+import { statusOf } from '../../../../src/ocpp/v16/mappers.js';
 import { describe, expect, it } from 'vitest';
-import type { AvailabilityStore } from '../../../../src/domain/ports.js';
+import type { AvailabilityStore, SavedAvailability } from '../../../../src/domain/ports.js';
+import type { Operational } from '../../../../src/domain/model/availability.js';
+import type { StationTarget } from '../../../../src/domain/model/evse.js';
+import { isOperative16, setOperative16 } from '../../../helpers/domain-terms.js';
 import type { Harness } from '../../../helpers/agent-harness.js';
 import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -12,14 +16,19 @@ const fx = useAgentFixture();
 
 /** In-memory AvailabilityStore that counts writes. */
 class MemoryAvailability implements AvailabilityStore {
+  /** By 1.6 connector (0 = the station): operative or not. */
   readonly values = new Map<number, boolean>();
   writes = 0;
-  load(): Map<number, boolean> {
-    return new Map(this.values);
+  load(): SavedAvailability {
+    const of = (operative: boolean): Operational => (operative ? 'Operative' : 'Inoperative');
+    const saved: SavedAvailability = { evses: new Map([...this.values].filter(([c]) => c !== 0).map(([c, v]) => [c, of(v)])) };
+    const station = this.values.get(0);
+    if (station !== undefined) saved.station = of(station);
+    return saved;
   }
-  save(connector: number, operative: boolean): void {
+  save(target: StationTarget, availability: Operational): void {
     this.writes++;
-    this.values.set(connector, operative);
+    this.values.set(target.scope === 'station' ? 0 : target.evseId, availability === 'Operative');
   }
 }
 
@@ -61,15 +70,15 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
     const h = await fx.start();
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 7, type: 'Inoperative' })).toEqual({ status: 'Rejected' });
-    expect(h.agent.station.isOperative(1)).toBe(true);
-    expect(h.agent.station.status(1)).toBe('Available');
+    expect(isOperative16(h.agent.station, 1)).toBe(true);
+    expect(statusOf(h.agent.station, 1)).toBe('Available');
     expect(h.statusesSince(m, 1)).toEqual([]);
   });
 
   it('asking for the state it is already in is Accepted', async () => {
     const h = await fx.start();
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
-    expect(h.agent.station.status(1)).toBe('Available');
+    expect(statusOf(h.agent.station, 1)).toBe('Available');
   });
 
   it('Inoperative during a transaction is Scheduled: charging goes on, Unavailable once it ends', async () => {
@@ -79,7 +88,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
     // Still charging: no stop, no Unavailable while the transaction runs.
     expect(h.agent.station.transaction(1)).not.toBeNull();
-    expect(h.agent.station.status(1)).toBe('Charging');
+    expect(statusOf(h.agent.station, 1)).toBe('Charging');
     h.sim.unplug(1);
     const [stop] = await h.waitCalls(m, 'StopTransaction');
     expect(stop!.params.reason).toBe('EVDisconnected');
@@ -92,7 +101,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
     await h.waitCalls(m2, 'Authorize');
     expect(h.agent.station.transaction(1)).toBeNull();
     expect(h.callsSince(m2, 'StartTransaction')).toEqual([]);
-    expect(h.agent.station.status(1)).toBe('Unavailable');
+    expect(statusOf(h.agent.station, 1)).toBe('Unavailable');
   });
 
   it('a card presented while Unavailable is not kept waiting for a later plug-in', async () => {
@@ -119,7 +128,7 @@ describe('ChangeAvailability (OCPP 1.6 §5.2)', () => {
     await startCharging(h, 1, CARD);
     const m = h.mark();
     expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
-    expect(h.agent.station.status(0)).toBe('Available');
+    expect(statusOf(h.agent.station, 0)).toBe('Available');
     const tx = h.callsSince(0, 'StartTransaction').length;
     expect(tx).toBe(1);
     h.sim.evPause(1);
@@ -137,7 +146,7 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
     await h.waitStatus(1, 'Unavailable');
     await h.restart();
     const m = h.mark();
-    await waitFor(() => h.agent.station.status(1) === 'Unavailable', 8_000, 'Unavailable after reboot');
+    await waitFor(() => statusOf(h.agent.station, 1) === 'Unavailable', 8_000, 'Unavailable after reboot');
     await h.waitStatus(1, 'Unavailable');
     expect(h.statusesSince(m, 1)).not.toContain('Available');
     expect(await h.call('ChangeAvailability', { connectorId: 1, type: 'Operative' })).toEqual({ status: 'Accepted' });
@@ -147,21 +156,21 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
   it('a restarted station keeps Inoperative; values are written only when they change', async () => {
     const store = new MemoryAvailability();
     let rig = await fx.startRig({}, { availability: store });
-    expect(rig.station.setOperative(1, false)).toBe('Accepted');
-    expect(rig.station.setOperative(1, false)).toBe('Accepted');
-    expect(rig.station.setOperative(0, true)).toBe('Accepted'); // already operative: nothing to write
+    expect(setOperative16(rig.station, 1, false)).toBe('Accepted');
+    expect(setOperative16(rig.station, 1, false)).toBe('Accepted');
+    expect(setOperative16(rig.station, 0, true)).toBe('Accepted'); // already operative: nothing to write
     expect(store.writes).toBe(1);
     expect(store.values.get(1)).toBe(false);
 
     rig = await rig.restart({ availability: store });
-    await waitFor(() => rig.station.status(1) === 'Unavailable', 8_000, 'Unavailable after restart');
-    expect(rig.station.isOperative(1)).toBe(false);
-    expect(rig.station.setOperative(1, true)).toBe('Accepted');
+    await waitFor(() => statusOf(rig.station, 1) === 'Unavailable', 8_000, 'Unavailable after restart');
+    expect(isOperative16(rig.station, 1)).toBe(false);
+    expect(setOperative16(rig.station, 1, true)).toBe('Accepted');
     expect(store.writes).toBe(2);
-    expect(rig.station.status(1)).toBe('Available');
+    expect(statusOf(rig.station, 1)).toBe('Available');
 
     rig = await rig.restart({ availability: store });
-    expect(rig.station.status(1)).toBe('Available');
+    expect(statusOf(rig.station, 1)).toBe('Available');
     expect(store.writes).toBe(2);
   });
 
@@ -169,8 +178,8 @@ describe('ChangeAvailability persisted across a restart (AvailabilityStore)', ()
     const store = new MemoryAvailability();
     store.values.set(0, false);
     const rig = await fx.startRig({}, { availability: store });
-    expect(rig.station.status(0)).toBe('Unavailable');
-    expect(rig.station.status(1)).toBe('Unavailable');
+    expect(statusOf(rig.station, 0)).toBe('Unavailable');
+    expect(statusOf(rig.station, 1)).toBe('Unavailable');
     expect(store.writes).toBe(0);
   });
 

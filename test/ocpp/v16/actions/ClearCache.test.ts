@@ -10,7 +10,7 @@ const fx = useAgentFixture();
 
 async function swipe(x: Harness): Promise<boolean> {
   const results: boolean[] = [];
-  const off = x.agent.station.subscribe({ cardResult: (_tag, accepted) => results.push(accepted) });
+  const off = x.agent.station.subscribe({ authorizationDecided: ({ idToken: { value: _tag }, accepted: accepted }) => results.push(accepted) });
   x.sim.swipeCard(CARD);
   await waitFor(() => results.length > 0, 10_000, 'card result');
   off();

@@ -1,6 +1,7 @@
 // OCPP 1.6 §5.11 RemoteStartTransaction against the real agent and the DevCsms: plugged or not
 // (ConnectionTimeOut), AuthorizeRemoteTxRequests on/off, refused for an unknown, busy or
 // unavailable connector, the identifier trimmed.
+import { statusOf } from '../../../../src/ocpp/v16/mappers.js';
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -50,7 +51,7 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
     const m = h.mark();
     expect(await h.call('RemoteStartTransaction', { idTag: 'badtag', connectorId: 1 })).toEqual({ status: 'Accepted' });
     await h.waitCalls(m, 'Authorize');
-    await waitFor(() => h.agent.station.status(1) === 'Preparing', 8_000, 'still Preparing');
+    await waitFor(() => statusOf(h.agent.station, 1) === 'Preparing', 8_000, 'still Preparing');
     expect(h.agent.station.transaction(1)).toBeNull();
     expect(h.callsSince(m, 'StartTransaction')).toEqual([]);
   });

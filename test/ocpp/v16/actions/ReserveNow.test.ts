@@ -2,6 +2,7 @@
 // status, a reserved connector refusing another card, the reserved card starting with
 // reservationId in StartTransaction, Occupied / Faulted / Unavailable / Rejected, connector 0,
 // replacement by id, and expiry on a controlled clock (Available reported again).
+import { statusOf } from '../../../../src/ocpp/v16/mappers.js';
 import { describe, expect, it } from 'vitest';
 import type { Harness } from '../../../helpers/agent-harness.js';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
@@ -19,7 +20,7 @@ const inMinutes = (minutes: number): string => new Date(Date.now() + minutes * 6
 
 async function cardResult(x: Harness, tag: string): Promise<boolean> {
   const results: boolean[] = [];
-  const off = x.agent.station.subscribe({ cardResult: (t, accepted) => t === tag && results.push(accepted) });
+  const off = x.agent.station.subscribe({ authorizationDecided: ({ idToken: { value: t }, accepted: accepted }) => t === tag && results.push(accepted) });
   x.sim.swipeCard(tag);
   await waitFor(() => results.length > 0, 10_000, `card result for ${tag}`);
   off();
@@ -112,7 +113,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
     const h = await fx.start();
     await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(30), idTag: STRANGER, reservationId: 5 });
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate: inMinutes(60), idTag: DRIVER, reservationId: 5 })).toEqual({ status: 'Accepted' });
-    expect(h.agent.reservations.active().map((r) => [r.id, r.idTag])).toEqual([[5, DRIVER]]);
+    expect(h.agent.reservations.active().map((r) => [r.id, r.idToken.value])).toEqual([[5, DRIVER]]);
     await h.waitStatus(1, 'Reserved');
     expect(await cardResult(h, STRANGER)).toBe(false);
   });
@@ -125,7 +126,7 @@ describe('ReserveNow (OCPP 1.6 §5.13)', () => {
     expect(await h.call('ReserveNow', { connectorId: 1, expiryDate, idTag: DRIVER, reservationId: 9 })).toEqual({ status: 'Accepted' });
     await h.waitStatus(1, 'Reserved');
     await clock.advanceAsync(119_000);
-    expect(h.agent.station.status(1)).toBe('Reserved');
+    expect(statusOf(h.agent.station, 1)).toBe('Reserved');
     await clock.advanceAsync(1_000);
     await h.waitStatus(1, 'Available', 'Available after the reservation expired');
     expect(h.statusesSince(m, 1)).toEqual(['Reserved', 'Available']);

@@ -14,7 +14,7 @@ describe('SendLocalList (OCPP 1.6 §5.15)', () => {
     const h = await fx.start();
     const list = h.agent.authorization.localList;
     expect(await h.call('SendLocalList', { listVersion: 1, updateType: 'Full', localAuthorizationList: [ok('AAA', 'GRP'), ok('BBB')] })).toEqual({ status: 'Accepted' });
-    expect(list.lookup('aaa')).toEqual({ status: 'Accepted', parentIdTag: 'GRP' });
+    expect(list.lookup('aaa')).toEqual({ status: 'Accepted', groupId: { value: 'GRP', type: 'Central' } });
     const diff = await h.call('SendLocalList', {
       listVersion: 2,
       updateType: 'Differential',

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
-import { authorizationFromAnswer } from '../../../../src/ocpp/v16/outgoing/Authorize.js';
+import { authorizationFromAnswer, authorize } from '../../../../src/ocpp/v16/outgoing/Authorize.js';
 
 const fx = useAgentFixture();
 
@@ -17,7 +17,7 @@ describe('Authorize (OCPP 1.6 §4.1)', () => {
     const [auth] = await h.waitCalls(m, 'Authorize');
     expect(auth!.params).toEqual({ idTag: '04A2B3C4' });
     await h.waitCalls(m, 'StartTransaction');
-    expect(h.agent.authorization.cache.get('04A2B3C4')).toMatchObject({ status: 'Accepted', parentIdTag: 'FLEET-7' });
+    expect(h.agent.authorization.cache.get('04A2B3C4')).toMatchObject({ status: 'Accepted', groupId: { value: 'FLEET-7', type: 'Central' } });
   });
 
   it('Invalid: no transaction, and the refusal is learnt', async () => {
@@ -36,14 +36,14 @@ describe('Authorize (OCPP 1.6 §4.1)', () => {
   it('not Accepted by the CSMS: decided offline, nothing sent', async () => {
     const h = await fx.start({ waitReady: false, csms: { bootStatus: 'Pending', heartbeatIntervalS: 300 } });
     await waitFor(() => h.agent.session.registrationStatus === 'Pending', 10_000, 'Pending');
-    expect(await h.agent.session.authorizeRemote('04A2B3C4')).toBe('offline');
+    expect(await authorize(h.agent.session.outgoing, '04A2B3C4')).toBe('offline');
     expect(h.csms.callsOf('Authorize')).toEqual([]);
   });
 
   it('idTagInfo -> AuthorizationInfo: expiryDate as a Date, an unreadable one dropped', () => {
     expect(authorizationFromAnswer({ idTagInfo: { status: 'Blocked', parentIdTag: 'G', expiryDate: '2030-01-01T00:00:00Z' } })).toEqual({
       status: 'Blocked',
-      parentIdTag: 'G',
+      groupId: { value: 'G', type: 'Central' },
       expiresAt: new Date('2030-01-01T00:00:00Z'),
     });
     expect(authorizationFromAnswer({ idTagInfo: { status: 'Accepted', expiryDate: 'soon' } })).toEqual({ status: 'Accepted' });

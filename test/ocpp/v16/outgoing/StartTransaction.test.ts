@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { startRecordOf, startTransactionRequest } from '../../../../src/ocpp/v16/outgoing/StartTransaction.js';
-import type { Transaction } from '../../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../../src/domain/model/transaction.js';
 
 const fx = useAgentFixture();
 
@@ -29,7 +29,7 @@ describe('StartTransaction (OCPP 1.6 §4.8)', () => {
   });
 
   it('from a record: the reservation it uses, meterStart in whole Wh', () => {
-    const tx: Transaction = { localId: 'L1', connector: 2, idTag: 'ABC', startedAt: new Date('2026-02-01T08:00:00Z'), meterStartWh: 1234.6, reservationId: 17 };
+    const tx: Transaction = { localId: 'L1', evseId: 2, idToken: { value: 'ABC', type: 'ISO14443' }, startedAt: new Date('2026-02-01T08:00:00Z'), meterStartWh: 1234.6, reservationId: 17 };
     const record = startRecordOf(tx);
     // The outbox stores the record as JSON and builds the request when it is sent.
     expect(startTransactionRequest(JSON.parse(JSON.stringify(record)))).toEqual({

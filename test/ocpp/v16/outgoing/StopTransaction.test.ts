@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { stopRecordOf, stopTransactionRequest } from '../../../../src/ocpp/v16/outgoing/StopTransaction.js';
-import type { Transaction } from '../../../../src/domain/session/transaction.js';
+import type { Transaction } from '../../../../src/domain/model/transaction.js';
 import type { MeterValue } from '../../../../src/ocpp/v16/generated/types.js';
 
 const fx = useAgentFixture();
@@ -13,7 +13,7 @@ describe('StopTransaction (OCPP 1.6 §4.10)', () => {
   it('EV unplugged: EVDisconnected, no idTag, the stop register and time, Begin/End values', async () => {
     const h = await fx.start({ ocppConfig: { StopTxnSampledData: 'Energy.Active.Import.Register' } });
     const stopped: Transaction[] = [];
-    h.agent.station.subscribe({ transactionStopped: (tx) => void stopped.push({ ...tx }) });
+    h.agent.station.subscribe({ transactionEnded: ({ tx }) => void stopped.push({ ...tx }) });
     const m = h.mark();
     h.sim.plugIn(1);
     h.sim.swipeCard('04A2B3C4');
@@ -36,14 +36,14 @@ describe('StopTransaction (OCPP 1.6 §4.10)', () => {
   it('from a record: the stopping idTag, -1 for a Start never confirmed, no empty transactionData', () => {
     const tx: Transaction = {
       localId: 'L1',
-      connector: 1,
-      idTag: 'ABC',
+      evseId: 1,
+      idToken: { value: 'ABC', type: 'ISO14443' },
       startedAt: new Date('2026-02-01T08:00:00Z'),
       meterStartWh: 1000,
       stoppedAt: new Date('2026-02-01T09:00:00Z'),
       meterStopWh: 8999.5,
-      stopReason: 'Local',
-      stopIdTag: 'ABC',
+      stopReason: 'LocalStop',
+      stopIdToken: { value: 'ABC', type: 'ISO14443' },
     };
     const record = JSON.parse(JSON.stringify(stopRecordOf(tx, new Date(0)))) as ReturnType<typeof stopRecordOf>;
     expect(stopTransactionRequest(record, 55, [])).toEqual({ transactionId: 55, meterStop: 9000, timestamp: '2026-02-01T09:00:00.000Z', reason: 'Local', idTag: 'ABC' });
@@ -51,7 +51,7 @@ describe('StopTransaction (OCPP 1.6 §4.10)', () => {
   });
 
   it('from a transaction without stop facts: now, the start register, reason Other', () => {
-    const tx: Transaction = { localId: 'L2', connector: 1, idTag: 'ABC', startedAt: new Date('2026-02-01T08:00:00Z'), meterStartWh: 1000 };
+    const tx: Transaction = { localId: 'L2', evseId: 1, idToken: { value: 'ABC', type: 'ISO14443' }, startedAt: new Date('2026-02-01T08:00:00Z'), meterStartWh: 1000 };
     expect(stopRecordOf(tx, new Date('2026-02-01T10:00:00Z'))).toEqual({ stoppedAt: '2026-02-01T10:00:00.000Z', meterStopWh: 1000, reason: 'Other' });
   });
 });
