@@ -89,7 +89,6 @@ export class TransactionMessenger {
     opts: MessengerOptions = {},
   ) {
     this.protocol = new V16TransactionProtocol(rpc, clock, log, hooks);
-    const protocol = this.protocol;
     const outboxOpts = {
       bootId: opts.bootId ?? null,
       writeBehindMs: opts.meterWriteBehindMs ?? DEFAULT_METER_WRITE_BEHIND_MS,
@@ -98,7 +97,7 @@ export class TransactionMessenger {
       ...(opts.time ? { time: opts.time } : {}),
     };
     this.outbox = new Outbox(
-      protocol,
+      this.protocol,
       store,
       { attempts: () => settings.transactionMessageAttempts(), retryIntervalS: () => settings.transactionMessageRetryIntervalS() },
       clock,
