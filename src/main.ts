@@ -21,13 +21,14 @@ import { OcppSession, type BootIdentity } from './ocpp/v16/session.js';
 import { connectCsms, type CsmsConnection } from './ocpp/v16/connection.js';
 import { startOperations } from './diagnostics/operations.js';
 import { transactionReport } from './diagnostics/agent-host.js';
-import { TransactionMessenger } from './ocpp/v16/transaction-messages.js';
+import { TransactionMessenger, csmsTransactionIdOf } from './ocpp/v16/transaction-messages.js';
 import { AgentDatabase, type StoreLogger } from './store/database.js';
 import { SqliteConfigurationRepo } from './store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from './store/availability-repo.js';
 import { SqliteTransactionStore } from './store/transaction-store.js';
 import { SqliteTimeBaseRepo } from './store/time-base-repo.js';
-import { TimeCorrector } from './ocpp/v16/time-correction.js';
+import { TimeCorrector } from './ocpp/outbox/time-correction.js';
+import { shiftPayload } from './ocpp/v16/time-correction.js';
 import { AuthorizationCache } from './domain/authorization/authorization-cache.js';
 import { LocalAuthorizationList } from './domain/authorization/local-list.js';
 import { AuthorizationService } from './domain/authorization/authorizer.js';
@@ -108,7 +109,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const bootId = readBootId();
   // Before anything reads stored times: a restart within a synced boot takes that sync again, and
   // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
-  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database), bootId, childLogger(log, 'clock'));
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
   const stationLog = childLogger(log, 'station');
   const csms = connectCsms(cfg, {
@@ -240,7 +241,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
       transactionStore
         .recentTransactions(limit)
         .filter((t) => t.stoppedAt !== undefined)
-        .map((t) => transactionReport(t, t.csmsTransactionId, t.meterStopWh ?? null)),
+        .map((t) => transactionReport(t, csmsTransactionIdOf(t), t.meterStopWh ?? null)),
   });
   // ---- end operations ----
 
