@@ -499,7 +499,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       case 'FAULTCLR':
         this.emit('faultCleared', f.connector, f.code);
         // The controller keeps its fallback limit until the next ENABLE (§Link health).
-        if (f.connector === 0 && f.code === 'AGENT_WATCHDOG' && this.linkState === 'up') this.reapplyWanted(false);
+        if (f.connector === 0 && f.code === 'AGENT_WATCHDOG' && this.linkState === 'up') {
+          // Nobody awaits these: a link loss or stop() before the ACK must be logged, not left an
+          // unhandled rejection (which ends the agent process); the next resync re-applies them.
+          Promise.all(this.reapplyWanted(false)).catch((err: Error) => this.log.warn({ err: err.message }, 're-enable after the controller watchdog failed'));
+        }
         return;
     }
   }

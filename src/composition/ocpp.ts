@@ -17,7 +17,7 @@ import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { connectCsms, type CsmsConnection } from '../ocpp/v16/connection.js';
 import { RemoteAuthorize } from '../ocpp/v16/outgoing/Authorize.js';
 import { OcppSession, type BootIdentity } from '../ocpp/v16/session.js';
-import type { TimeCorrector } from '../ocpp/v16/time-correction.js';
+import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';

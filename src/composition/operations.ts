@@ -5,7 +5,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import type { Clock } from '../platform/clock.js';
 import { transactionReport, type AgentParts } from '../diagnostics/agent-host.js';
 import { startOperations, type Operations } from '../diagnostics/operations.js';
-import type { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
+import { csmsTransactionIdOf, type TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from '../store/database.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
 
@@ -29,6 +29,6 @@ export function startAgentOperations(agent: AgentParts, src: OperationsSources, 
       src.transactionStore
         .recentTransactions(limit)
         .filter((t) => t.stoppedAt !== undefined)
-        .map((t) => transactionReport(t, t.csmsTransactionId, t.meterStopWh ?? null)),
+        .map((t) => transactionReport(t, csmsTransactionIdOf(t), t.meterStopWh ?? null)),
   });
 }

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
 import { childLogger } from '../platform/logger.js';
 import { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
-import { TimeCorrector } from '../ocpp/v16/time-correction.js';
+import { TimeCorrector } from '../ocpp/outbox/time-correction.js';
+import { shiftPayload } from '../ocpp/v16/time-correction.js';
 import { AgentDatabase } from '../store/database.js';
 import { SqliteConfigurationRepo } from '../store/configuration-repo.js';
 import { SqliteTransactionStore } from '../store/transaction-store.js';
@@ -30,7 +31,7 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
   const bootId = readBootId();
   // Before anything reads stored times: a restart within a synced boot takes that sync again, and
   // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
-  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database), bootId, childLogger(log, 'clock'));
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
   return { database, config, transactionStore, bootId, time };
 }

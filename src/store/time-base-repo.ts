@@ -1,7 +1,8 @@
-// The stored side of the timestamp correction (ocpp/v16/time-correction.ts): which records
-// still carry provisional times, rewriting them in one commit, and each boot's sync.
-import type { RestampPlan, TimeBase, TimeBaseStore } from '../ocpp/v16/time-correction.js';
-import { shiftIso, shiftPayload } from '../ocpp/v16/time-correction.js';
+// The stored side of the timestamp correction (ocpp/outbox/time-correction.ts): which records
+// still carry provisional times, rewriting them in one commit, and each boot's sync. Queued
+// payloads are opaque: the protocol adapter's restamper rewrites the times inside them.
+import type { PayloadRestamper, RestampPlan, TimeBase, TimeBaseStore } from '../ocpp/outbox/time-correction.js';
+import { shiftIso } from '../ocpp/outbox/time-correction.js';
 import type { AgentDatabase } from './database.js';
 
 interface ProvisionalEntry {
@@ -30,7 +31,10 @@ interface LatestRow {
 export class SqliteTimeBaseRepo implements TimeBaseStore {
   private readonly s;
 
-  constructor(private readonly store: AgentDatabase) {
+  constructor(
+    private readonly store: AgentDatabase,
+    private readonly shiftPayload: PayloadRestamper,
+  ) {
     const db = store.db;
     this.s = {
       // ISO-8601 UTC strings of years 0000-9999 order as text.
@@ -78,7 +82,7 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
         const r = plan({ bootId: e.time_boot_id, wallMinusMonoMs: e.time_base_ms });
         if (!r) continue;
         const shift = (ms: number) => ms + r.shiftMs;
-        this.s.setEntry.run(shiftPayload(e.payload, shift), shiftIso(e.created_at, shift), r.to?.bootId ?? null, r.to?.wallMinusMonoMs ?? null, e.position);
+        this.s.setEntry.run(this.shiftPayload(e.payload, shift), shiftIso(e.created_at, shift), r.to?.bootId ?? null, r.to?.wallMinusMonoMs ?? null, e.position);
         changed++;
       }
       for (const t of txs) {

@@ -1,13 +1,13 @@
-// Transactions and the ordered outbox of their OCPP messages in SQLite. Start and
-// Stop are committed with fsync together with the outbox row that reports them;
-// intermediate MeterValues arrive here in batches (lazy commits) only when they
-// could not be delivered promptly. Implements the messenger's TransactionOutboxStore.
+// Transactions and the ordered outbox of their messages in SQLite. A transaction's start and
+// end are committed with fsync together with the outbox row that reports them; write-behind
+// messages arrive here in batches (lazy commits) only when they could not be delivered
+// promptly. Implements the outbox's port (ocpp/outbox/ports.ts); knows no OCPP version.
 import type { Transaction } from '../domain/model/transaction.js';
 import { isStopReason } from '../domain/model/stop-reason.js';
 import { isIdTokenType, type IdToken } from '../domain/model/id-token.js';
-import type { OutboxEntry, StoredTransaction, TransactionOutboxStore } from '../ocpp/v16/transaction-messages.js';
+import type { Acknowledgement, Commit, Durability, OutboxMessage, OutboxStore, OutboxWrite, StoredTransaction } from '../ocpp/outbox/ports.js';
+import type { TimeBase } from '../ocpp/outbox/time-correction.js';
 import type { AgentDatabase } from './database.js';
-import type { TimeBase } from '../ocpp/v16/time-correction.js';
 
 interface TransactionRow {
   local_id: string;
@@ -18,13 +18,12 @@ interface TransactionRow {
   started_at: string;
   meter_start_wh: number;
   boot_id: string | null;
-  csms_transaction_id: number | null;
   stopped_at: string | null;
   meter_stop_wh: number | null;
   stop_reason: string | null;
   stop_id_tag: string | null;
   reported: number;
-  id_tag_status: string | null;
+  authorization_status: string | null;
   last_alive_at: string | null;
   time_boot_id: string | null;
   time_base_ms: number | null;
@@ -34,8 +33,9 @@ interface TransactionRow {
 
 interface OutboxRow {
   position: number;
-  kind: OutboxEntry['kind'];
+  kind: string;
   local_id: string;
+  durability: Durability;
   payload: string;
   attempts: number;
   created_at: string;
@@ -43,10 +43,16 @@ interface OutboxRow {
   time_base_ms: number | null;
 }
 
+interface RefRow {
+  local_id: string;
+  key: string;
+  value: string;
+}
+
 /** Reported transactions kept for diagnostics (`charger-agent diag transactions`). */
 const KEEP_REPORTED = 50;
 
-export class SqliteTransactionStore implements TransactionOutboxStore {
+export class SqliteTransactionStore implements OutboxStore {
   private readonly s;
 
   constructor(private readonly store: AgentDatabase) {
@@ -62,15 +68,16 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
          WHERE local_id = @localId`,
       ),
       insertEntry: db.prepare(
-        `INSERT OR IGNORE INTO outbox (position, kind, local_id, payload, attempts, created_at, time_boot_id, time_base_ms)
-         VALUES (@position, @kind, @localId, @payload, @attempts, @createdAt, @timeBootId, @timeBaseMs)`,
+        `INSERT OR IGNORE INTO outbox (position, kind, local_id, durability, payload, attempts, created_at, time_boot_id, time_base_ms)
+         VALUES (@position, @kind, @localId, @durability, @payload, @attempts, @createdAt, @timeBootId, @timeBaseMs)`,
       ),
       head: db.prepare('SELECT * FROM outbox ORDER BY position LIMIT 1'),
       from: db.prepare('SELECT * FROM outbox WHERE position >= ? ORDER BY position LIMIT ?'),
       maxPosition: db.prepare('SELECT MAX(position) AS m FROM outbox'),
       deleteEntry: db.prepare('DELETE FROM outbox WHERE position = ?'),
       setAttempts: db.prepare('UPDATE outbox SET attempts = ? WHERE position = ?'),
-      setCsmsId: db.prepare('UPDATE transactions SET csms_transaction_id = ?, id_tag_status = ? WHERE local_id = ?'),
+      setRef: db.prepare('INSERT OR REPLACE INTO transaction_refs (local_id, key, value) VALUES (?, ?, ?)'),
+      setAuthorization: db.prepare('UPDATE transactions SET authorization_status = ? WHERE local_id = ?'),
       touchAlive: db.prepare('UPDATE transactions SET last_alive_at = ? WHERE stopped_at IS NULL AND time_base_ms IS ?'),
       setReported: db.prepare('UPDATE transactions SET reported = 1 WHERE local_id = ?'),
       pruneReported: db.prepare(
@@ -78,12 +85,14 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
            (SELECT local_id FROM transactions WHERE reported = 1 ORDER BY started_at DESC LIMIT ${KEEP_REPORTED})`,
       ),
       getTx: db.prepare('SELECT * FROM transactions WHERE local_id = ?'),
+      refsOf: db.prepare('SELECT * FROM transaction_refs WHERE local_id = ?'),
       openTx: db.prepare('SELECT * FROM transactions WHERE stopped_at IS NULL ORDER BY started_at'),
       unreportedTx: db.prepare('SELECT * FROM transactions WHERE reported = 0 ORDER BY started_at'),
+      unreportedRefs: db.prepare('SELECT r.* FROM transaction_refs r JOIN transactions t USING (local_id) WHERE t.reported = 0'),
       recentTx: db.prepare('SELECT * FROM transactions ORDER BY started_at DESC LIMIT ?'),
       count: db.prepare('SELECT COUNT(*) AS n FROM outbox'),
-      oldestMeters: db.prepare("SELECT position FROM outbox WHERE kind = 'meter' ORDER BY position LIMIT ?"),
-      lastMeterOf: db.prepare("SELECT created_at FROM outbox WHERE kind = 'meter' AND local_id = ? ORDER BY position DESC LIMIT 1"),
+      oldestWriteBehind: db.prepare("SELECT position FROM outbox WHERE durability = 'write-behind' ORDER BY position LIMIT ?"),
+      lastWriteBehindOf: db.prepare("SELECT created_at FROM outbox WHERE durability = 'write-behind' AND local_id = ? ORDER BY position DESC LIMIT 1"),
     };
   }
 
@@ -92,68 +101,38 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     return (row.m ?? 0) + 1;
   }
 
-  recordStart(tx: Transaction, bootId: string | null, entry: OutboxEntry, pending: readonly OutboxEntry[]): void {
-    this.store.durable(() => {
-      this.insertEntries(pending);
-      this.s.insertTx.run({
-        localId: tx.localId,
-        connector: tx.evseId,
-        idTag: tx.idToken.value,
-        idTokenType: tx.idToken.type,
-        parentIdTag: tx.groupId?.value ?? null,
-        reservationId: tx.reservationId ?? null,
-        startedAt: tx.startedAt.toISOString(),
-        meterStartWh: tx.meterStartWh,
-        bootId,
-        // The row's times are in the Start's base (provisional until the clock is set).
-        timeBootId: entry.timeBase?.bootId ?? null,
-        timeBaseMs: entry.timeBase?.wallMinusMonoMs ?? null,
-      });
-      this.insertEntries([entry]);
+  write(w: OutboxWrite, commit: Commit): void {
+    this.commit(commit, () => {
+      if (w.opened) this.insertRow(w.opened.tx, w.opened.bootId, w.opened.timeBase);
+      if (w.closed) this.closeRow(w.closed);
+      this.insertEntries(w.messages);
+      if (w.reported !== undefined) {
+        this.s.setReported.run(w.reported);
+        this.s.pruneReported.run();
+      }
     });
   }
 
-  recordStop(tx: Transaction, entry: OutboxEntry, pending: readonly OutboxEntry[]): void {
-    this.store.durable(() => {
-      this.insertEntries(pending);
-      this.closeRow(tx);
-      this.insertEntries([entry]);
+  /** Returns the outbox rows removed, so the caller's count never drifts. */
+  acknowledge(positions: readonly number[], ack: Acknowledgement, commit: Commit): number {
+    return this.commit(commit, () => {
+      for (const [key, value] of Object.entries(ack.refs ?? {})) this.s.setRef.run(ack.localId, key, value);
+      if (ack.authorizationStatus !== undefined) this.s.setAuthorization.run(ack.authorizationStatus, ack.localId);
+      if (ack.reported) this.s.setReported.run(ack.localId);
+      let removed = 0;
+      for (const p of positions) removed += this.s.deleteEntry.run(p).changes;
+      if (ack.reported) this.s.pruneReported.run();
+      return removed;
     });
   }
 
-  closeReported(tx: Transaction): void {
-    this.store.durable(() => {
-      this.closeRow(tx);
-      this.s.setReported.run(tx.localId);
-      this.s.pruneReported.run();
-    });
-  }
-
-  persist(entries: readonly OutboxEntry[]): void {
-    if (entries.length === 0) return;
-    this.store.lazy(() => this.insertEntries(entries));
-  }
-
-  head(): OutboxEntry | null {
+  head(): OutboxMessage | null {
     const row = this.s.head.get() as OutboxRow | undefined;
     return row ? toEntry(row) : null;
   }
 
-  /** Returns the outbox rows removed (0 or 1), so the caller's count never drifts. */
-  acknowledgeStart(position: number, localId: string, csmsTransactionId: number, idTagStatus: string): number {
-    return this.store.durable(() => {
-      this.s.setCsmsId.run(csmsTransactionId, idTagStatus, localId);
-      return this.s.deleteEntry.run(position).changes;
-    });
-  }
-
-  acknowledgeStop(position: number, localId: string): number {
-    return this.store.durable(() => {
-      this.s.setReported.run(localId);
-      const removed = this.s.deleteEntry.run(position).changes;
-      this.s.pruneReported.run();
-      return removed;
-    });
+  from(position: number, max: number): OutboxMessage[] {
+    return (this.s.from.all(position, max) as OutboxRow[]).map(toEntry);
   }
 
   /**
@@ -164,44 +143,17 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     this.store.lazy(() => this.s.touchAlive.run(at.toISOString(), base?.wallMinusMonoMs ?? null));
   }
 
-  /** The head and the stored MeterValues right behind it of the same transaction (one batched replay message). */
-  meterRun(from: number, max: number): OutboxEntry[] {
-    const rows = (this.s.from.all(from, max) as OutboxRow[]).map(toEntry);
-    const first = rows[0];
-    if (!first || first.kind !== 'meter') return first ? [first] : [];
-    const end = rows.findIndex((r) => r.kind !== 'meter' || r.localId !== first.localId);
-    return end < 0 ? rows : rows.slice(0, end);
-  }
-
-  /** One commit for a whole replayed batch: the write per delivered message is what wears flash on replay. */
-  acknowledgeMeters(positions: readonly number[]): number {
-    return this.store.lazy(() => {
-      let removed = 0;
-      for (const p of positions) removed += this.s.deleteEntry.run(p).changes;
-      return removed;
-    });
-  }
-
   recordAttempt(position: number, attempts: number): void {
     this.store.lazy(() => this.s.setAttempts.run(attempts, position));
-  }
-
-  discard(position: number, localId: string, kind: OutboxEntry['kind']): number {
-    return this.store.durable(() => {
-      // A Stop the CSMS refused for good still ends the transaction's life here.
-      if (kind === 'stop') this.s.setReported.run(localId);
-      return this.s.deleteEntry.run(position).changes;
-    });
   }
 
   size(): number {
     return (this.s.count.get() as { n: number }).n;
   }
 
-  /** Drops up to `count` of the oldest MeterValues, never one in `keep` (being sent right now). */
-  dropOldestMeters(count: number, keep: ReadonlySet<number> = new Set()): number {
+  dropOldestWriteBehind(count: number, keep: ReadonlySet<number> = new Set()): number {
     if (count <= 0) return 0;
-    const rows = (this.s.oldestMeters.all(count + keep.size) as Array<{ position: number }>).filter((r) => !keep.has(r.position)).slice(0, count);
+    const rows = (this.s.oldestWriteBehind.all(count + keep.size) as Array<{ position: number }>).filter((r) => !keep.has(r.position)).slice(0, count);
     if (rows.length === 0) return 0;
     return this.store.lazy(() => {
       let removed = 0;
@@ -212,28 +164,50 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
 
   transaction(localId: string): StoredTransaction | null {
     const row = this.s.getTx.get(localId) as TransactionRow | undefined;
-    return row ? toStored(row) : null;
+    return row ? toStored(row, this.s.refsOf.all(localId) as RefRow[]) : null;
   }
 
   openTransactions(): StoredTransaction[] {
-    return (this.s.openTx.all() as TransactionRow[]).map(toStored);
+    return (this.s.openTx.all() as TransactionRow[]).map((r) => toStored(r, this.s.refsOf.all(r.local_id) as RefRow[]));
   }
 
   unreportedTransactions(): StoredTransaction[] {
-    return (this.s.unreportedTx.all() as TransactionRow[]).map(toStored);
+    const refs = this.s.unreportedRefs.all() as RefRow[];
+    return (this.s.unreportedTx.all() as TransactionRow[]).map((r) => toStored(r, refs.filter((x) => x.local_id === r.local_id)));
   }
 
   recentTransactions(limit: number): StoredTransaction[] {
-    return (this.s.recentTx.all(limit) as TransactionRow[]).map(toStored);
+    return (this.s.recentTx.all(limit) as TransactionRow[]).map((r) => toStored(r, this.s.refsOf.all(r.local_id) as RefRow[]));
   }
 
   /** The newest durable moment of an open transaction: its alive stamp, its last stored sample, or its start. */
   lastKnownAlive(localId: string): Date | null {
     const tx = this.s.getTx.get(localId) as TransactionRow | undefined;
     if (!tx) return null;
-    const sample = this.s.lastMeterOf.get(localId) as { created_at: string } | undefined;
+    const sample = this.s.lastWriteBehindOf.get(localId) as { created_at: string } | undefined;
     const times = [tx.started_at, tx.last_alive_at, sample?.created_at].filter((t): t is string => !!t).map((t) => new Date(t).getTime());
     return new Date(Math.max(...times));
+  }
+
+  private commit<T>(commit: Commit, fn: () => T): T {
+    return commit === 'fsync' ? this.store.durable(fn) : this.store.lazy(fn);
+  }
+
+  /** The row's times are in its start message's base (provisional until the clock is set). */
+  private insertRow(tx: Transaction, bootId: string | null, timeBase: TimeBase | undefined): void {
+    this.s.insertTx.run({
+      localId: tx.localId,
+      connector: tx.evseId,
+      idTag: tx.idToken.value,
+      idTokenType: tx.idToken.type,
+      parentIdTag: tx.groupId?.value ?? null,
+      reservationId: tx.reservationId ?? null,
+      startedAt: tx.startedAt.toISOString(),
+      meterStartWh: tx.meterStartWh,
+      bootId,
+      timeBootId: timeBase?.bootId ?? null,
+      timeBaseMs: timeBase?.wallMinusMonoMs ?? null,
+    });
   }
 
   private closeRow(tx: Transaction): void {
@@ -247,12 +221,13 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
     });
   }
 
-  private insertEntries(entries: readonly OutboxEntry[]): void {
+  private insertEntries(entries: readonly OutboxMessage[]): void {
     for (const e of entries) {
       this.s.insertEntry.run({
         position: e.position,
         kind: e.kind,
         localId: e.localId,
+        durability: e.durability,
         payload: e.payload,
         attempts: e.attempts,
         createdAt: e.createdAt,
@@ -263,23 +238,23 @@ export class SqliteTransactionStore implements TransactionOutboxStore {
   }
 }
 
-function toEntry(r: OutboxRow): OutboxEntry {
-  const e: OutboxEntry = { position: r.position, kind: r.kind, localId: r.local_id, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
+function toEntry(r: OutboxRow): OutboxMessage {
+  const e: OutboxMessage = { position: r.position, kind: r.kind, localId: r.local_id, durability: r.durability, payload: r.payload, attempts: r.attempts, createdAt: r.created_at };
   if (r.time_base_ms !== null) e.timeBase = { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms };
   return e;
 }
 
-function toStored(r: TransactionRow): StoredTransaction {
+function toStored(r: TransactionRow, refs: readonly RefRow[]): StoredTransaction {
   const tx: StoredTransaction = {
     localId: r.local_id,
     evseId: r.connector,
     idToken: token(r.id_tag, r.id_token_type),
     startedAt: new Date(r.started_at),
     meterStartWh: r.meter_start_wh,
-    csmsTransactionId: r.csms_transaction_id,
     bootId: r.boot_id,
     reported: r.reported === 1,
-    idTagStatus: r.id_tag_status,
+    authorizationStatus: r.authorization_status,
+    refs: Object.fromEntries(refs.map((x) => [x.key, x.value])),
     timeBase: r.time_base_ms === null ? null : { bootId: r.time_boot_id, wallMinusMonoMs: r.time_base_ms },
   };
   // Groups come from the CSMS.

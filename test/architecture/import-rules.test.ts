@@ -100,6 +100,12 @@ describe('import rules (docs/architecture.md)', () => {
     expect(halLoadersOutsideRoot(compiled)).toEqual([]);
   });
 
+  it('src/ocpp/outbox/ is version-neutral and src/store/ implements ports it does not own: neither imports an OCPP version module', () => {
+    const versioned = (to: string): boolean => /^src\/ocpp\/v\d+\//.test(to);
+    expect([...graph.keys()].some((f) => f.startsWith('src/ocpp/outbox/'))).toBe(true);
+    expect([...violations(graph, 'src/ocpp/outbox/', versioned), ...violations(graph, 'src/store/', versioned)]).toEqual([]);
+  });
+
   it('no import cycles in src/ or hal/', () => {
     expect(compiled.size).toBeGreaterThan(50);
     expect(cycles(compiled, 'src/')).toEqual([]);

@@ -12,7 +12,8 @@ const { AgentDatabase } = await import(join(root, 'dist/src/store/database.js'))
 const { SqliteTransactionStore } = await import(join(root, 'dist/src/store/transaction-store.js'));
 const { SqliteTimeBaseRepo } = await import(join(root, 'dist/src/store/time-base-repo.js'));
 const { TransactionMessenger } = await import(join(root, 'dist/src/ocpp/v16/transaction-messages.js'));
-const { TimeCorrector } = await import(join(root, 'dist/src/ocpp/v16/time-correction.js'));
+const { TimeCorrector } = await import(join(root, 'dist/src/ocpp/outbox/time-correction.js'));
+const { shiftPayload } = await import(join(root, 'dist/src/ocpp/v16/time-correction.js'));
 const { SystemClock } = await import(join(root, 'dist/src/platform/clock.js'));
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
@@ -41,7 +42,7 @@ try {
   // A board at 1970: system time and monotonic time driven by hand.
   let mono = 60_000;
   const clock = new SystemClock({ systemNowMs: () => Date.UTC(1970, 0, 1) + mono, monotonicMs: () => mono });
-  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(db), 'bench-boot', quiet);
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(db, shiftPayload), 'bench-boot', quiet);
   time.resume();
   const settings = { transactionMessageAttempts: () => 3, transactionMessageRetryIntervalS: () => 60 };
   const rpc = { call: async () => ({}) };

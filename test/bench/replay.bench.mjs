@@ -41,23 +41,23 @@ function writeBytes() {
 function fillOutbox(store) {
   const t0 = Date.UTC(2025, 0, 1);
   let pos = store.nextPosition();
-  const entry = (kind, localId, body, at) => ({ position: pos++, kind, localId, payload: JSON.stringify(body), attempts: 0, createdAt: new Date(at).toISOString() });
+  const entry = (kind, localId, body, at) => ({ position: pos++, kind, localId, durability: kind === 'MeterValues' ? 'write-behind' : 'durable', payload: JSON.stringify(body), attempts: 0, createdAt: new Date(at).toISOString() });
   let made = 0;
   for (let t = 0; made < MESSAGES; t++) {
     const n = Math.min(PER_TX, MESSAGES - made);
     const startAt = t0 + t * 86_400_000;
     const tx = { localId: `bench-${t}`, connector: 1, idTag: `BENCH${t}`, startedAt: new Date(startAt), meterStartWh: t * 100_000 };
-    store.recordStart(tx, null, entry('start', tx.localId, {}, startAt), []);
+    store.write({ messages: [entry('StartTransaction', tx.localId, {}, startAt)], opened: { tx, bootId: null } }, 'fsync');
     const meters = [];
     for (let i = 1; i <= n - 2; i++) {
       const at = startAt + i * 10_000;
       const value = { timestamp: new Date(at).toISOString(), sampledValue: [{ value: String(tx.meterStartWh + i * 6), context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh', location: 'Outlet' }] };
-      meters.push(entry('meter', tx.localId, { connector: 1, values: [value] }, at));
+      meters.push(entry('MeterValues', tx.localId, { connector: 1, values: [value] }, at));
     }
-    store.persist(meters);
+    store.write({ messages: meters }, 'lazy');
     const stopAt = startAt + (n - 1) * 10_000;
     Object.assign(tx, { stoppedAt: new Date(stopAt), meterStopWh: tx.meterStartWh + (n - 1) * 6, stopReason: 'EVDisconnected' });
-    store.recordStop(tx, entry('stop', tx.localId, { transactionData: [] }, stopAt), []);
+    store.write({ messages: [entry('StopTransaction', tx.localId, { transactionData: [] }, stopAt)], closed: tx }, 'fsync');
     made += n;
   }
   return made;

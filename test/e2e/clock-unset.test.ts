@@ -247,6 +247,8 @@ describe.each([
     await waitFor(() => rig!.alive() && rig!.calls('StartTransaction').length === 2, LONG, 'both queued StartTransactions').catch((err: unknown) => {
       throw new Error(`${String(err)}\nagent:\n${rig!.tail()}`);
     });
+    // The log pipe and the WebSocket are two channels: wait for the line, then count it.
+    await waitFor(() => rig!.logged('clock synced: provisional timestamps corrected').length > 0, LONG, 'the clock-synced log line');
     expect(rig.logged('clock synced: provisional timestamps corrected')).toHaveLength(1);
     await sleep(1_500);
     spanning.to = await rig.endSession();

@@ -285,26 +285,47 @@ class Rig {
     }
   }
 
-  /** Waits until the agent's store holds `count` stopped transactions (asked over its diagnostics socket). */
-  async waitStoredStops(count: number): Promise<void> {
-    const stored = async (): Promise<number> => {
-      const { client } = await DiagClient.connect(this.diagSocket);
-      try {
-        const answer = (await client.request('transactions')) as { transactions: Array<{ stoppedAt: string | null }> };
-        return answer.transactions.filter((t) => t.stoppedAt !== null).length;
-      } finally {
-        client.close();
-      }
-    };
+  /** One diagnostics request to the running agent. */
+  private async ask(command: string): Promise<unknown> {
+    const { client } = await DiagClient.connect(this.diagSocket);
+    try {
+      return await client.request(command);
+    } finally {
+      client.close();
+    }
+  }
+
+  private async waitDiag(cond: () => Promise<boolean>, what: string): Promise<void> {
     const deadline = Date.now() + LONG;
-    while ((await stored()) < count) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} stopped transactions on disk\nagent:\n${this.tail()}`);
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nagent:\n${this.tail()}`);
       await sleep(50);
     }
   }
 
+  /** Transaction messages waiting in the agent's outbox, stored or in memory. */
+  async queueDepth(): Promise<number> {
+    return ((await this.ask('status')) as { queueDepth: number }).queueDepth;
+  }
+
+  /** Waits until the agent's outbox holds at least `depth` messages (offline, it only grows). */
+  async waitQueueDepth(depth: number): Promise<void> {
+    await this.waitDiag(async () => (await this.queueDepth()) >= depth, `${depth} queued transaction messages`);
+  }
+
+  /** Waits until the agent's store holds `count` stopped transactions (asked over its diagnostics socket). */
+  async waitStoredStops(count: number): Promise<void> {
+    const stored = async (): Promise<number> => {
+      const answer = (await this.ask('transactions')) as { transactions: Array<{ stoppedAt: string | null }> };
+      return answer.transactions.filter((t) => t.stoppedAt !== null).length;
+    };
+    await this.waitDiag(async () => (await stored()) >= count, `${count} stopped transactions on disk`);
+  }
+
+  /** The agent's last log lines, without the reconnect attempts that fill it while the CSMS is down. */
   tail(): string {
-    return this.agentLog.slice(-40).join('\n');
+    const noise = /"msg":"(connecting|connection closed, reconnecting|CSMS connection problem)"/;
+    return this.agentLog.filter((l) => !noise.test(l)).slice(-40).join('\n');
   }
 
   async close(): Promise<void> {
@@ -568,12 +589,14 @@ describe('crash safety: kill -9 of the agent process', () => {
 
     const SESSIONS = 3;
     for (let s = 0; s < SESSIONS; s++) {
+      const depth = await rig.queueDepth();
       rig.sim.send('plug 1');
       rig.sim.send(`card C0C0C0${s.toString(16).padStart(2, '0')}`);
       rig.sim.send('charge 1');
       // ENABLE follows the durable Start: the offline transaction is on disk once the simulator is enabled.
       await pollSim(rig, (v) => v.enabled, 'offline transaction started');
-      await sleep(2_200); // two or three periodic samples
+      // The Start and two periodic samples (1 s apart) queued: however slow the machine, the session has samples.
+      await rig.waitQueueDepth(depth + 3);
       rig.sim.send('unplug 1');
       await pollSim(rig, (v) => !v.enabled, 'offline transaction disabled');
       // The Stop is on disk once the register read after the contactor opened is in, just after the DISABLE.

@@ -309,19 +309,26 @@ describe('connection loss in the middle of a session', () => {
     await startCharging(x, 1, CARD);
     await waitFor(() => (x.agent.station.lastMeter(1)?.powerW ?? 0) > 0, 8_000, 'power flowing');
     const m = x.mark();
-    await x.csms.disconnect(x.cpId);
+    // The CSMS goes away (not just the socket): the agent's reconnect, on real timers, would
+    // otherwise race the offline part below and take the samples live.
+    await x.csms.stop();
     await waitFor(() => !x.agent.csms.isConnected, 8_000, 'agent sees the loss');
     // Offline: charging continues, samples and the stop are kept for later.
     clock.advance(10_000);
     clock.advance(10_000);
     expect(x.agent.station.transaction(1)).not.toBeNull();
     expect(x.sim.state(1).contactor).toBe(true);
+    const { localId } = x.agent.station.transaction(1)!;
     x.sim.evPause(1);
     x.sim.unplug(1);
     await waitFor(() => x.agent.station.transaction(1) === null, 8_000, 'stopped offline');
+    // The Stop is queued (with the samples before it) once the register read after the contactor opened is in.
+    await waitFor(() => x.agent.transactionStore.transaction(localId)?.stoppedAt !== undefined, 8_000, 'the Stop queued');
     expect(x.callsSince(m, 'MeterValues')).toEqual([]);
 
-    await x.waitCalls(m, 'BootNotification');
+    await x.csms.start();
+    // Safety net, not a timing: the reconnect comes after the backoff the refused attempts grew (full jitter, 1 s doubling).
+    await waitFor(() => x.callsSince(m, 'BootNotification').length > 0, 30_000, 'BootNotification after the CSMS is back');
     const [stop] = await x.waitCalls(m, 'StopTransaction');
     expect(stop!.params).toMatchObject({ transactionId: 1, reason: 'EVDisconnected' });
     const after = x.csms.received.slice(m).filter((c) => c.action === 'MeterValues' || c.action === 'StopTransaction');

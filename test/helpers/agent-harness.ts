@@ -2,7 +2,7 @@
 // pty) against the DevCsms (ocpp-rpc strict mode), with a temp dataDir, the agent's frames and
 // log lines recorded, typed CSMS calls and a teardown. Optionally a FakeClock for timed keys.
 import { statusOf } from '../../src/ocpp/v16/mappers.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   waitReady?: boolean;
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
+  /** A database file the agent finds in its dataDir at start (an upgrade over an older release's data). */
+  seedDatabase?: string;
 }
 
 export interface FrameRecord {
@@ -78,6 +80,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const csms = new DevCsms(opts.csms ?? {});
   await csms.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'ca-ocpp-'));
+  if (opts.seedDatabase) copyFileSync(opts.seedDatabase, join(dataDir, 'charger-agent.db'));
   const cpId = opts.chargePointId ?? `CP-T${process.pid}-${++seq}`;
   const frames: FrameRecord[] = [];
   const logs: LogRecord[] = [];

@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { SqliteTransactionStore } from '../../src/store/transaction-store.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
 import { SqliteAvailabilityRepo } from '../../src/store/availability-repo.js';
-import type { OutboxEntry } from '../../src/ocpp/v16/transaction-messages.js';
+import type { OutboxMessage } from '../../src/ocpp/outbox/ports.js';
 import type { Transaction } from '../../src/domain/model/transaction.js';
 import { STATION, evseTarget } from '../../src/domain/model/evse.js';
 
@@ -34,10 +34,11 @@ const tx = (localId: string, evseId = 1): Transaction => ({
   startedAt: new Date('2026-01-01T10:00:00Z'),
   meterStartWh: 1000,
 });
-const entry = (position: number, kind: OutboxEntry['kind'], localId: string, payload = '{}'): OutboxEntry => ({
+const entry = (position: number, kind: 'start' | 'meter' | 'stop', localId: string, payload = '{}'): OutboxMessage => ({
   position,
   kind,
   localId,
+  durability: kind === 'meter' ? 'write-behind' : 'durable',
   payload,
   attempts: 0,
   createdAt: new Date('2026-01-01T10:00:00Z').toISOString(),
@@ -60,16 +61,16 @@ describe('AgentDatabase', () => {
 });
 
 describe('SqliteTransactionStore', () => {
-  it('records a start durably with its outbox entry and acknowledges it with the CSMS id', () => {
+  it('records a start durably with its outbox entry and acknowledges it with the CSMS reference', () => {
     const db = open();
     const store = new SqliteTransactionStore(db);
-    store.recordStart(tx('a'), 'boot-1', entry(1, 'start', 'a'), []);
-    expect(store.head()).toMatchObject({ position: 1, kind: 'start', localId: 'a' });
+    store.write({ messages: [entry(1, 'start', 'a')], opened: { tx: tx('a'), bootId: 'boot-1' } }, 'fsync');
+    expect(store.head()).toMatchObject({ position: 1, kind: 'start', localId: 'a', durability: 'durable' });
     expect(store.openTransactions().map((t) => t.localId)).toEqual(['a']);
     expect(db.stats().durableCommits).toBe(1);
-    store.acknowledgeStart(1, 'a', 77, 'Accepted');
+    store.acknowledge([1], { localId: 'a', refs: { csmsId: '77' }, authorizationStatus: 'Accepted' }, 'fsync');
     expect(store.head()).toBeNull();
-    expect(store.transaction('a')).toMatchObject({ csmsTransactionId: 77, bootId: 'boot-1', reported: false, idTagStatus: 'Accepted' });
+    expect(store.transaction('a')).toMatchObject({ refs: { csmsId: '77' }, bootId: 'boot-1', reported: false, authorizationStatus: 'Accepted' });
   });
 
   it('rows written before the domain vocabulary (schema 4) read in it: 1.6 stop reasons mapped, identifier type kept', () => {
@@ -89,15 +90,15 @@ describe('SqliteTransactionStore', () => {
     expect([read('l')?.stopReason, read('r')?.stopReason, read('d')?.stopReason, read('e')?.stopReason]).toEqual(['LocalStop', 'RemoteStop', 'Deauthorized', 'EVDisconnected']);
     expect(read('l')).toMatchObject({ idToken: { value: 'TAG1', type: 'ISO14443' }, stopIdToken: { value: 'TAG1', type: 'ISO14443' } });
     // Written now: the type is kept.
-    store.recordStart({ ...tx('c'), idToken: { value: 'REMOTE1', type: 'Central' } }, null, entry(1, 'start', 'c'), []);
+    store.write({ messages: [entry(1, 'start', 'c')], opened: { tx: { ...tx('c'), idToken: { value: 'REMOTE1', type: 'Central' } }, bootId: null } }, 'fsync');
     expect(store.transaction('c')?.idToken).toEqual({ value: 'REMOTE1', type: 'Central' });
   });
 
   it('orders the queue by position, whatever order rows were written in', () => {
     const store = new SqliteTransactionStore(open());
-    store.recordStart(tx('a'), null, entry(5, 'start', 'a'), []);
+    store.write({ messages: [entry(5, 'start', 'a')], opened: { tx: tx('a'), bootId: null } }, 'fsync');
     // Meters enqueued before the start but written behind later keep their earlier position.
-    store.persist([entry(3, 'meter', 'z'), entry(4, 'meter', 'z')]);
+    store.write({ messages: [entry(3, 'meter', 'z'), entry(4, 'meter', 'z')] }, 'lazy');
     expect(store.head()?.position).toBe(3);
     expect(store.nextPosition()).toBe(6);
     expect(store.size()).toBe(3);
@@ -105,36 +106,50 @@ describe('SqliteTransactionStore', () => {
 
   it('a stop closes the transaction; its acknowledgement marks it reported', () => {
     const store = new SqliteTransactionStore(open());
-    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
-    store.acknowledgeStart(1, 'a', 9, 'Accepted');
+    store.write({ messages: [entry(1, 'start', 'a')], opened: { tx: tx('a'), bootId: null } }, 'fsync');
+    store.acknowledge([1], { localId: 'a', refs: { csmsId: '9' }, authorizationStatus: 'Accepted' }, 'fsync');
     const stopped: Transaction = { ...tx('a'), stoppedAt: new Date('2026-01-01T11:00:00Z'), meterStopWh: 5000, stopReason: 'EVDisconnected' };
-    store.recordStop(stopped, entry(3, 'stop', 'a'), [entry(2, 'meter', 'a')]);
+    store.write({ messages: [entry(2, 'meter', 'a'), entry(3, 'stop', 'a')], closed: stopped }, 'fsync');
     expect(store.openTransactions()).toEqual([]);
     expect(store.head()?.kind).toBe('meter');
     expect(store.transaction('a')).toMatchObject({ meterStopWh: 5000, stopReason: 'EVDisconnected' });
-    store.acknowledgeMeters([2]);
-    store.acknowledgeStop(3, 'a');
+    store.acknowledge([2], { localId: 'a' }, 'lazy');
+    store.acknowledge([3], { localId: 'a', reported: true }, 'fsync');
     expect(store.size()).toBe(0);
     expect(store.unreportedTransactions()).toEqual([]);
-    expect(store.recentTransactions(10)[0]).toMatchObject({ localId: 'a', reported: true });
+    expect(store.recentTransactions(10)[0]).toMatchObject({ localId: 'a', reported: true, refs: { csmsId: '9' } });
   });
 
-  it('drops only MeterValues, oldest first, when asked to make room', () => {
+  it('drops only write-behind messages, oldest first, when asked to make room', () => {
     const store = new SqliteTransactionStore(open());
-    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
-    store.persist([entry(2, 'meter', 'a'), entry(3, 'meter', 'a'), entry(4, 'meter', 'a')]);
-    expect(store.dropOldestMeters(2)).toBe(2);
-    expect(store.dropOldestMeters(5)).toBe(1);
+    store.write({ messages: [entry(1, 'start', 'a')], opened: { tx: tx('a'), bootId: null } }, 'fsync');
+    store.write({ messages: [entry(2, 'meter', 'a'), entry(3, 'meter', 'a'), entry(4, 'meter', 'a')] }, 'lazy');
+    expect(store.dropOldestWriteBehind(2, new Set())).toBe(2);
+    expect(store.dropOldestWriteBehind(5, new Set())).toBe(1);
     expect(store.size()).toBe(1);
     expect(store.head()?.kind).toBe('start');
   });
 
   it('knows the newest durable moment of an open transaction', () => {
     const store = new SqliteTransactionStore(open());
-    store.recordStart(tx('a'), null, entry(1, 'start', 'a'), []);
+    store.write({ messages: [entry(1, 'start', 'a')], opened: { tx: tx('a'), bootId: null } }, 'fsync');
     expect(store.lastKnownAlive('a')?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
-    store.persist([{ ...entry(2, 'meter', 'a'), createdAt: '2026-01-01T10:30:00.000Z' }]);
+    store.write({ messages: [{ ...entry(2, 'meter', 'a'), createdAt: '2026-01-01T10:30:00.000Z' }] }, 'lazy');
     expect(store.lastKnownAlive('a')?.toISOString()).toBe('2026-01-01T10:30:00.000Z');
+  });
+
+  it('references of pruned transactions go with them', () => {
+    const db = open();
+    const store = new SqliteTransactionStore(db);
+    for (let i = 0; i < 60; i++) {
+      const t = { ...tx(`t${i}`), startedAt: new Date(Date.UTC(2026, 0, 1, 0, i)) };
+      store.write({ messages: [entry(2 * i + 1, 'start', t.localId)], opened: { tx: t, bootId: null } }, 'fsync');
+      store.acknowledge([2 * i + 1], { localId: t.localId, refs: { csmsId: String(i) } }, 'fsync');
+      store.write({ messages: [entry(2 * i + 2, 'stop', t.localId)], closed: { ...t, stoppedAt: t.startedAt, meterStopWh: 1 } }, 'fsync');
+      store.acknowledge([2 * i + 2], { localId: t.localId, reported: true }, 'fsync');
+    }
+    expect(store.recentTransactions(100)).toHaveLength(50);
+    expect((db.db.prepare('SELECT COUNT(*) AS n FROM transaction_refs').get() as { n: number }).n).toBe(50);
   });
 });
 

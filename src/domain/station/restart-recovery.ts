@@ -24,8 +24,8 @@ export interface RestoredTransaction {
 export type OpenTransaction = Transaction & {
   /** The kernel boot it was recorded under. */
   bootId: string | null;
-  /** The status the CSMS answered its start with (null: not answered yet). */
-  idTagStatus: string | null;
+  /** The CSMS's authorization status in its answer to the start (null: not answered yet). */
+  authorizationStatus: string | null;
 };
 
 /** The journal of transactions (the store implements it). */
@@ -41,13 +41,13 @@ export interface RecoveryJournal {
  */
 export function recoveryPlan(journal: RecoveryJournal, bootId: string | null, clock: Clock): RestoredTransaction[] {
   return journal.openTransactions().map((open) => {
-    const { bootId: txBoot, idTagStatus, ...tx } = open;
+    const { bootId: txBoot, authorizationStatus, ...tx } = open;
     const sameBoot = bootId !== null && txBoot === bootId;
     return {
       tx,
       reasonIfEnded: sameBoot ? 'Reboot' : 'PowerLoss',
       endedAt: sameBoot ? clock.now() : (journal.lastKnownAlive(tx.localId) ?? tx.startedAt),
-      refused: idTagStatus !== null && idTagStatus !== 'Accepted',
+      refused: authorizationStatus !== null && authorizationStatus !== 'Accepted',
     };
   });
 }

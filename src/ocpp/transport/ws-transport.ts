@@ -235,6 +235,10 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
       handshakeTimeout: o.handshakeTimeoutMs ?? 30_000,
       followRedirects: false,
       perMessageDeflate: false,
+      // One message per event-loop turn: frames read in one chunk (a CALLRESULT and the CSMS's next
+      // CALL right behind it) would otherwise be emitted back to back, and the CALL served before
+      // the code awaiting that result ran (a RemoteStopTransaction not finding the id just given).
+      allowSynchronousEvents: false,
     };
     if (o.securityProfile >= 2) {
       // Security Whitepaper §2.3: TLS 1.2 or above, checked server certificate. The connection is made

@@ -93,6 +93,9 @@ export class MeterSampler {
   }
 
   private sample(tx: Transaction): void {
+    // Stopped, its register still being read (transactionStopped not yet here): a value now would
+    // be stamped after the Stop and sent as part of a transaction that has ended.
+    if (tx.stoppedAt !== undefined) return;
     const reading = this.station.lastMeter(tx.evseId);
     if (!reading) return;
     const at = this.clock.now();

@@ -6,6 +6,7 @@ import { m002Authorization } from './002-authorization.js';
 import { m003Reservations } from './003-reservations.js';
 import { m004TransactionRecovery } from './004-transaction-recovery.js';
 import { m005TimeBases } from './005-time-bases.js';
+import { m006NeutralOutbox } from './006-neutral-outbox.js';
 import { m007DomainVocabulary } from './007-domain-vocabulary.js';
 
 export interface Migration {
@@ -20,6 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m003Reservations,
   m004TransactionRecovery,
   m005TimeBases,
-  // 6 is the version-neutral outbox's (being merged separately).
+  m006NeutralOutbox,
   m007DomainVocabulary,
 ];

@@ -110,9 +110,9 @@ describe('the recovery rule', () => {
     const clock = new FakeClock();
     const alive = new Date(clock.now().getTime() - 60_000);
     const rows: OpenTransaction[] = [
-      { ...open('same'), bootId: 'boot-A', idTagStatus: 'Accepted' },
-      { ...open('other'), bootId: 'boot-OLD', idTagStatus: null },
-      { ...open('unknown'), bootId: 'boot-OLD', idTagStatus: 'Invalid' },
+      { ...open('same'), bootId: 'boot-A', authorizationStatus: 'Accepted' },
+      { ...open('other'), bootId: 'boot-OLD', authorizationStatus: null },
+      { ...open('unknown'), bootId: 'boot-OLD', authorizationStatus: 'Invalid' },
     ];
     const journal = { openTransactions: () => rows, lastKnownAlive: (localId: string) => (localId === 'other' ? alive : null) };
     const plan = recoveryPlan(journal, 'boot-A', clock);

@@ -196,6 +196,30 @@ describe('SerialController over a pty', () => {
     await waitFor(() => sim.state(1).offeredAmps === 16, 10_000);
   });
 
+  it('a watchdog re-ENABLE still unanswered when the driver stops is no unhandled rejection', async () => {
+    await up();
+    sim.plugIn(1, { cableAmps: 32 });
+    await driver.enable(1, 16);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      sim.dropAnswers(1_000); // the re-ENABLE stays outstanding until stop() fails it
+      const mark = wire.length;
+      sim.raiseFault(0, 'AGENT_WATCHDOG');
+      sim.clearFault(0, 'AGENT_WATCHDOG');
+      await waitFor(() => wire.slice(mark).some((l) => /^tx \$ENABLE,\d+,1,16\*/.test(l)), 10_000, 'the re-ENABLE on the wire');
+      await driver.stop();
+      // Node reports unhandled rejections once the microtask queue drains: one macrotask is enough.
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('sendRaw validates fields through the codec', async () => {
     await up();
     await expect(driver.sendRaw('BOGUS', [])).rejects.toThrow(/unknown command type/);

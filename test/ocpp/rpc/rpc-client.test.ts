@@ -204,6 +204,22 @@ describe('RpcClient: responses to our CALLs', () => {
 });
 
 describe('RpcClient: incoming CALLs get exactly one reply', () => {
+  it('a CALL sent right behind the CALLRESULT is served after the code awaiting that result has run', async () => {
+    // A CSMS that answers StartTransaction and at once sends RemoteStopTransaction for the id it gave:
+    // the stop must find the id the agent recorded on the answer.
+    let confirmedId: number | undefined;
+    client.handle('RemoteStopTransaction', ({ transactionId }) => ({ status: transactionId === confirmedId ? 'Accepted' : 'Rejected' }));
+    const started = client.call('StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: '2025-01-01T00:00:00Z' }).then((conf) => {
+      confirmedId = conf.transactionId;
+    });
+    const call = await peer.next();
+    // Peer and client share this process: both frames are on the socket before the client reads, in one chunk.
+    peer.send([3, call[1], { transactionId: 7, idTagInfo: { status: 'Accepted' } }]);
+    peer.send([2, 'rs-1', 'RemoteStopTransaction', { transactionId: 7 }]);
+    await started;
+    expect(await peer.next()).toEqual([3, 'rs-1', { status: 'Accepted' }]);
+  });
+
   it('unknown action -> NotImplemented', async () => {
     peer.send([2, 'c1', 'MakeCoffee', {}]);
     expect(await peer.next()).toEqual([4, 'c1', 'NotImplemented', expect.stringContaining('MakeCoffee'), {}]);

@@ -70,3 +70,25 @@ describe('clock-aligned MeterValues', () => {
     expect(contexts).toEqual(['Transaction.Begin', 'Sample.Clock', 'Transaction.End']);
   });
 });
+
+describe('sampled MeterValues around a stop', () => {
+  it('a sample falling due while the stop waits for its register is not taken: nothing stamped after the Stop', async () => {
+    const clock = new FakeClock();
+    h = await startHarness({
+      clock,
+      ocppConfig: { MeterValueSampleInterval: '10', MeterValuesSampledData: 'Energy.Active.Import.Register', StopTxnSampledData: 'Energy.Active.Import.Register' },
+    });
+    const m = h.mark();
+    h.sim.plugIn(1);
+    h.sim.swipeCard('04A2B3C4');
+    await h.waitCalls(m, 'StartTransaction');
+    await waitFor(() => h!.agent.station.lastMeter(1) !== null, 8_000, 'a meter reading');
+    h.agent.station.stopTransaction(1, 'LocalStop');
+    // The register after the contactor opened is still being read over the serial line when the interval falls due.
+    clock.advance(10_000);
+    const [stop] = await h.waitCalls(m, 'StopTransaction');
+    expect(h.callsSince(m, 'MeterValues')).toEqual([]);
+    const contexts = ((stop!.params['transactionData'] as MeterValue[]) ?? []).map((v) => v.sampledValue[0]!.context);
+    expect(contexts).toEqual(['Transaction.Begin', 'Transaction.End']);
+  });
+});

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { AgentDatabase } from '../../../src/store/database.js';
 import { SqliteTransactionStore } from '../../../src/store/transaction-store.js';
 import { SqliteTimeBaseRepo } from '../../../src/store/time-base-repo.js';
-import { TimeCorrector } from '../../../src/ocpp/v16/time-correction.js';
+import { TimeCorrector } from '../../../src/ocpp/outbox/time-correction.js';
+import { shiftPayload } from '../../../src/ocpp/v16/time-correction.js';
 import { TransactionMessenger } from '../../../src/ocpp/v16/transaction-messages.js';
 import type { RpcCaller } from '../../../src/ocpp/v16/session.js';
 import type { CpAction, RequestOf, ResponseOf } from '../../../src/ocpp/v16/actions/types.js';
@@ -57,7 +58,7 @@ function agentProcess(dir: string, bootId: string, systemTime: number, monoMs: n
   const logs: LogLine[] = [];
   const logAt = (level: string) => (obj: object, msg?: string) => logs.push({ level, msg, obj });
   const log = { info: logAt('info'), warn: logAt('warn'), error: logAt('error'), debug: logAt('debug') };
-  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(db), bootId, log);
+  const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(db, shiftPayload), bootId, log);
   time.resume();
   const csms = new RecordingCsms();
   const settings = { transactionMessageAttempts: () => 3, transactionMessageRetryIntervalS: () => 60 };

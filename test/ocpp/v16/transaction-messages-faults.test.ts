@@ -116,12 +116,24 @@ describe('TransactionMessenger under faults', () => {
     messenger.started(t);
     messenger.meter(t, mv(1));
     messenger.flush();
-    db.db.prepare("UPDATE outbox SET payload = '{bad' WHERE kind = 'meter'").run();
+    db.db.prepare("UPDATE outbox SET payload = '{bad' WHERE kind = 'MeterValues'").run();
     messenger.stopped(stoppedTx(t), []);
     messenger.setOnline(true);
     for (let i = 0; i < 10; i++) { await settle(); await clock.advanceAsync(3_600_000); }
     await settle();
     expect(csms.actions()).toContain('StopTransaction');
+  });
+
+  it('a queued row of a kind this adapter does not know (another protocol) is discarded loudly; what follows is sent', async () => {
+    const { csms, messenger, db } = setup();
+    const t = tx('a');
+    messenger.started(t);
+    db.db.prepare("UPDATE outbox SET kind = 'TransactionEvent' WHERE kind = 'StartTransaction'").run();
+    messenger.stopped(stoppedTx(t), []);
+    messenger.setOnline(true);
+    await settle();
+    expect(csms.actions()).toEqual(['StopTransaction']);
+    expect(messenger.statistics()).toMatchObject({ queued: 0, discardedAfterAttempts: 1 });
   });
 
   it('an acknowledgement that cannot be written is retried as a write: the confirmed Start is never sent again', async () => {
