@@ -16,6 +16,7 @@ import {
   type HelloAnswer,
 } from './protocol.js';
 import type { DiagLogger, DiagnosticsServerOptions, DiagnosticsServerStats } from './server.js';
+import { errorText } from '../platform/errors.js';
 
 export type ConnectionOptions = Required<Omit<DiagnosticsServerOptions, 'logger'>>;
 
@@ -269,7 +270,7 @@ export class DiagConnection {
         if (err.code === 'bad_args') this.stats.badRequests++;
         answer = { id, ok: false, error: err.toBody() };
       } else {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         this.log.warn({ cmd, err: message }, 'diagnostics command failed');
         answer = { id, ok: false, error: { code: 'failed', message } };
       }

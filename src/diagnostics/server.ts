@@ -12,6 +12,7 @@ import { DIAG_COMMANDS, type DiagCommand } from './commands/index.js';
 import { DiagConnection, type Eviction, type FollowSlots } from './connection.js';
 import type { DiagnosticsHost } from './host.js';
 import { ADMIN_GROUP, MAX_LINE_BYTES, type DiagAnswer } from './protocol.js';
+import { errorText } from '../platform/errors.js';
 
 export interface DiagLogger {
   debug(obj: object, msg?: string): void;
@@ -147,7 +148,7 @@ export class DiagnosticsServer {
     try {
       gid = groupIdIn(readFileSync(file, 'utf8'), group);
     } catch (err) {
-      this.log.warn({ group, file, err: err instanceof Error ? err.message : String(err) }, 'cannot read the group file; the diagnostics socket keeps the service group');
+      this.log.warn({ group, file, err: errorText(err) }, 'cannot read the group file; the diagnostics socket keeps the service group');
       return;
     }
     if (gid === null) {
@@ -160,7 +161,7 @@ export class DiagnosticsServer {
       chownSync(path, -1, gid);
     } catch (err) {
       // EPERM: the service does not have the group (SupplementaryGroups= missing from the unit).
-      this.log.warn({ group, gid, err: err instanceof Error ? err.message : String(err) }, 'cannot give the diagnostics socket to the admin group; it keeps the service group');
+      this.log.warn({ group, gid, err: errorText(err) }, 'cannot give the diagnostics socket to the admin group; it keeps the service group');
     }
   }
 

@@ -4,6 +4,7 @@
 // contactor is open, and a reading asked for now. The last report stands in only when the
 // controller cannot be reached, and that is logged.
 import type { ChargeControllerPort, Clock, MeterReading } from '../ports.js';
+import { errorText } from '../../platform/errors.js';
 
 /** How long a stop waits for the controller to report the contactor open before reading anyway. */
 export const CONTACTOR_OPEN_WAIT_MS = 1_000;
@@ -80,7 +81,7 @@ export class MeterReads {
     try {
       await this.controller.readMeter(connector);
     } catch (err) {
-      return this.fallback(connector, what, err instanceof Error ? err.message : String(err), last);
+      return this.fallback(connector, what, errorText(err), last);
     }
     // The reading comes before the command's answer; without one, the last report is all there is.
     if (this.view.readingCount(connector) === before) return this.fallback(connector, what, 'controller sent no reading', last);

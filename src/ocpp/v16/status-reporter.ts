@@ -8,6 +8,7 @@ import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
 import type { RpcCaller, SessionLogger } from './outgoing/context.js';
 import { statusNotificationRequest } from './outgoing/StatusNotification.js';
+import { errorText } from '../../platform/errors.js';
 
 /** What the reporter reads from the station. */
 export interface StatusSource {
@@ -103,7 +104,7 @@ export class StatusReporter {
     } catch (err) {
       // Only forget it if nothing newer was sent meanwhile.
       if (this.sent.get(connector) === key) this.sent.delete(connector);
-      this.deps.log.warn({ err: err instanceof Error ? err.message : String(err), connector }, 'StatusNotification failed');
+      this.deps.log.warn({ err: errorText(err), connector }, 'StatusNotification failed');
     }
   }
 }

@@ -6,6 +6,8 @@
 // stamp of this boot is corrected exactly; a boot that never synced gets the latest moment it
 // can have been (it ended before this boot began), and a log line says so.
 
+import { errorText } from '../../platform/errors.js';
+
 /** wall = monotonic + wallMinusMonoMs for every stamp made in this base. */
 export interface TimeBase {
   bootId: string | null;
@@ -155,7 +157,7 @@ export class TimeCorrector {
       }
     } catch (err) {
       // The messenger still corrects each message as it sends it (the plan); only the stored copy stays provisional.
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'clock: stored timestamps not corrected');
+      this.log.error({ err: errorText(err) }, 'clock: stored timestamps not corrected');
     }
     return plan;
   }

@@ -42,7 +42,3 @@ export interface OutgoingAction<A extends CpAction> {
   /** TriggerMessage (§5.17): sends the message now. Absent: this charger answers NotImplemented. */
   readonly trigger?: (ctx: OutgoingContext, connectorId?: number) => Promise<void>;
 }
-
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
