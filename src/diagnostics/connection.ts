@@ -15,8 +15,9 @@ import {
   type DiagRequest,
   type HelloAnswer,
 } from './protocol.js';
-import type { DiagLogger, DiagnosticsServerOptions, DiagnosticsServerStats } from './server.js';
+import type { DiagnosticsServerOptions, DiagnosticsServerStats } from './server.js';
 import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
 export type ConnectionOptions = Required<Omit<DiagnosticsServerOptions, 'logger'>>;
 
@@ -56,7 +57,7 @@ export class DiagConnection {
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
-    private readonly log: DiagLogger,
+    private readonly log: AgentLogger,
     private readonly stats: DiagnosticsServerStats,
     private readonly slots: FollowSlots,
     private readonly onClosed: () => void,

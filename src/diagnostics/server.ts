@@ -13,20 +13,14 @@ import { DiagConnection, type Eviction, type FollowSlots } from './connection.js
 import type { DiagnosticsHost } from './host.js';
 import { ADMIN_GROUP, MAX_LINE_BYTES, type DiagAnswer } from './protocol.js';
 import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
-export interface DiagLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-const SILENT: DiagLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const SILENT: AgentLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 export interface DiagnosticsServerOptions {
   path: string;
   host: DiagnosticsHost;
-  logger?: DiagLogger;
+  logger?: AgentLogger;
   /**
    * Clients served at once. One more evicts the longest-idle client; only when none is idle
    * (all are running requests or following logs while reading) it gets `busy`. Default 32.
@@ -82,7 +76,7 @@ export interface DiagnosticsServerStats {
 
 export class DiagnosticsServer {
   private readonly opts: Required<Omit<DiagnosticsServerOptions, 'logger'>>;
-  private readonly log: DiagLogger;
+  private readonly log: AgentLogger;
   private server: Server | null = null;
   private readonly connections = new Set<DiagConnection>();
   /** Every open socket, also those refused or being closed, so stop() ends them all now. */

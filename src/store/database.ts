@@ -6,14 +6,12 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
 export type SqliteDatabase = Database.Database;
 
-export interface StoreLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The old name, kept while main.ts (being slimmed) still imports it. */
+export type StoreLogger = AgentLogger;
 
 export interface StoreStats {
   /** Commits with fsync (Start/Stop and their acknowledgements, configuration). */
@@ -48,7 +46,7 @@ export class AgentDatabase {
 
   constructor(
     readonly path: string,
-    private readonly log: StoreLogger | null = null,
+    private readonly log: AgentLogger | null = null,
     migrations: readonly Migration[] = MIGRATIONS,
   ) {
     let db = this.openConfigured(path);

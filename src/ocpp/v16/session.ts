@@ -12,14 +12,15 @@ import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
 import type { TransactionMessenger } from './transaction-messages.js';
-import type { OutgoingContext, RpcCaller, SessionLogger } from './outgoing/context.js';
+import type { OutgoingContext, RpcCaller } from './outgoing/context.js';
 import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
 import { sendHeartbeat } from './outgoing/Heartbeat.js';
 import type { RemoteAuthorize } from './outgoing/Authorize.js';
 import { sendIdleMeterValues } from './outgoing/MeterValues.js';
 import { triggerFor } from './outgoing/index.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
-export type { RpcCaller, SessionLogger } from './outgoing/context.js';
+export type { RpcCaller } from './outgoing/context.js';
 export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotification.js';
 
 export class OcppSession {
@@ -42,7 +43,7 @@ export class OcppSession {
     private readonly config: ConfigurationStore,
     private readonly clock: Clock & { setOffsetFrom?(csmsTime: Date): void },
     private readonly identity: () => BootIdentity,
-    log: SessionLogger,
+    log: AgentLogger,
     /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
     private readonly messenger: TransactionMessenger,
     /** Authorize.req for the domain's authorizer: it goes out with this session's state. */

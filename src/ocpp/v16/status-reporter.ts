@@ -6,9 +6,10 @@ import type { Clock } from '../../domain/ports.js';
 import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
-import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import type { RpcCaller } from './outgoing/context.js';
 import { statusNotificationRequest } from './outgoing/StatusNotification.js';
 import { errorText } from '../../platform/errors.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 /** What the reporter reads from the station. */
 export interface StatusSource {
@@ -22,7 +23,7 @@ export interface StatusReporterDeps {
   station: StatusSource;
   config: ConfigurationStore;
   clock: Clock;
-  log: SessionLogger;
+  log: AgentLogger;
   /** Registered and connected: StatusNotification may be sent unprompted. */
   canSend: () => boolean;
 }

@@ -7,6 +7,7 @@
 // can have been (it ended before this boot began), and a log line says so.
 
 import { errorText } from '../../platform/errors.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 /** wall = monotonic + wallMinusMonoMs for every stamp made in this base. */
 export interface TimeBase {
@@ -40,12 +41,6 @@ export interface SyncableClock {
   readonly wallMinusMonotonicMs: number;
   monotonicMs(): number;
   setOffsetFrom(csmsTime: Date): void;
-}
-
-export interface CorrectionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
 }
 
 export function sameBase(a: TimeBase, b: TimeBase): boolean {
@@ -100,7 +95,7 @@ export class TimeCorrector {
     private readonly clock: SyncableClock,
     private readonly store: TimeBaseStore,
     private readonly bootId: string | null,
-    private readonly log: CorrectionLogger,
+    private readonly log: AgentLogger,
   ) {
     this.provisional = { bootId, wallMinusMonoMs: clock.wallMinusMonotonicMs };
   }
