@@ -4,6 +4,17 @@ import type { AuthorizationInfo, AuthorizationResult } from './model/authorizati
 import type { Operational } from './model/availability.js';
 import type { EvseId, StationTarget } from './model/evse.js';
 import type { IdToken } from './model/id-token.js';
+import type { Clock as ClockPort } from '../platform/clock.js';
+
+/**
+ * Not a second clock port: the platform one (src/platform/clock.ts), seen by
+ * transaction-messages.ts (being moved by the outbox work), which still keeps its timer handles
+ * as `unknown`. Everything else imports Clock from platform/clock.ts; drop this with that file's move.
+ */
+export type Clock = Omit<ClockPort, 'clearTimeout' | 'clearInterval'> & {
+  clearTimeout(handle: unknown): void;
+  clearInterval(handle: unknown): void;
+};
 
 export type PilotState = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
@@ -47,16 +58,6 @@ export interface ChargeControllerPort {
   readMeter(connector: number): Promise<void>;
   /** Restarts the controller itself (a Hard reset). */
   reset?(): Promise<void>;
-}
-
-/** Wall time (with the CSMS offset) and monotonic time; timers. */
-export interface Clock {
-  now(): Date;
-  monotonicMs(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
 }
 
 /** Decides whether an identifier may charge (remote, local list, cache: domain/authorization/). */

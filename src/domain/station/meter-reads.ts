@@ -3,7 +3,8 @@
 // the contactor opened is read at that moment: a transaction's stop register once the
 // contactor is open, and a reading asked for now. The last report stands in only when the
 // controller cannot be reached, and that is logged.
-import type { ChargeControllerPort, Clock, MeterReading } from '../ports.js';
+import type { ChargeControllerPort, MeterReading } from '../ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import { errorText } from '../../platform/errors.js';
 
 /** How long a stop waits for the controller to report the contactor open before reading anyway. */
@@ -96,7 +97,7 @@ export class MeterReads {
 
   private contactorOpen(connector: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: unknown = null;
+      let timer: TimerHandle | undefined;
       const waiter: ContactorWaiter = {
         connector,
         resolve: () => {

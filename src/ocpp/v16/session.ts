@@ -3,7 +3,7 @@
 // modules (outgoing/: one per action) and their helpers: status-reporter.ts (when a
 // StatusNotification goes out), meter-sampler.ts (when values are taken) and
 // transaction-messages.ts (the ordered, durable outbox of Start/MeterValues/Stop).
-import type { Clock } from '../../domain/ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import { StatusView } from './status-view.js';
@@ -26,8 +26,8 @@ export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotificati
 export class OcppSession {
   private registration: RegistrationStatus = 'Unknown';
   private connected = false;
-  private bootTimer: unknown = null;
-  private heartbeatTimer: unknown = null;
+  private bootTimer: TimerHandle | null = null;
+  private heartbeatTimer: TimerHandle | null = null;
   /** Monotonic time before which no unprompted BootNotification goes out (after Pending/Rejected). */
   private nextBootAtMs = 0;
   private readonly statusReporter: StatusReporter;

@@ -2,7 +2,7 @@
 // one per connector status change (connector 0 = station), deduplicated, held back until it
 // has lasted MinimumStatusDuration seconds (§9.1.20; a status that changes back within that
 // window sends nothing).
-import type { Clock } from '../../domain/ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
@@ -32,7 +32,7 @@ export class StatusReporter {
   /** connector -> what the CSMS was last told (status/errorCode/vendorErrorCode). */
   private readonly sent = new Map<number, string>();
   /** connector -> timer of a change waiting out MinimumStatusDuration. */
-  private readonly holding = new Map<number, unknown>();
+  private readonly holding = new Map<number, TimerHandle>();
 
   constructor(private readonly deps: StatusReporterDeps) {}
 

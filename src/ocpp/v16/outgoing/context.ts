@@ -1,6 +1,6 @@
 // What a charger-initiated action module may use. session.ts builds one of these over its
 // registration and connection state; TriggerMessage hands it to the module's trigger.
-import type { Clock } from '../../../domain/ports.js';
+import type { Clock } from '../../../platform/clock.js';
 import type { ChargingStation } from '../../../domain/station/charging-station.js';
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { CpAction, RequestOf, ResponseOf } from '../actions/types.js';
