@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { Acknowledgement, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
 import { MessageQueue, STORAGE_RETRY_MS } from './queue.js';
 import { shiftIso, type RestampPlan, type TimeCorrector } from './time-correction.js';
+import { errorText } from '../../platform/errors.js';
 
 export interface OutboxOptions {
   /** Kernel boot id recorded with each start: tells a power loss from an agent restart. */
@@ -129,7 +130,7 @@ export class Outbox {
       this.queue.writeOpening(tx, this.opts.bootId ?? null, entry);
     } catch (err) {
       this.storageFailed(err, `${msg.kind} not recorded: the transaction is refused`);
-      throw new StartNotRecordedError(errText(err));
+      throw new StartNotRecordedError(errorText(err));
     }
     this.openTransactions.add(tx.localId);
     if (entry.timeBase) this.provisionalStarts.add(tx.localId);
@@ -238,7 +239,7 @@ export class Outbox {
 
   private storageFailed(err: unknown, msg: string): void {
     this.stats.storageErrors++;
-    this.log.error({ err: errText(err), storageErrors: this.stats.storageErrors }, msg);
+    this.log.error({ err: errorText(err), storageErrors: this.stats.storageErrors }, msg);
   }
 
   // --- delivery ---------------------------------------------------------------
@@ -328,7 +329,7 @@ export class Outbox {
       write();
     } catch (err) {
       this.pendingAcknowledgement = write;
-      throw new AcknowledgementNotRecorded(errText(err));
+      throw new AcknowledgementNotRecorded(errorText(err));
     }
   }
 
@@ -338,7 +339,7 @@ export class Outbox {
     const failure = this.protocol.classify(err);
     if (failure === 'undelivered') {
       // Offline or no answer: not the message's fault. Retry on reconnect, or after the interval.
-      this.log.warn({ err: errText(err), kind: entry.kind, localId: entry.localId }, 'transaction message not delivered; will retry');
+      this.log.warn({ err: errorText(err), kind: entry.kind, localId: entry.localId }, 'transaction message not delivered; will retry');
       if (this.online) this.scheduleRetry(this.settings.retryIntervalS(), false);
       return 'later';
     }
@@ -346,13 +347,13 @@ export class Outbox {
     if (failure === 'unsendable' || attempts >= this.settings.attempts()) {
       for (const e of batch) this.discard(e);
       this.stats.discardedAfterAttempts += batch.length;
-      this.log.error({ err: errText(err), kind: entry.kind, localId: entry.localId, attempts }, 'transaction message discarded after its last attempt');
+      this.log.error({ err: errorText(err), kind: entry.kind, localId: entry.localId, attempts }, 'transaction message discarded after its last attempt');
       return 'done';
     }
     // The batch's head carries the count; the next try rebuilds the same batch from it.
     entry.attempts = attempts;
     if (!this.queue.isInMemory(entry)) this.store.recordAttempt(entry.position, attempts);
-    this.log.warn({ err: errText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');
+    this.log.warn({ err: errorText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');
     this.scheduleRetry(this.settings.retryIntervalS() * attempts, true);
     return 'later';
   }
@@ -374,6 +375,3 @@ export class Outbox {
   }
 }
 
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -4,6 +4,7 @@
 // Messages are opaque here: a kind and a payload only the adapter reads.
 import type { Transaction } from '../../domain/model/transaction.js';
 import type { PayloadRestamper, TimeBase } from './time-correction.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 /**
  * 'durable': fsynced before it is sent (a transaction's start and end: billing depends on them).
@@ -126,9 +127,5 @@ export interface OutboxSettings {
   retryIntervalS(): number;
 }
 
-export interface OutboxLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+/** The one logger interface (platform/logger.ts). */
+export type OutboxLogger = AgentLogger;
