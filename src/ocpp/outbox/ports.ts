@@ -78,6 +78,8 @@ export interface OutboxStore {
   dropOldestWriteBehind(count: number, keep: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
+  /** The newest stored moment of an open transaction (a power loss's stop time), in the base of its row. */
+  lastKnownAlive(localId: string): Date | null;
   /** Open transactions were still running at `at` (a coarse stop time after a power loss); only rows in `base` (undefined: real times). */
   touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
