@@ -25,3 +25,8 @@ export const SILENT_LOGGER: HalLogger = {
   error: noop,
   child: () => SILENT_LOGGER,
 };
+
+/** hal's one way to turn a thrown value into log text (the twin of src/platform/errors.ts; hal is a leaf). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -12,6 +12,7 @@ import { chooseLogFormat, childLogger, createLogger, type LogFormat } from './pl
 import { ocppFrameLogger } from './diagnostics/ocpp-frame-log.js';
 import type { RunningAgent } from './main.js';
 import { packageVersion } from './platform/package-info.js';
+import { errorText } from './platform/errors.js';
 
 const USAGE = `usage: charger-agent <command>
   run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
@@ -99,7 +100,7 @@ async function runCommand(args: string[]): Promise<number> {
   try {
     format = chooseLogFormat(optionValue(args, '--log-format'), process.stdout.isTTY === true);
   } catch (err) {
-    process.stderr.write(`charger-agent run: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`charger-agent run: ${errorText(err)}\n`);
     return 2;
   }
   let cfg;
@@ -123,7 +124,7 @@ async function runCommand(args: string[]): Promise<number> {
       onResetRequested: () => void shutdown('Reset'),
     });
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent failed to start');
+    logger.fatal({ err: errorText(err) }, 'agent failed to start');
     return 1;
   }
 
@@ -144,7 +145,7 @@ async function runCommand(args: string[]): Promise<number> {
       await agent.stop();
       resolveExit(0);
     } catch (err) {
-      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
+      logger.error({ err: errorText(err) }, 'error during shutdown');
       resolveExit(1);
     } finally {
       clearTimeout(force);
@@ -154,7 +155,7 @@ async function runCommand(args: string[]): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A forgotten promise is a bug to log, not a reason to drop every charging session.
   process.on('unhandledRejection', (reason) => {
-    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection');
+    logger.error({ err: errorText(reason) }, 'unhandled promise rejection');
   });
   // A thrown exception leaves state unknown: log it and let systemd restart us (the store recovers every session).
   process.on('uncaughtException', (err) => {

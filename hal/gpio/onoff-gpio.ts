@@ -1,7 +1,7 @@
 // Real GPIO backend on onoff (sysfs + epoll). Loaded lazily so a machine without GPIO or
 // without the epoll addon still runs: LEDs then go dark after ONE clear log line, never a
 // crash (onoff README "static accessible"; the package is unmaintained since 2021).
-import type { HalLogger } from '../log.js';
+import { errorText, type HalLogger } from '../log.js';
 import { noopGpioLine, type GpioBackend, type GpioLine } from './gpio-line.js';
 
 /** The part of onoff's `Gpio` class we use; tests pass an onoff-shaped fake. */
@@ -14,10 +14,6 @@ export type OnoffLoader = () => Promise<OnoffGpioClass>;
 
 const importOnoff: OnoffLoader = async () => (await import('onoff')).Gpio;
 
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Load onoff and wrap it as a GpioBackend. Never rejects: when onoff cannot load, GPIO is not
  * accessible, or exporting a pin fails, it logs once and every line from then on is a no-op.
@@ -27,7 +23,7 @@ export async function loadOnoffGpio(logger: HalLogger, load: OnoffLoader = impor
   try {
     Gpio = await load();
   } catch (err) {
-    logger.warn({ err: reason(err) }, 'GPIO not accessible (onoff failed to load): status LEDs disabled');
+    logger.warn({ err: errorText(err) }, 'GPIO not accessible (onoff failed to load): status LEDs disabled');
     return { accessible: false, open: () => noopGpioLine() };
   }
   if (!Gpio.accessible) {
@@ -46,7 +42,7 @@ export async function loadOnoffGpio(logger: HalLogger, load: OnoffLoader = impor
       } catch (err) {
         // Usually all pins fail alike (permissions, a kernel without sysfs GPIO): say it once.
         disabled = true;
-        logger.warn({ pin, err: reason(err) }, 'GPIO not accessible (export failed): status LEDs disabled');
+        logger.warn({ pin, err: errorText(err) }, 'GPIO not accessible (export failed): status LEDs disabled');
         return noopGpioLine();
       }
     },

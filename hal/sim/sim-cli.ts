@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { errorText } from '../log.js';
 import { PILOT_STATES, type PilotState } from '../controller/protocol/frame-table.js';
 import { openPtyPair, type PtyBackend } from './pty-pair.js';
 import { SimulatedController } from './simulated-controller.js';
@@ -149,7 +150,7 @@ export function runSimCommand(sim: SimulatedController, line: string): string {
         return `error: unknown command ${JSON.stringify(verb)} (try help)`;
     }
   } catch (err) {
-    return `error: ${err instanceof Error ? err.message : String(err)}`;
+    return `error: ${errorText(err)}`;
   }
 }
 
@@ -279,7 +280,7 @@ function isMainModule(): boolean {
 
 if (isMainModule()) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`sim-cli: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sim-cli: ${errorText(err)}\n`);
     process.exit(1);
   });
 }

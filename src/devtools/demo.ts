@@ -10,6 +10,7 @@ import { createLogger } from '../platform/logger.js';
 import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
 import { statusOf } from '../ocpp/v16/mappers.js';
+import { errorText } from '../platform/errors.js';
 
 const CARD = '04A2B3C4';
 /** A card only the local authorization list knows about. */
@@ -93,7 +94,7 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     if (!(await offlineSession(a, csms, out))) return 1;
     return energyWh > 0 ? 0 : 1;
   } catch (err) {
-    out(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    out(`demo failed: ${errorText(err)}`);
     return 1;
   } finally {
     await agent?.stop();

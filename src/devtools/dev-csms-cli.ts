@@ -2,6 +2,7 @@
 // before a real CSMS is at hand. It accepts every charge point, prints each OCPP frame, and
 // stops on SIGINT or SIGTERM. Not for production: no authentication, everything is Accepted.
 import { DevCsms, DevDependenciesMissing } from './dev-csms.js';
+import { errorText } from '../platform/errors.js';
 
 export const DEV_CSMS_USAGE = `usage: charger-agent dev-csms [--port N] [--host ADDRESS]
   Runs the bundled development CSMS (OCPP 1.6J, strict schema checks) until Ctrl-C,
@@ -76,7 +77,7 @@ export async function runDevCsms(args: string[], io: DevCsmsCliIo = PROCESS_IO):
     if (err instanceof DevDependenciesMissing) {
       io.stderr('charger-agent dev-csms: dev-csms needs the development dependencies: run from a source checkout with npm ci\n');
     } else {
-      io.stderr(`charger-agent dev-csms: cannot listen on ${opts.host}:${opts.port}: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr(`charger-agent dev-csms: cannot listen on ${opts.host}:${opts.port}: ${errorText(err)}\n`);
     }
     return 1;
   }

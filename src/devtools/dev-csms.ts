@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorText } from '../platform/errors.js';
 
 /** ocpp-rpc is absent: a production tree (npm ci --omit=dev, npm run release). */
 export class DevDependenciesMissing extends Error {
@@ -182,7 +183,7 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     this.emit('connect', id, client.protocol);
     client.on('message', ({ message, outbound }) => this.emit('frame', id, outbound, message.toString()));
     client.on('strictValidationFailure', ({ method, outbound, error }) =>
-      this.strictFailures.push({ identity: id, method, outbound, error: error instanceof Error ? error.message : String(error) }),
+      this.strictFailures.push({ identity: id, method, outbound, error: errorText(error) }),
     );
     client.on('close', () => {
       if (this.clients.get(id) === client) this.clients.delete(id);

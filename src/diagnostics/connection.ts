@@ -15,7 +15,9 @@ import {
   type DiagRequest,
   type HelloAnswer,
 } from './protocol.js';
-import type { DiagLogger, DiagnosticsServerOptions, DiagnosticsServerStats } from './server.js';
+import type { DiagnosticsServerOptions, DiagnosticsServerStats } from './server.js';
+import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
 export type ConnectionOptions = Required<Omit<DiagnosticsServerOptions, 'logger'>>;
 
@@ -55,7 +57,7 @@ export class DiagConnection {
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
-    private readonly log: DiagLogger,
+    private readonly log: AgentLogger,
     private readonly stats: DiagnosticsServerStats,
     private readonly slots: FollowSlots,
     private readonly onClosed: () => void,
@@ -269,7 +271,7 @@ export class DiagConnection {
         if (err.code === 'bad_args') this.stats.badRequests++;
         answer = { id, ok: false, error: err.toBody() };
       } else {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         this.log.warn({ cmd, err: message }, 'diagnostics command failed');
         answer = { id, ok: false, error: { code: 'failed', message } };
       }

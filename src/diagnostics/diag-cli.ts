@@ -7,6 +7,7 @@ import { CONFIG_DEFAULTS, ConfigError, loadAgentConfig } from '../config/agent-c
 import { DiagClient, DiagClientError, DiagRemoteError, type DiagClientOptions } from './client.js';
 import { escapeControls, formatConfig, formatLogLine, formatPlain, formatStatus, formatTransactions } from './format.js';
 import { isJsonObject, type Json, type JsonObject } from './protocol.js';
+import { errorText } from '../platform/errors.js';
 
 export const INSTALLED_CONFIG = '/etc/charger-agent/config.json';
 
@@ -288,7 +289,7 @@ export async function runDiag(argv: string[], io: DiagIo = PROCESS_IO): Promise<
       // `-`: the value comes from stdin, so a secret is not in ps, /proc/*/cmdline or the shell history.
       if (!io.readLine) throw new UsageError('config set KEY -: no stdin to read the value from');
       const value = await io.readLine().catch((e: unknown) => {
-        throw e instanceof UsageError ? e : new UsageError(`config set KEY -: cannot read stdin: ${e instanceof Error ? e.message : String(e)}`);
+        throw e instanceof UsageError ? e : new UsageError(`config set KEY -: cannot read stdin: ${errorText(e)}`);
       });
       if (value === '') throw new UsageError('config set KEY -: stdin held no value');
       request = { cmd: request.cmd, args: { ...request.args, value } };

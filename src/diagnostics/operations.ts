@@ -6,6 +6,7 @@ import { childLogger } from '../platform/logger.js';
 import { createAgentHost, type AgentHost, type AgentHostOptions, type AgentParts } from './agent-host.js';
 import { SystemdNotifier } from './sd-notify.js';
 import { DiagnosticsServer, type DiagnosticsServerOptions } from './server.js';
+import { errorText } from '../platform/errors.js';
 
 export interface OperationsOptions extends AgentHostOptions {
   logger: Logger;
@@ -30,7 +31,7 @@ export async function startOperations(agent: AgentParts, opts: OperationsOptions
   try {
     await server.start();
   } catch (err) {
-    log.error({ path: opts.cfg.diagnosticsSocket, err: err instanceof Error ? err.message : String(err) }, 'diagnostics socket not available; the agent runs without it');
+    log.error({ path: opts.cfg.diagnosticsSocket, err: errorText(err) }, 'diagnostics socket not available; the agent runs without it');
     server = null;
   }
   const notifier = new SystemdNotifier({ logger: childLogger(opts.logger, 'systemd'), ...(opts.env ? { env: opts.env } : {}) });

@@ -8,15 +8,10 @@
 // matters. It is the agent's largest idle cost, so the rate is WatchdogSec/2, never faster,
 // and the unit's WatchdogSec (120 s: one run a minute) is what keeps it small.
 import { execFile } from 'node:child_process';
-
-export interface NotifierLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import type { AgentLogger } from '../platform/logger.js';
 
 export interface SystemdNotifierOptions {
-  logger: NotifierLogger;
+  logger: AgentLogger;
   /** Default process.env: NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID. */
   env?: NodeJS.ProcessEnv;
   /** Default `systemd-notify` from PATH. */
@@ -36,7 +31,7 @@ export class SystemdNotifier {
   private readonly command: string;
   private readonly pid: number;
   private readonly timeoutMs: number;
-  private readonly log: NotifierLogger;
+  private readonly log: AgentLogger;
   private timer: NodeJS.Timeout | null = null;
   private watchdogInFlight = false;
   private failing = false;

@@ -12,20 +12,15 @@ import { DIAG_COMMANDS, type DiagCommand } from './commands/index.js';
 import { DiagConnection, type Eviction, type FollowSlots } from './connection.js';
 import type { DiagnosticsHost } from './host.js';
 import { ADMIN_GROUP, MAX_LINE_BYTES, type DiagAnswer } from './protocol.js';
+import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
-export interface DiagLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-const SILENT: DiagLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const SILENT: AgentLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 export interface DiagnosticsServerOptions {
   path: string;
   host: DiagnosticsHost;
-  logger?: DiagLogger;
+  logger?: AgentLogger;
   /**
    * Clients served at once. One more evicts the longest-idle client; only when none is idle
    * (all are running requests or following logs while reading) it gets `busy`. Default 32.
@@ -81,7 +76,7 @@ export interface DiagnosticsServerStats {
 
 export class DiagnosticsServer {
   private readonly opts: Required<Omit<DiagnosticsServerOptions, 'logger'>>;
-  private readonly log: DiagLogger;
+  private readonly log: AgentLogger;
   private server: Server | null = null;
   private readonly connections = new Set<DiagConnection>();
   /** Every open socket, also those refused or being closed, so stop() ends them all now. */
@@ -147,7 +142,7 @@ export class DiagnosticsServer {
     try {
       gid = groupIdIn(readFileSync(file, 'utf8'), group);
     } catch (err) {
-      this.log.warn({ group, file, err: err instanceof Error ? err.message : String(err) }, 'cannot read the group file; the diagnostics socket keeps the service group');
+      this.log.warn({ group, file, err: errorText(err) }, 'cannot read the group file; the diagnostics socket keeps the service group');
       return;
     }
     if (gid === null) {
@@ -160,7 +155,7 @@ export class DiagnosticsServer {
       chownSync(path, -1, gid);
     } catch (err) {
       // EPERM: the service does not have the group (SupplementaryGroups= missing from the unit).
-      this.log.warn({ group, gid, err: err instanceof Error ? err.message : String(err) }, 'cannot give the diagnostics socket to the admin group; it keeps the service group');
+      this.log.warn({ group, gid, err: errorText(err) }, 'cannot give the diagnostics socket to the admin group; it keeps the service group');
     }
   }
 

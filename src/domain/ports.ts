@@ -49,16 +49,6 @@ export interface ChargeControllerPort {
   reset?(): Promise<void>;
 }
 
-/** Wall time (with the CSMS offset) and monotonic time; timers. */
-export interface Clock {
-  now(): Date;
-  monotonicMs(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
 /** Decides whether an identifier may charge (remote, local list, cache: domain/authorization/). */
 export interface Authorizer {
   authorize(idToken: IdToken): Promise<AuthorizationResult>;

@@ -5,6 +5,17 @@ import { hostname } from 'node:os';
 import { pino, type ChildLoggerOptions, type DestinationStream, type Level, type Logger } from 'pino';
 import { formatLogLine } from './log-format.js';
 
+/**
+ * The logging surface every module of src/ depends on: a structural subset of pino's Logger, so
+ * a pino child, a test's recording object or a no-op all fit, and no module but this one needs pino.
+ */
+export interface AgentLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export type LogLevel = Level | 'silent';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

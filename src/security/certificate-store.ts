@@ -11,6 +11,7 @@ import { removeFileDurably, removeLeftoverTemps, writeFileAtomic } from './atomi
 import { certificateHashData, sameHashData, type CertificateHashData } from './certificate-hash.js';
 import { CertificateCheckError, checkPolicy, EKU, matchesPrivateKey, parsePemChain, verifyChain } from './certificate-validation.js';
 import { flooredNow } from './clock-floor.js';
+import type { AgentLogger } from '../platform/logger.js';
 
 export type CertificateUse = 'CentralSystemRootCertificate' | 'ManufacturerRootCertificate';
 export const CERTIFICATE_USES: readonly CertificateUse[] = ['CentralSystemRootCertificate', 'ManufacturerRootCertificate'];
@@ -27,11 +28,6 @@ export interface CertificateExpiry {
   readonly daysLeft: number;
 }
 
-export interface StoreLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
 export interface CertificateStoreOptions {
   /** The agent's data dir; certificates live in <dataDir>/certs. */
   readonly dataDir: string;
@@ -41,7 +37,7 @@ export interface CertificateStoreOptions {
   readonly maxCertificates?: number;
   /** Pending CSR keys kept (the newest); older ones are deleted. Default 3. */
   readonly maxPendingKeys?: number;
-  readonly logger?: StoreLogger;
+  readonly logger?: AgentLogger;
 }
 
 const KIND_DIR: Record<CertificateUse, string> = {
@@ -63,7 +59,7 @@ export class CertificateStore {
   readonly #now: () => Date;
   readonly #max: number;
   readonly #maxPending: number;
-  readonly #log: StoreLogger | undefined;
+  readonly #log: AgentLogger | undefined;
 
   constructor(o: CertificateStoreOptions) {
     this.dir = join(o.dataDir, 'certs');

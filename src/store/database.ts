@@ -5,14 +5,13 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { errorText } from '../platform/errors.js';
+import type { AgentLogger } from '../platform/logger.js';
 
 export type SqliteDatabase = Database.Database;
 
-export interface StoreLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The old name, kept while main.ts (being slimmed) still imports it. */
+export type StoreLogger = AgentLogger;
 
 export interface StoreStats {
   /** Commits with fsync (Start/Stop and their acknowledgements, configuration). */
@@ -47,7 +46,7 @@ export class AgentDatabase {
 
   constructor(
     readonly path: string,
-    private readonly log: StoreLogger | null = null,
+    private readonly log: AgentLogger | null = null,
     migrations: readonly Migration[] = MIGRATIONS,
   ) {
     let db = this.openConfigured(path);
@@ -69,7 +68,7 @@ export class AgentDatabase {
       this.schemaVersion = this.migrate(migrations);
     } catch (err) {
       this.db.close();
-      throw err instanceof StoreError ? err : new StoreError(`database ${path}: ${errText(err)}`);
+      throw err instanceof StoreError ? err : new StoreError(`database ${path}: ${errorText(err)}`);
     }
   }
 
@@ -79,7 +78,7 @@ export class AgentDatabase {
       // timeout 0: with an exclusive lock nobody else should ever hold it; a second agent fails at once.
       db = new Database(path, { timeout: 0 });
     } catch (err) {
-      throw new StoreError(`cannot open database ${path}: ${errText(err)}`);
+      throw new StoreError(`cannot open database ${path}: ${errorText(err)}`);
     }
     try {
       db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new database
@@ -97,7 +96,7 @@ export class AgentDatabase {
     } catch (err) {
       db.close();
       if (err instanceof StoreError) throw err;
-      const text = errText(err);
+      const text = errorText(err);
       if (/locked|busy/i.test(text)) throw new StoreError(`database ${path} is in use by another process`);
       // Not a database at all (garbage header): let the integrity path move it aside.
       if (/not a database|malformed|corrupt/i.test(text)) return 'not-a-database';
@@ -139,7 +138,7 @@ export class AgentDatabase {
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
-      this.log?.warn({ err: errText(err) }, 'checkpoint at close failed');
+      this.log?.warn({ err: errorText(err) }, 'checkpoint at close failed');
     }
     this.db.close();
   }
@@ -178,14 +177,10 @@ export function processWriteBytes(pid: number | 'self' = 'self'): number | null 
   }
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function quickCheck(db: SqliteDatabase): string {
   try {
     return String(db.pragma('quick_check', { simple: true }));
   } catch (err) {
-    return errText(err);
+    return errorText(err);
   }
 }

@@ -51,7 +51,7 @@ async function startReceiver(): Promise<Receiver> {
 function logger() {
   const lines: Array<{ level: string; msg: string; obj: object }> = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj });
-  return { log: { info: at('info'), warn: at('warn'), error: at('error') }, lines };
+  return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
 beforeAll(() => {

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { createAgentHost, type AgentHost } from '../../src/diagnostics/agent-host.js';
 import { DIAG_COMMANDS } from '../../src/diagnostics/commands/index.js';
-import { DiagnosticsServer, groupIdIn, type DiagLogger, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
+import { DiagnosticsServer, groupIdIn, type DiagnosticsServerOptions } from '../../src/diagnostics/server.js';
+import type { AgentLogger } from '../../src/platform/logger.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
 import { LineClient, startAgentFixture, type AgentFixture } from './agent-fixture.js';
@@ -341,7 +342,7 @@ describe('socket group', { timeout: 60_000 }, () => {
         else process.env['INVOCATION_ID'] = invocation;
         const lines: Array<{ level: string; obj: object; msg: string | undefined }> = [];
         const at = (l: string) => (obj: object, msg?: string) => void lines.push({ level: l, obj, msg });
-        const logger: DiagLogger = { debug: () => {}, info: at('info'), error: at('error'), warn: at('warn') };
+        const logger: AgentLogger = { debug: () => {}, info: at('info'), error: at('error'), warn: at('warn') };
         const dir = join(fx.dir, `no-admin-group-${level}`);
         mkdirSync(dir);
         const server = new DiagnosticsServer({ path: join(dir, 'diag.sock'), host, groupFile, logger });

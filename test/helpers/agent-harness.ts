@@ -16,7 +16,8 @@ import { SimulatedController, type SimulatedControllerOptions } from '../../hal/
 import { SerialController } from '../../hal/controller/serial-controller.js';
 import { openPtyPair } from '../../hal/sim/pty-pair.js';
 import { ChargingStation, type StationOptions, type StationSettings } from '../../src/domain/station/charging-station.js';
-import type { Authorizer, ChargeControllerPort, Clock } from '../../src/domain/ports.js';
+import type { Authorizer, ChargeControllerPort } from '../../src/domain/ports.js';
+import type { Clock } from '../../src/platform/clock.js';
 import type { AuthorizationResult } from '../../src/domain/model/authorization.js';
 import { transactionPoints16 } from '../../src/ocpp/v16/mappers.js';
 import { SystemClock } from '../../src/platform/clock.js';

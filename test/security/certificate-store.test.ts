@@ -26,7 +26,8 @@ afterAll(() => {
 
 function logged() {
   const lines: string[] = [];
-  const logger = { info: (o: object, m?: string) => lines.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m?: string) => lines.push(`${m} ${JSON.stringify(o)}`) };
+  const line = (o: object, m?: string): void => void lines.push(`${m} ${JSON.stringify(o)}`);
+  const logger = { debug: line, info: line, warn: line, error: line };
   return { lines, logger };
 }
 

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AgentDatabase, StoreError, processWriteBytes, type StoreLogger } from '../../src/store/database.js';
+import { AgentDatabase, StoreError, processWriteBytes } from '../../src/store/database.js';
+import type { AgentLogger } from '../../src/platform/logger.js';
 import { MIGRATIONS, type Migration } from '../../src/store/migrations/index.js';
 
 const dirs: string[] = [];
@@ -22,7 +23,7 @@ function tempPath(): string {
   return join(d, 'agent.db');
 }
 
-function open(path: string, log: StoreLogger | null = null, migrations?: readonly Migration[]): AgentDatabase {
+function open(path: string, log: AgentLogger | null = null, migrations?: readonly Migration[]): AgentDatabase {
   const db = migrations ? new AgentDatabase(path, log, migrations) : new AgentDatabase(path, log);
   opened.push(db);
   return db;
@@ -43,10 +44,10 @@ function inspect<T>(path: string, fn: (db: Database.Database) => T): T {
   }
 }
 
-function recordingLog(): StoreLogger & { lines: Array<{ level: string; obj: object; msg?: string }> } {
+function recordingLog(): AgentLogger & { lines: Array<{ level: string; obj: object; msg?: string }> } {
   const lines: Array<{ level: string; obj: object; msg?: string }> = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, ...(msg !== undefined ? { msg } : {}) });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

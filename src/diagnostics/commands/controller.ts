@@ -4,6 +4,7 @@
 import { DiagError } from '../protocol.js';
 import { onlyArgs, optionalStringList, requireString } from './args.js';
 import type { DiagCommand } from './types.js';
+import { errorText } from '../../platform/errors.js';
 
 export const controller: DiagCommand = {
   name: 'controller',
@@ -16,7 +17,7 @@ export const controller: DiagCommand = {
       await host.controllerRaw(type, fields);
     } catch (err) {
       if (err instanceof DiagError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       // A RangeError is the codec refusing the fields (the caller's mistake); a NAK is the
       // controller refusing the command (hal's ControllerNakError, matched by name: src/ does not load hal/).
       const code = err instanceof RangeError ? 'bad_args' : err instanceof Error && err.name === 'ControllerNakError' ? 'rejected' : 'failed';

@@ -4,6 +4,7 @@ import { DiagError } from '../protocol.js';
 import type { SimulateAction } from '../host.js';
 import { oneOf, onlyArgs, optionalInt, requireInt, requireString } from './args.js';
 import type { DiagCommand } from './types.js';
+import { errorText } from '../../platform/errors.js';
 
 const ACTIONS = ['plug', 'charge', 'pause', 'unplug', 'card'] as const;
 
@@ -33,7 +34,7 @@ export const simulate: DiagCommand = {
       sim(request);
     } catch (err) {
       // The simulator refuses impossible steps (no EV to unplug, bad UID): the caller's mistake.
-      throw new DiagError('rejected', err instanceof Error ? err.message : String(err));
+      throw new DiagError('rejected', errorText(err));
     }
     return { ...request };
   },

@@ -2,7 +2,7 @@
 // memory with a size bound (invalid entries evicted first, then the least recently used) and
 // written behind to storage in one transaction per batch, so presenting a card never writes
 // flash by itself and an unchanged answer writes nothing at all.
-import type { Clock } from '../ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { AuthorizationInfo } from '../model/authorization.js';
 import { normalizeIdValue } from '../model/id-token.js';
 
@@ -52,7 +52,7 @@ export class AuthorizationCache {
   /** Keys to write (present in `entries`) or delete (absent) at the next flush. */
   private readonly dirty = new Set<string>();
   private clearPending = false;
-  private timer: unknown = null;
+  private timer: TimerHandle | null = null;
   private batches = 0;
   private readonly maxEntries: number;
   private readonly writeBehindMs: number;

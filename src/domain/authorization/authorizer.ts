@@ -1,7 +1,8 @@
 // Who may charge (OCPP 1.6 §3.5 local authorization and offline behaviour, §4.1 Authorize):
 // the decision order over the CSMS, the local authorization list and the authorization cache,
 // steered by LocalPreAuthorize, LocalAuthorizeOffline and AllowOfflineTxForUnknownId.
-import type { Authorizer, Clock, RemoteAuthorizer } from '../ports.js';
+import type { Authorizer, RemoteAuthorizer } from '../ports.js';
+import type { Clock } from '../../platform/clock.js';
 import type { AuthorizationInfo, AuthorizationResult } from '../model/authorization.js';
 import type { IdToken } from '../model/id-token.js';
 import type { AuthorizationCache } from './authorization-cache.js';

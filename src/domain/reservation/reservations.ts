@@ -1,7 +1,8 @@
 // Reservations (1.6 §5.13 ReserveNow, §5.1 CancelReservation): who an EVSE (or any one EVSE)
 // is held for and until when, kept across reboots, expired on the injected clock. The station
 // consults it through the StationReservations port.
-import type { Clock, ReservationHold, StationReservations } from '../ports.js';
+import type { ReservationHold, StationReservations } from '../ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import { isIdle, type ConnectorState, type StationState } from '../model/connector-state.js';
 import type { EvseId } from '../model/evse.js';
 import { sameIdToken, type IdToken } from '../model/id-token.js';
@@ -60,7 +61,7 @@ export interface ReservationBookOptions {
 export class ReservationBook implements StationReservations {
   private readonly byId = new Map<number, Reservation>();
   private listeners: Array<() => void> = [];
-  private timer: unknown = null;
+  private timer: TimerHandle | null = null;
   private notifyPending: ReturnType<typeof setImmediate> | null = null;
 
   constructor(

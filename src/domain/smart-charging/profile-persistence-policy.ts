@@ -16,6 +16,7 @@
 // first change after the restart (the CSMS then speaks for itself).
 import { compositeSchedule, type Electrical, type TransactionRef } from './composite-schedule.js';
 import { STATION, profileSetKey, type ChargingProfile } from './profile.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 
 export interface PersistedProfiles {
   profiles: ChargingProfile[];
@@ -24,12 +25,8 @@ export interface PersistedProfiles {
   writtenAtMs: number;
 }
 
-/** Structural subset of the agent's Clock port. */
-export interface PolicyClock {
-  now(): Date;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The part of the Clock port the policy uses. */
+export type PolicyClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
 
 /**
  * The lowest limit (A per phase) that `next` sets where it is below what `persisted` allows,
@@ -65,7 +62,7 @@ export class ProfilePersistencePolicy {
   /** Lowered limits the CSMS set, with when (the last 24 h): the minimum envelope. */
   private lows: { atMs: number; limitA: number }[] = [];
   private urgent = false;
-  private timer: { handle: unknown; dueMs: number } | null = null;
+  private timer: { handle: TimerHandle; dueMs: number } | null = null;
   private total = 0;
 
   constructor(private readonly opts: PersistencePolicyOptions, restored: PersistedProfiles | null = null) {

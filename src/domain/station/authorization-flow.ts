@@ -6,7 +6,8 @@ import type { AuthorizationResult } from '../model/authorization.js';
 import { isPlugged } from '../model/connector-state.js';
 import type { EvseId, StationTarget } from '../model/evse.js';
 import { sameIdToken, type IdToken } from '../model/id-token.js';
-import type { Authorizer, Clock } from '../ports.js';
+import type { Authorizer } from '../ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { EvseRecord, Evses } from './evses.js';
 import type { ReservationHolds } from './reservation-holds.js';
 import type { TransactionLifecycle } from './transactions.js';
@@ -34,7 +35,7 @@ interface PendingAuthorization {
   idToken: IdToken;
   groupId?: IdToken;
   evseId: EvseId | null;
-  timer: unknown;
+  timer: TimerHandle;
 }
 
 export class AuthorizationFlow {

@@ -1,7 +1,8 @@
 // Cable unlock (1.6 UnlockConnector, 2.0.1 UnlockConnector): a transaction on the EVSE is
 // stopped first, then the controller releases the lock and its `$LOCK` outcome is awaited.
 import type { EvseId } from '../model/evse.js';
-import type { ChargeControllerPort, Clock, LockState } from '../ports.js';
+import type { ChargeControllerPort, LockState } from '../ports.js';
+import type { Clock } from '../../platform/clock.js';
 import type { Evses } from './evses.js';
 import type { TransactionLifecycle } from './transactions.js';
 

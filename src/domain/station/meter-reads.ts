@@ -3,7 +3,9 @@
 // the contactor opened is read at that moment: a transaction's stop register once the
 // contactor is open, and a reading asked for now. The last report stands in only when the
 // controller cannot be reached, and that is logged.
-import type { ChargeControllerPort, Clock, MeterReading } from '../ports.js';
+import type { ChargeControllerPort, MeterReading } from '../ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
+import { errorText } from '../../platform/errors.js';
 
 /** How long a stop waits for the controller to report the contactor open before reading anyway. */
 export const CONTACTOR_OPEN_WAIT_MS = 1_000;
@@ -80,7 +82,7 @@ export class MeterReads {
     try {
       await this.controller.readMeter(connector);
     } catch (err) {
-      return this.fallback(connector, what, err instanceof Error ? err.message : String(err), last);
+      return this.fallback(connector, what, errorText(err), last);
     }
     // The reading comes before the command's answer; without one, the last report is all there is.
     if (this.view.readingCount(connector) === before) return this.fallback(connector, what, 'controller sent no reading', last);
@@ -95,7 +97,7 @@ export class MeterReads {
 
   private contactorOpen(connector: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: unknown = null;
+      let timer: TimerHandle | undefined;
       const waiter: ContactorWaiter = {
         connector,
         resolve: () => {

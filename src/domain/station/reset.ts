@@ -4,7 +4,8 @@
 import type { StopReason } from '../model/stop-reason.js';
 import type { EvseId } from '../model/evse.js';
 import type { Transaction } from '../model/transaction.js';
-import type { Clock, DeliveryMonitor } from '../ports.js';
+import type { DeliveryMonitor } from '../ports.js';
+import type { Clock } from '../../platform/clock.js';
 
 export type ResetType = 'Soft' | 'Hard';
 

@@ -4,7 +4,7 @@
 import { isPlugged } from '../model/connector-state.js';
 import type { StopReason } from '../model/stop-reason.js';
 import type { Transaction } from '../model/transaction.js';
-import type { Clock } from '../ports.js';
+import type { Clock } from '../../platform/clock.js';
 import type { EnergyCaps } from './energy-caps.js';
 import type { Evses } from './evses.js';
 import type { TransactionLifecycle } from './transactions.js';

@@ -9,7 +9,8 @@ import type { Transaction } from '../../domain/model/transaction.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { Acknowledgement, Delivered, OutboxLogger, OutboxMessage, OutboxProtocol, OutboxSettings, OutboxStore } from './ports.js';
 import { MessageQueue, STORAGE_RETRY_MS } from './queue.js';
-import { shiftIso, type RestampPlan, type TimeCorrector } from './time-correction.js';
+import { shiftIso, type RestampPlan, type TimeBase, type TimeCorrector } from './time-correction.js';
+import { errorText } from '../../platform/errors.js';
 
 export interface OutboxOptions {
   /** Kernel boot id recorded with each start: tells a power loss from an agent restart. */
@@ -70,6 +71,12 @@ export class Outbox {
   private restampPlan: RestampPlan | null = null;
   /** Transactions whose start time is provisional (this process's base). */
   private readonly provisionalStarts = new Set<string>();
+  /**
+   * Transactions open when this process started: the times their rows hold (start, last alive)
+   * and the base those are in. Recovery may end one at such a time (a power loss), which belongs
+   * to the row's base, not to this process's.
+   */
+  private readonly storedTimes = new Map<string, { times: ReadonlySet<number>; base: TimeBase | null }>();
 
   constructor(
     private readonly protocol: OutboxProtocol,
@@ -84,7 +91,12 @@ export class Outbox {
     this.queue = new MessageQueue(store, clock, log, writeBehindMs, maxQueued, (err, msg) => this.storageFailed(err, msg));
     for (const tx of store.unreportedTransactions()) {
       if (Object.keys(tx.refs).length > 0) this.refsByTx.set(tx.localId, tx.refs);
-      if (tx.stoppedAt === undefined) this.openTransactions.add(tx.localId);
+      if (tx.stoppedAt === undefined) {
+        this.openTransactions.add(tx.localId);
+        const alive = store.lastKnownAlive(tx.localId);
+        const times = new Set([tx.startedAt.getTime(), ...(alive ? [alive.getTime()] : [])]);
+        this.storedTimes.set(tx.localId, { times, base: tx.timeBase });
+      }
       if (tx.timeBase !== null) this.provisionalStarts.add(tx.localId);
     }
     this.armAliveStamp();
@@ -129,7 +141,7 @@ export class Outbox {
       this.queue.writeOpening(tx, this.opts.bootId ?? null, entry);
     } catch (err) {
       this.storageFailed(err, `${msg.kind} not recorded: the transaction is refused`);
-      throw new StartNotRecordedError(errText(err));
+      throw new StartNotRecordedError(errorText(err));
     }
     this.openTransactions.add(tx.localId);
     if (entry.timeBase) this.provisionalStarts.add(tx.localId);
@@ -148,8 +160,28 @@ export class Outbox {
   /** Closes the transaction's row and queues its end message, durably when the store allows; else it waits in memory and the write is retried. */
   close(tx: Transaction, msg: NewMessage): void {
     this.openTransactions.delete(tx.localId);
-    this.queue.writeDurable(this.entry(msg, tx.localId), { ...tx });
+    const entry = this.entry(msg, tx.localId);
+    this.queue.writeDurable(entry, this.keepStoredBase(entry, tx));
     void this.drain();
+  }
+
+  /**
+   * A transaction restored from the store and ended at a time its row holds (a power loss: its
+   * last alive time) keeps that time's base: real if the boot that stored it had synced, so this
+   * boot's sync does not move it. Returns the transaction as its row is to be closed.
+   */
+  private keepStoredBase(e: OutboxMessage, tx: Transaction): Transaction {
+    const stored = this.storedTimes.get(tx.localId);
+    this.storedTimes.delete(tx.localId);
+    const at = tx.stoppedAt?.getTime();
+    if (!stored || at === undefined || !stored.times.has(at)) return { ...tx };
+    if (stored.base) e.timeBase = stored.base;
+    else delete e.timeBase;
+    // Read before this process synced, ended after: corrected now, and so is the row's copy.
+    const r = stored.base && this.restampPlan ? this.restampPlan(stored.base) : null;
+    if (!r) return { ...tx };
+    this.correct(e);
+    return { ...tx, stoppedAt: new Date(at + r.shiftMs) };
   }
 
   /** Writes what waits in memory now (write-behind timer, shutdown); on a storage error it stays and is retried. */
@@ -238,7 +270,7 @@ export class Outbox {
 
   private storageFailed(err: unknown, msg: string): void {
     this.stats.storageErrors++;
-    this.log.error({ err: errText(err), storageErrors: this.stats.storageErrors }, msg);
+    this.log.error({ err: errorText(err), storageErrors: this.stats.storageErrors }, msg);
   }
 
   // --- delivery ---------------------------------------------------------------
@@ -328,7 +360,7 @@ export class Outbox {
       write();
     } catch (err) {
       this.pendingAcknowledgement = write;
-      throw new AcknowledgementNotRecorded(errText(err));
+      throw new AcknowledgementNotRecorded(errorText(err));
     }
   }
 
@@ -338,7 +370,7 @@ export class Outbox {
     const failure = this.protocol.classify(err);
     if (failure === 'undelivered') {
       // Offline or no answer: not the message's fault. Retry on reconnect, or after the interval.
-      this.log.warn({ err: errText(err), kind: entry.kind, localId: entry.localId }, 'transaction message not delivered; will retry');
+      this.log.warn({ err: errorText(err), kind: entry.kind, localId: entry.localId }, 'transaction message not delivered; will retry');
       if (this.online) this.scheduleRetry(this.settings.retryIntervalS(), false);
       return 'later';
     }
@@ -346,13 +378,13 @@ export class Outbox {
     if (failure === 'unsendable' || attempts >= this.settings.attempts()) {
       for (const e of batch) this.discard(e);
       this.stats.discardedAfterAttempts += batch.length;
-      this.log.error({ err: errText(err), kind: entry.kind, localId: entry.localId, attempts }, 'transaction message discarded after its last attempt');
+      this.log.error({ err: errorText(err), kind: entry.kind, localId: entry.localId, attempts }, 'transaction message discarded after its last attempt');
       return 'done';
     }
     // The batch's head carries the count; the next try rebuilds the same batch from it.
     entry.attempts = attempts;
     if (!this.queue.isInMemory(entry)) this.store.recordAttempt(entry.position, attempts);
-    this.log.warn({ err: errText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');
+    this.log.warn({ err: errorText(err), kind: entry.kind, attempts }, 'transaction message refused by the CSMS; will retry');
     this.scheduleRetry(this.settings.retryIntervalS() * attempts, true);
     return 'later';
   }
@@ -374,6 +406,3 @@ export class Outbox {
   }
 }
 
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -4,6 +4,7 @@
 // Messages are opaque here: a kind and a payload only the adapter reads.
 import type { Transaction } from '../../domain/model/transaction.js';
 import type { PayloadRestamper, TimeBase } from './time-correction.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 /**
  * 'durable': fsynced before it is sent (a transaction's start and end: billing depends on them).
@@ -77,6 +78,8 @@ export interface OutboxStore {
   dropOldestWriteBehind(count: number, keep: ReadonlySet<number>): number;
   transaction(localId: string): StoredTransaction | null;
   unreportedTransactions(): StoredTransaction[];
+  /** The newest stored moment of an open transaction (a power loss's stop time), in the base of its row. */
+  lastKnownAlive(localId: string): Date | null;
   /** Open transactions were still running at `at` (a coarse stop time after a power loss); only rows in `base` (undefined: real times). */
   touchOpenTransactions(at: Date, base?: TimeBase): void;
 }
@@ -126,9 +129,5 @@ export interface OutboxSettings {
   retryIntervalS(): number;
 }
 
-export interface OutboxLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+/** The one logger interface (platform/logger.ts). */
+export type OutboxLogger = AgentLogger;

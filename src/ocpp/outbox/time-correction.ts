@@ -6,6 +6,9 @@
 // stamp of this boot is corrected exactly; a boot that never synced gets the latest moment it
 // can have been (it ended before this boot began), and a log line says so.
 
+import { errorText } from '../../platform/errors.js';
+import type { AgentLogger } from '../../platform/logger.js';
+
 /** wall = monotonic + wallMinusMonoMs for every stamp made in this base. */
 export interface TimeBase {
   bootId: string | null;
@@ -40,11 +43,8 @@ export interface SyncableClock {
   setOffsetFrom(csmsTime: Date): void;
 }
 
-export interface CorrectionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The one logger interface (platform/logger.ts). */
+export type CorrectionLogger = AgentLogger;
 
 export function sameBase(a: TimeBase, b: TimeBase): boolean {
   return a.bootId === b.bootId && a.wallMinusMonoMs === b.wallMinusMonoMs;
@@ -155,7 +155,7 @@ export class TimeCorrector {
       }
     } catch (err) {
       // The messenger still corrects each message as it sends it (the plan); only the stored copy stays provisional.
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'clock: stored timestamps not corrected');
+      this.log.error({ err: errorText(err) }, 'clock: stored timestamps not corrected');
     }
     return plan;
   }

@@ -27,12 +27,12 @@ import type { ActionMap } from '../v16/generated/action-map.js';
 import {
   SILENT_OCPP_LOGGER,
   SYSTEM_TIMERS,
-  type OcppLogger,
   type TimerHandle,
   type TimerPort,
   type Transport,
   type TransportCloseInfo,
 } from '../transport/transport.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /**
@@ -79,7 +79,7 @@ export interface RpcClientOptions<C extends string = string> {
   readonly maxIncomingBytes?: number;
   readonly timers?: TimerPort;
   readonly newMessageId?: () => string;
-  readonly logger?: OcppLogger;
+  readonly logger?: AgentLogger;
   readonly onFrame?: (event: FrameLogEvent) => void;
 }
 
@@ -103,7 +103,7 @@ export class RpcClient<M extends ActionMapShape<M>, C extends string = string> {
   readonly #maxIncomingBytes: number;
   readonly #timers: TimerPort;
   readonly #newMessageId: () => string;
-  readonly #log: OcppLogger;
+  readonly #log: AgentLogger;
   readonly #onFrame: ((event: FrameLogEvent) => void) | undefined;
   readonly #handlers = new Map<string, CallHandler<never, object>>();
   readonly #queue: QueuedCall[] = [];

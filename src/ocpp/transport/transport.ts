@@ -2,6 +2,8 @@
 // Central System that reconnects by itself. ws-transport.ts implements it on `ws`; tests may inject
 // their own. Also the timer port the RPC and transport layers take so tests can drive time.
 
+import type { AgentLogger } from '../../platform/logger.js';
+
 export interface TransportCloseInfo {
   /** WebSocket close code (1006 when the connection dropped without a close frame). */
   readonly code: number;
@@ -75,13 +77,5 @@ export const SYSTEM_TIMERS: TimerPort = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
 };
 
-/** The logging surface of this layer: a structural subset of pino's Logger. */
-export interface OcppLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 const noop = (): void => {};
-export const SILENT_OCPP_LOGGER: OcppLogger = { debug: noop, info: noop, warn: noop, error: noop };
+export const SILENT_OCPP_LOGGER: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };

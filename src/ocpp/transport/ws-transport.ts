@@ -13,12 +13,12 @@ import {
   SILENT_OCPP_LOGGER,
   SYSTEM_TIMERS,
   TransportError,
-  type OcppLogger,
   type TimerHandle,
   type TimerPort,
   type Transport,
   type TransportEvents,
 } from './transport.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 export type SecurityProfile = 0 | 1 | 2 | 3;
 
@@ -51,7 +51,7 @@ export interface WsTransportOptions {
   readonly reconnect?: Partial<ReconnectOptions>;
   readonly random?: () => number;
   readonly timers?: TimerPort;
-  readonly logger?: OcppLogger;
+  readonly logger?: AgentLogger;
 }
 
 /**
@@ -98,7 +98,7 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
   readonly #url: string;
   readonly #subprotocol: string;
   readonly #timers: TimerPort;
-  readonly #log: OcppLogger;
+  readonly #log: AgentLogger;
   readonly #backoff: ReconnectBackoff;
   #state: State = 'stopped';
   #ws: WebSocket | undefined;

@@ -6,12 +6,13 @@ import { frameTextForLog } from '../rpc/frame-text.js';
 import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { createV16RpcClient, type FrameLogEvent } from '../rpc/rpc-client.js';
-import type { OcppLogger, Transport, TransportEventName, TransportListener } from '../transport/transport.js';
+import type { Transport, TransportEventName, TransportListener } from '../transport/transport.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import type { HandlerContext } from './actions/context.js';
 import type { IncomingRegistry } from './actions/index.js';
 import type { RpcCaller } from './session.js';
 import type { CsmsAction, RequestOf } from './actions/types.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 export interface CsmsConnectionEvents {
   connected: [];
@@ -28,7 +29,7 @@ export interface CsmsConnection {
 }
 
 export interface ConnectOptions {
-  logger: OcppLogger;
+  logger: AgentLogger;
   onFrame?: ((direction: 'in' | 'out', text: string) => void) | undefined;
   /** AuthorizationKey from the OCPP configuration, when the config file leaves basicAuthPassword null. */
   authorizationKey?: () => string | undefined;
@@ -87,7 +88,7 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
 }
 
 /** The transport as the RPC client sees it, minus incoming CALL frames while `silent()` holds. */
-function dropCallsWhile(transport: Transport, silent: () => boolean, log: OcppLogger): Transport {
+function dropCallsWhile(transport: Transport, silent: () => boolean, log: AgentLogger): Transport {
   const wrapped = new Map<TransportListener<'message'>, TransportListener<'message'>>();
   const view: Transport = {
     open: () => transport.open(),

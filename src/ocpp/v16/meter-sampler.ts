@@ -2,7 +2,8 @@
 // MeterValueSampleInterval, clock-aligned every ClockAlignedDataInterval from midnight
 // UTC on every connector, and the StopTxnSampledData / StopTxnAlignedData series that
 // ride in StopTransaction.transactionData. Interval 0 disables.
-import type { Clock, MeterReading } from '../../domain/ports.js';
+import type { MeterReading } from '../../domain/ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import type { ConfigurationStore } from './configuration-store.js';
@@ -22,9 +23,9 @@ const MAX_STOP_TXN_VALUES = 500;
 const DAY_MS = 86_400_000;
 
 export class MeterSampler {
-  private readonly sampleTimers = new Map<string, { tx: Transaction; timer: unknown }>();
+  private readonly sampleTimers = new Map<string, { tx: Transaction; timer: TimerHandle }>();
   private readonly stopData = new Map<string, MeterValue[]>();
-  private alignedTimer: unknown = null;
+  private alignedTimer: TimerHandle | null = null;
   private stopped = false;
 
   constructor(

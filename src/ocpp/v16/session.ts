@@ -3,7 +3,7 @@
 // modules (outgoing/: one per action) and their helpers: status-reporter.ts (when a
 // StatusNotification goes out), meter-sampler.ts (when values are taken) and
 // transaction-messages.ts (the ordered, durable outbox of Start/MeterValues/Stop).
-import type { Clock } from '../../domain/ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import { StatusView } from './status-view.js';
@@ -12,21 +12,22 @@ import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
 import type { TransactionMessenger } from './transaction-messages.js';
-import type { OutgoingContext, RpcCaller, SessionLogger } from './outgoing/context.js';
+import type { OutgoingContext, RpcCaller } from './outgoing/context.js';
 import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
 import { sendHeartbeat } from './outgoing/Heartbeat.js';
 import type { RemoteAuthorize } from './outgoing/Authorize.js';
 import { sendIdleMeterValues } from './outgoing/MeterValues.js';
 import { triggerFor } from './outgoing/index.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
-export type { RpcCaller, SessionLogger } from './outgoing/context.js';
+export type { RpcCaller } from './outgoing/context.js';
 export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotification.js';
 
 export class OcppSession {
   private registration: RegistrationStatus = 'Unknown';
   private connected = false;
-  private bootTimer: unknown = null;
-  private heartbeatTimer: unknown = null;
+  private bootTimer: TimerHandle | null = null;
+  private heartbeatTimer: TimerHandle | null = null;
   /** Monotonic time before which no unprompted BootNotification goes out (after Pending/Rejected). */
   private nextBootAtMs = 0;
   private readonly statusReporter: StatusReporter;
@@ -42,7 +43,7 @@ export class OcppSession {
     private readonly config: ConfigurationStore,
     private readonly clock: Clock & { setOffsetFrom?(csmsTime: Date): void },
     private readonly identity: () => BootIdentity,
-    log: SessionLogger,
+    log: AgentLogger,
     /** The ordered, durable outbox of transaction messages (transaction-messages.ts). */
     private readonly messenger: TransactionMessenger,
     /** Authorize.req for the domain's authorizer: it goes out with this session's state. */

@@ -2,12 +2,14 @@
 // one per connector status change (connector 0 = station), deduplicated, held back until it
 // has lasted MinimumStatusDuration seconds (§9.1.20; a status that changes back within that
 // window sends nothing).
-import type { Clock } from '../../domain/ports.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { mapFault } from './mappers.js';
-import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import type { RpcCaller } from './outgoing/context.js';
 import { statusNotificationRequest } from './outgoing/StatusNotification.js';
+import { errorText } from '../../platform/errors.js';
+import type { AgentLogger } from '../../platform/logger.js';
 
 /** What the reporter reads from the station. */
 export interface StatusSource {
@@ -21,7 +23,7 @@ export interface StatusReporterDeps {
   station: StatusSource;
   config: ConfigurationStore;
   clock: Clock;
-  log: SessionLogger;
+  log: AgentLogger;
   /** Registered and connected: StatusNotification may be sent unprompted. */
   canSend: () => boolean;
 }
@@ -30,7 +32,7 @@ export class StatusReporter {
   /** connector -> what the CSMS was last told (status/errorCode/vendorErrorCode). */
   private readonly sent = new Map<number, string>();
   /** connector -> timer of a change waiting out MinimumStatusDuration. */
-  private readonly holding = new Map<number, unknown>();
+  private readonly holding = new Map<number, TimerHandle>();
 
   constructor(private readonly deps: StatusReporterDeps) {}
 
@@ -103,7 +105,7 @@ export class StatusReporter {
     } catch (err) {
       // Only forget it if nothing newer was sent meanwhile.
       if (this.sent.get(connector) === key) this.sent.delete(connector);
-      this.deps.log.warn({ err: err instanceof Error ? err.message : String(err), connector }, 'StatusNotification failed');
+      this.deps.log.warn({ err: errorText(err), connector }, 'StatusNotification failed');
     }
   }
 }

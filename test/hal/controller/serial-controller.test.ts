@@ -205,6 +205,12 @@ describe('SerialController over a pty', () => {
       unhandled.push(reason);
     };
     process.on('unhandledRejection', onUnhandled);
+    // The meter-period policy answers the plug-in with CONFIG METER_MS and a READ: let them be
+    // answered first, so the command left outstanding below is the re-ENABLE and nothing else.
+    await waitFor(() => {
+      const read = wire.map((l) => /^tx \$READ,(\d+),1\*/.exec(l)).find((m) => m !== null);
+      return !!read && wire.some((l) => l.startsWith(`rx $ACK,${read[1]}*`));
+    }, 10_000, 'the plug-in READ answered');
     try {
       sim.dropAnswers(1_000); // the re-ENABLE stays outstanding until stop() fails it
       const mark = wire.length;

@@ -16,7 +16,7 @@ import {
 import type { CallErrorCode16 } from '../../../src/ocpp/rpc/error-codes.js';
 import type { ActionMap } from '../../../src/ocpp/v16/generated/action-map.js';
 import { WsTransport } from '../../../src/ocpp/transport/ws-transport.js';
-import type { OcppLogger } from '../../../src/ocpp/transport/transport.js';
+import type { AgentLogger } from '../../../src/platform/logger.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** The CSMS side: one accepted socket and its incoming messages in order. */
@@ -90,7 +90,7 @@ beforeEach(async () => {
   peer = new Peer();
   await once(peer.wss, 'listening');
   logs = [];
-  const logger: OcppLogger = {
+  const logger: AgentLogger = {
     debug: (obj, msg) => logs.push({ level: 'debug', obj, msg }),
     info: (obj, msg) => logs.push({ level: 'info', obj, msg }),
     warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),

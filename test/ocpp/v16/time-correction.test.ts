@@ -11,7 +11,7 @@ import { SqliteTransactionStore } from '../../../src/store/transaction-store.js'
 import { SqliteTimeBaseRepo } from '../../../src/store/time-base-repo.js';
 import { TimeCorrector } from '../../../src/ocpp/outbox/time-correction.js';
 import { shiftPayload } from '../../../src/ocpp/v16/time-correction.js';
-import { TransactionMessenger } from '../../../src/ocpp/v16/transaction-messages.js';
+import { DEFAULT_ALIVE_STAMP_MS, TransactionMessenger } from '../../../src/ocpp/v16/transaction-messages.js';
 import type { RpcCaller } from '../../../src/ocpp/v16/session.js';
 import type { CpAction, RequestOf, ResponseOf } from '../../../src/ocpp/v16/actions/types.js';
 import type { MeterValue } from '../../../src/ocpp/v16/generated/types.js';
@@ -211,5 +211,54 @@ describe('timestamps made before the clock is set', () => {
       ['MeterValues', iso(bootStart)],
       ['StopTransaction', iso(bootStart)],
     ]);
+  });
+
+  it('a power loss after a synced boot: the stop at the stored alive time keeps its real time through this boot’s sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-time-'));
+    const first = agentProcess(dir, 'boot-1', BOOT_1970, 60_000);
+    first.sync(REAL);
+    const tx: Transaction = { localId: 'f', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: first.clock.now(), meterStartWh: 0 };
+    first.messenger.started(tx);
+    await first.deliver();
+    first.clock.advance(DEFAULT_ALIVE_STAMP_MS); // the alive stamp is written, then the power goes
+    const aliveAt = REAL + DEFAULT_ALIVE_STAMP_MS;
+    first.messenger.stop();
+    first.db.close();
+
+    // A dead RTC: this boot starts at 1970, decades before the stored (real) times.
+    const second = agentProcess(dir, 'boot-2', BOOT_1970, 20_000);
+    const row = second.store.transaction('f')!;
+    const endedAt = second.store.lastKnownAlive('f')!;
+    expect(endedAt.toISOString()).toBe(iso(aliveAt));
+    second.messenger.stopped({ ...row, stoppedAt: endedAt, meterStopWh: 5, stopReason: 'PowerLoss' }, []);
+    second.clock.advance(10_000);
+    const later = REAL + 3 * 3_600_000;
+    second.sync(later);
+    await second.deliver();
+    expect(second.csms.stamps()).toEqual([['StopTransaction', iso(aliveAt)]]);
+    expect(second.store.transaction('f')?.stoppedAt?.toISOString()).toBe(iso(aliveAt));
+  });
+
+  it('a power loss after a boot that never synced, ended after this boot’s sync: the stored time is still corrected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-time-'));
+    const first = agentProcess(dir, 'boot-1', BOOT_1970, 600_000);
+    const tx: Transaction = { localId: 'g', evseId: 1, idToken: { value: 'TAG', type: 'ISO14443' }, startedAt: first.clock.now(), meterStartWh: 0 };
+    first.messenger.started(tx); // 600 s into boot 1, then the power goes
+    first.messenger.stop();
+    first.db.close();
+
+    const second = agentProcess(dir, 'boot-2', Date.UTC(1970, 0, 1, 0, 0, 10), 20_000);
+    const row = second.store.transaction('g')!;
+    const endedAt = second.store.lastKnownAlive('g')!; // read at start (restart recovery), in this boot's provisional base
+    second.clock.advance(10_000);
+    second.sync(REAL); // 30 s into boot 2: boot 2 began at REAL - 30 s
+    second.messenger.stopped({ ...row, stoppedAt: endedAt, meterStopWh: 0, stopReason: 'PowerLoss' }, []); // the EV was found gone after the sync
+    await second.deliver();
+    const bootStart = REAL - 30_000;
+    expect(second.csms.stamps()).toEqual([
+      ['StartTransaction', iso(bootStart)],
+      ['StopTransaction', iso(bootStart)],
+    ]);
+    expect(second.store.transaction('g')?.stoppedAt?.toISOString()).toBe(iso(bootStart));
   });
 });

@@ -6,7 +6,8 @@ import type { IdToken } from '../../../domain/model/id-token.js';
 import type { RemoteAuthorizer } from '../../../domain/ports.js';
 import type { RequestOf, ResponseOf } from '../actions/types.js';
 import { fromIdTagInfo } from '../id-tag-info.js';
-import { errText, type OutgoingAction, type OutgoingContext } from './context.js';
+import { errorText } from '../../../platform/errors.js';
+import { type OutgoingAction, type OutgoingContext } from './context.js';
 
 export function authorizeRequest(idTag: string): RequestOf<'Authorize'> {
   return { idTag };
@@ -22,7 +23,7 @@ export async function authorize(ctx: OutgoingContext, idTag: string): Promise<Au
   try {
     return authorizationFromAnswer(await ctx.rpc.call('Authorize', authorizeRequest(idTag)));
   } catch (err) {
-    ctx.log.warn({ err: errText(err) }, 'Authorize failed; deciding offline');
+    ctx.log.warn({ err: errorText(err) }, 'Authorize failed; deciding offline');
     return 'offline';
   }
 }

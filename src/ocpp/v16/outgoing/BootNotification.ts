@@ -3,7 +3,8 @@
 // Pending/Rejected make interval the least wait before the next one. The registration state
 // machine (retries, what Accepted releases) stays in session.ts, which also triggers it.
 import type { RequestOf, ResponseOf } from '../actions/types.js';
-import { errText, type OutgoingAction, type OutgoingContext } from './context.js';
+import { errorText } from '../../../platform/errors.js';
+import { type OutgoingAction, type OutgoingContext } from './context.js';
 
 export interface BootIdentity {
   chargePointVendor: string;
@@ -44,7 +45,7 @@ export async function sendBootNotification(ctx: OutgoingContext, identity: BootI
   try {
     conf = await ctx.rpc.call('BootNotification', bootNotificationRequest(identity));
   } catch (err) {
-    ctx.log.warn({ err: errText(err) }, 'BootNotification failed; retrying');
+    ctx.log.warn({ err: errorText(err) }, 'BootNotification failed; retrying');
     return null;
   }
   return onBootNotificationAnswer(ctx, conf);

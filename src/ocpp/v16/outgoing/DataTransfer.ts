@@ -2,7 +2,8 @@
 // Nothing in the agent sends one on its own yet; vendor code calls sendDataTransfer.
 // (The CSMS-to-charger direction is actions/DataTransfer.ts.)
 import type { RequestOf, ResponseOf } from '../actions/types.js';
-import { errText, type OutgoingAction, type OutgoingContext } from './context.js';
+import { errorText } from '../../../platform/errors.js';
+import { type OutgoingAction, type OutgoingContext } from './context.js';
 
 export function dataTransferRequest(vendorId: string, messageId?: string, data?: string): RequestOf<'DataTransfer'> {
   const req: RequestOf<'DataTransfer'> = { vendorId };
@@ -17,7 +18,7 @@ export async function sendDataTransfer(ctx: OutgoingContext, vendorId: string, m
   try {
     return await ctx.rpc.call('DataTransfer', dataTransferRequest(vendorId, messageId, data));
   } catch (err) {
-    ctx.log.warn({ err: errText(err), vendorId }, 'DataTransfer failed');
+    ctx.log.warn({ err: errorText(err), vendorId }, 'DataTransfer failed');
     return 'offline';
   }
 }

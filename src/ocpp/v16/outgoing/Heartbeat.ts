@@ -1,7 +1,8 @@
 // OCPP 1.6 §4.6 Heartbeat: every HeartbeatInterval seconds once Accepted (the
 // timer is session.ts's); the answer's currentTime sets the clock.
 import type { ResponseOf } from '../actions/types.js';
-import { errText, type OutgoingAction, type OutgoingContext } from './context.js';
+import { errorText } from '../../../platform/errors.js';
+import { type OutgoingAction, type OutgoingContext } from './context.js';
 
 export function onHeartbeatAnswer(ctx: Pick<OutgoingContext, 'csmsTime'>, conf: ResponseOf<'Heartbeat'>): void {
   const t = new Date(conf.currentTime);
@@ -13,7 +14,7 @@ export async function sendHeartbeat(ctx: OutgoingContext): Promise<void> {
   try {
     onHeartbeatAnswer(ctx, await ctx.rpc.call('Heartbeat', {}));
   } catch (err) {
-    ctx.log.warn({ err: errText(err) }, 'Heartbeat failed');
+    ctx.log.warn({ err: errorText(err) }, 'Heartbeat failed');
   }
 }
 

@@ -5,7 +5,8 @@
 import type { RequestOf } from '../actions/types.js';
 import type { MeterValue } from '../generated/types.js';
 import { buildMeterValue } from '../meter-values.js';
-import { errText, type OutgoingAction, type OutgoingContext } from './context.js';
+import { errorText } from '../../../platform/errors.js';
+import { type OutgoingAction, type OutgoingContext } from './context.js';
 
 export function meterValuesRequest(connectorId: number, meterValue: MeterValue[], transactionId?: number): RequestOf<'MeterValues'> {
   const req: RequestOf<'MeterValues'> = { connectorId, meterValue };
@@ -16,7 +17,7 @@ export function meterValuesRequest(connectorId: number, meterValue: MeterValue[]
 /** Clock-aligned values of a connector without a transaction: not transaction messages, so never queued. */
 export async function sendIdleMeterValues(ctx: OutgoingContext, connector: number, values: MeterValue[]): Promise<void> {
   if (!ctx.canSend()) return;
-  await ctx.rpc.call('MeterValues', meterValuesRequest(connector, values)).catch((err: unknown) => ctx.log.warn({ err: errText(err), connector }, 'MeterValues failed'));
+  await ctx.rpc.call('MeterValues', meterValuesRequest(connector, values)).catch((err: unknown) => ctx.log.warn({ err: errorText(err), connector }, 'MeterValues failed'));
 }
 
 /** TriggerMessage: the current reading of one connector, or of every one, with the running transaction's id. */
@@ -29,7 +30,7 @@ async function triggerMeterValues(ctx: OutgoingContext, connectorId?: number): P
     const tx = station.transaction(c);
     const value = buildMeterValue(reading, ctx.config.getList('MeterValuesSampledData'), ctx.clock.now(), 'Trigger', station.offeredCurrent(c));
     const req = meterValuesRequest(c, [value], tx ? ctx.csmsTransactionId(tx.localId) : undefined);
-    await ctx.rpc.call('MeterValues', req).catch((err: unknown) => ctx.log.warn({ err: errText(err) }, 'MeterValues failed'));
+    await ctx.rpc.call('MeterValues', req).catch((err: unknown) => ctx.log.warn({ err: errorText(err) }, 'MeterValues failed'));
   }
 }
 

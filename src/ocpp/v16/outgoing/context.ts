@@ -1,27 +1,24 @@
 // What a charger-initiated action module may use. session.ts builds one of these over its
 // registration and connection state; TriggerMessage hands it to the module's trigger.
-import type { Clock } from '../../../domain/ports.js';
+import type { Clock } from '../../../platform/clock.js';
 import type { ChargingStation } from '../../../domain/station/charging-station.js';
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { CpAction, RequestOf, ResponseOf } from '../actions/types.js';
+import type { AgentLogger } from '../../../platform/logger.js';
 
 export interface RpcCaller {
   call<A extends CpAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
 }
 
-export interface SessionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+/** The old name, kept while transaction-messages.ts (being moved by the outbox work) still imports it. */
+export type SessionLogger = AgentLogger;
 
 export interface OutgoingContext {
   rpc: RpcCaller;
   station: ChargingStation;
   config: ConfigurationStore;
   clock: Clock;
-  log: SessionLogger;
+  log: AgentLogger;
   /** Connected and Accepted: a message may go out unprompted. */
   canSend(): boolean;
   /** §4.2: while Pending the CP sends what a TriggerMessage asks for too; while Rejected nothing. */
@@ -41,8 +38,4 @@ export interface OutgoingAction<A extends CpAction> {
   readonly action: A;
   /** TriggerMessage (§5.17): sends the message now. Absent: this charger answers NotImplemented. */
   readonly trigger?: (ctx: OutgoingContext, connectorId?: number) => Promise<void>;
-}
-
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
