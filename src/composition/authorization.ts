@@ -3,6 +3,7 @@
 // through the OCPP configuration.
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
+import { errorText } from '../platform/errors.js';
 import { childLogger } from '../platform/logger.js';
 import type { RemoteAuthorizer } from '../domain/ports.js';
 import { AuthorizationCache } from '../domain/authorization/authorization-cache.js';
@@ -38,7 +39,7 @@ export function buildAuthorization({ database, config, clock, remote }: Authoriz
     maxUpdateEntries: () => config.getInt('SendLocalListMaxLength'),
   });
   const cache = new AuthorizationCache(new SqliteAuthCacheRepo(database), clock, {
-    onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'authorization cache write failed'),
+    onError: (err, context) => authLog.warn({ err: errorText(err), context }, 'authorization cache write failed'),
   });
   const service = new AuthorizationService({
     remote,
@@ -58,7 +59,7 @@ export function buildAuthorization({ database, config, clock, remote }: Authoriz
     { reserveConnectorZeroSupported: () => config.getBoolean('ReserveConnectorZeroSupported') },
     {
       onEnded: (r, why) => authLog.info({ reservationId: r.id, connector: r.evseId ?? 0, why }, 'reservation ended'),
-      onError: (err, context) => authLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'reservation store failed'),
+      onError: (err, context) => authLog.warn({ err: errorText(err), context }, 'reservation store failed'),
     },
   );
   return { service, localList, cache, reservations };

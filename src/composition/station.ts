@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Clock } from '../platform/clock.js';
+import { errorText } from '../platform/errors.js';
 import { childLogger } from '../platform/logger.js';
 import type { ChargeControllerPort } from '../domain/ports.js';
 import { ChargingStation } from '../domain/station/charging-station.js';
@@ -41,7 +42,7 @@ export function buildStation(cfg: AgentConfig, deps: StationDeps, log: Logger): 
       unlockConnectorOnEVSideDisconnect: () => config.getBoolean('UnlockConnectorOnEVSideDisconnect'),
     },
     deps.clock,
-    (err, context) => stationLog.warn({ err: err instanceof Error ? err.message : String(err), context }, 'station operation failed'),
+    (err, context) => stationLog.warn({ err: errorText(err), context }, 'station operation failed'),
     { availability: new SqliteAvailabilityRepo(deps.database), reservations: deps.reservations, journal: deps.journal, learner: authorizer },
   );
 }
