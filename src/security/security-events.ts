@@ -1,0 +1,68 @@
+// The security events of the OCPP 1.6 security whitepaper (edition 3, appendix 1), as a port:
+// whoever detects one (transport, configuration, firmware, start-up) reports it here, and the
+// composition root connects it to the durable security log and SecurityEventNotification.
+// The names are the whitepaper's own, so 2.0.1 (which uses the same list) maps them unchanged.
+
+export const SECURITY_EVENT_TYPES = [
+  'FirmwareUpdated',
+  'FailedToAuthenticateAtCentralSystem',
+  'CentralSystemFailedToAuthenticate',
+  'SettingSystemTime',
+  'StartupOfTheDevice',
+  'ResetOrReboot',
+  'SecurityLogWasCleared',
+  'ReconfigurationOfSecurityParameters',
+  'MemoryExhaustion',
+  'InvalidMessages',
+  'AttemptedReplayAttacks',
+  'TamperDetectionActivated',
+  'InvalidFirmwareSignature',
+  'InvalidFirmwareSigningCertificate',
+  'InvalidCentralSystemCertificate',
+  'InvalidChargePointCertificate',
+  'InvalidTLSVersion',
+  'InvalidTLSCipherSuite',
+] as const;
+
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
+/** Critical events are sent to the CSMS; the others only go to the security log (whitepaper appendix 1). */
+export const CRITICAL_SECURITY_EVENTS: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
+  'FirmwareUpdated',
+  'FailedToAuthenticateAtCentralSystem',
+  'CentralSystemFailedToAuthenticate',
+  'SettingSystemTime',
+  'StartupOfTheDevice',
+  'ResetOrReboot',
+  'SecurityLogWasCleared',
+  'ReconfigurationOfSecurityParameters',
+  'MemoryExhaustion',
+  'TamperDetectionActivated',
+  'InvalidFirmwareSignature',
+  'InvalidFirmwareSigningCertificate',
+  'InvalidCentralSystemCertificate',
+  'InvalidChargePointCertificate',
+  'InvalidTLSVersion',
+  'InvalidTLSCipherSuite',
+]);
+
+export interface SecurityEventSink {
+  /** Records the event durably; never throws. `techInfo` is free text (whitepaper: at most 255 chars). */
+  report(type: SecurityEventType, techInfo?: string): void;
+}
+
+export interface SecurityLogEntry {
+  seq: number;
+  /** Wall-clock time of the event, ms since the epoch, as best known when it was recorded. */
+  atMs: number;
+  type: SecurityEventType;
+  techInfo: string | null;
+}
+
+/** Read side of the security log, for GetLog (SecurityLog) and the diagnostics socket. */
+export interface SecurityLogReader {
+  entries(range?: { fromMs?: number; toMs?: number }): SecurityLogEntry[];
+}
+
+/** A sink that drops events: for tests and tools that run without a station. */
+export const DISCARD_SECURITY_EVENTS: SecurityEventSink = { report: () => undefined };
