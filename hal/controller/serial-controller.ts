@@ -1,7 +1,7 @@
-// Driver for the charge controller over a serial line (controller-serial.md):
-// seq 1..65535 with wrap, one command outstanding, ACK/NAK, resend after 250 ms
-// (3 sends in all), PING keep-alive, link-down detection, reopen loop, and
-// resynchronisation ($INFO + $STATUS, wanted ENABLEs re-applied) on link recovery.
+// Driver for the charge controller over a serial line (controller-serial.md): the port and
+// its reopen loop, PING keep-alive, link-down detection, and resynchronisation ($INFO +
+// $STATUS, wanted ENABLEs re-applied) on link recovery. Sequence numbers, ACK/NAK and
+// resends are the command channel's (command-channel.ts).
 // No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
 // timer armed for the moment it is due, so an idle linked driver wakes for the PING
 // each second plus a silence check every few seconds.
@@ -16,6 +16,7 @@ import { FRAME_TABLE, formatAmps, isFrameType, type CommandFrame, type EventFram
 import { LineFramer } from './protocol/line-framer.js';
 import { LazyDeadline } from './lazy-deadline.js';
 import { mainThreadBinding } from './main-thread-io.js';
+import { CommandChannel } from './command-channel.js';
 import { checkPeriod, MeterPeriodPolicy } from './meter-period.js';
 import {
   ControllerLinkError,
@@ -55,27 +56,9 @@ export interface SerialControllerOptions {
 
 type LinkState = 'down' | 'syncing' | 'up';
 
-interface PendingCommand {
-  name: string;
-  /** Builds the wire line for a sequence number. */
-  build(seq: number): string;
-  /** Resync commands run before anything else and are allowed while syncing. */
-  priority: boolean;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
-interface Outstanding {
-  cmd: PendingCommand;
-  seq: number;
-  line: string;
-  sends: number;
-  timer: TimerHandle | null;
-}
-
 /** Keep-alive margin, so a slightly late timer still keeps gaps within keepAliveMs. */
 const KEEPALIVE_MARGIN_MS = 50;
-export const SEQ_MAX = 65535;
+export { SEQ_MAX } from './command-channel.js';
 
 export class SerialController extends TypedEmitter<ChargeControllerEvents> implements ChargeController {
   private readonly log: HalLogger;
@@ -98,9 +81,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private linkState: LinkState = 'down';
   private lastFrameAt = 0;
   private lastSentAt = 0;
-  private seq = 0;
-  private queue: PendingCommand[] = [];
-  private outstanding: Outstanding | null = null;
+  private readonly commands: CommandChannel;
 
   /** What each connector should be doing: amps offered, or null for disabled. */
   private readonly wanted = new Map<number, number | null>();
@@ -114,8 +95,6 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private readonly stats = {
     framesReceived: 0,
     framesSent: 0,
-    resends: 0,
-    naks: 0,
     linkDowns: 0,
     reopens: 0,
   };
@@ -137,6 +116,18 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       activeMeterMs: checkPeriod('activeMeterMs', options.activeMeterMs ?? 1000),
       mainThreadIo: options.mainThreadIo ?? true,
     };
+    this.commands = new CommandChannel(
+      {
+        canSend: () => this.port?.isOpen === true,
+        priorityOnly: () => this.linkState === 'syncing',
+        write: (line) => this.write(line),
+        gaveUp: () => this.linkDown('no-answer'),
+      },
+      this.timers,
+      this.log,
+      this.opts.ackTimeoutMs,
+      this.opts.maxSends,
+    );
     const { keepAliveMs, silenceTimeoutMs } = this.opts;
     const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
     const whileOpen = (due: () => number) => () => (this.port?.isOpen && !this.stopping ? due() : null);
@@ -180,7 +171,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.meterPeriod.cancel();
     if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
-    this.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
+    this.commands.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
     const wasUp = this.linkState !== 'down';
     this.linkState = 'down';
     await this.closePort();
@@ -227,7 +218,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   counters(): ControllerCounters {
     const dropped = { ...this.dropped };
     dropped.overlong += this.overlongBeforeReopen + (this.framer?.overlongCount ?? 0);
-    return { ...this.stats, dropped };
+    return { ...this.stats, resends: this.commands.resends, naks: this.commands.naks, dropped };
   }
 
   // --- commands -------------------------------------------------------------
@@ -252,57 +243,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (this.linkState === 'down' && !priority) {
       return Promise.reject(new ControllerLinkError(name, 'controller link is down (wanted state kept for resync)'));
     }
-    return new Promise<void>((resolve, reject) => {
-      const cmd: PendingCommand = { name, build, priority, resolve, reject };
-      if (priority) {
-        // Behind other priority commands, ahead of everything else.
-        const firstNormal = this.queue.findIndex((c) => !c.priority);
-        if (firstNormal < 0) this.queue.push(cmd);
-        else this.queue.splice(firstNormal, 0, cmd);
-      } else {
-        this.queue.push(cmd);
-      }
-      this.pump();
-    });
-  }
-
-  private nextSeq(): number {
-    this.seq = this.seq >= SEQ_MAX ? 1 : this.seq + 1;
-    return this.seq;
-  }
-
-  private pump(): void {
-    if (this.outstanding || !this.port?.isOpen) return;
-    const idx = this.linkState === 'syncing' ? this.queue.findIndex((c) => c.priority) : 0;
-    if (idx < 0 || idx >= this.queue.length) return;
-    const [cmd] = this.queue.splice(idx, 1);
-    if (!cmd) return;
-    const seq = this.nextSeq();
-    const line = cmd.build(seq);
-    this.outstanding = { cmd, seq, line, sends: 0, timer: null };
-    this.transmit();
-  }
-
-  private transmit(): void {
-    const out = this.outstanding;
-    if (!out) return;
-    out.sends++;
-    if (out.sends > 1) this.stats.resends++;
-    this.write(out.line);
-    if (out.timer) this.timers.clearTimeout(out.timer);
-    out.timer = this.timers.setTimeout(() => this.onAckTimeout(out), this.opts.ackTimeoutMs);
-  }
-
-  private onAckTimeout(out: Outstanding): void {
-    if (this.outstanding !== out) return;
-    if (out.sends < this.opts.maxSends) {
-      this.log.debug({ seq: out.seq, command: out.cmd.name, sends: out.sends }, 'no answer, resending');
-      this.transmit();
-      return;
-    }
-    this.outstanding = null;
-    out.cmd.reject(new ControllerLinkError(out.cmd.name, `no answer after ${out.sends} sends`));
-    this.linkDown('no-answer');
+    return this.commands.enqueue(name, build, priority);
   }
 
   private write(line: string): void {
@@ -316,41 +257,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.emit('wire', 'tx', line.trimEnd());
   }
 
-  private complete(seq: number, nakReason: string | null): void {
-    const out = this.outstanding;
-    if (!out || out.seq !== seq) {
-      // A late answer to a command we already gave up on, or a duplicate: harmless.
-      this.log.debug({ seq }, 'answer for no outstanding command');
-      return;
-    }
-    if (out.timer) this.timers.clearTimeout(out.timer);
-    this.outstanding = null;
-    if (nakReason === null) out.cmd.resolve();
-    else {
-      this.stats.naks++;
-      this.log.warn({ command: out.cmd.name, reason: nakReason }, 'controller refused command');
-      out.cmd.reject(new ControllerNakError(out.cmd.name, nakReason));
-    }
-    this.pump();
-  }
-
-  private failAll(err: ControllerLinkError): void {
-    const out = this.outstanding;
-    this.outstanding = null;
-    if (out) {
-      if (out.timer) this.timers.clearTimeout(out.timer);
-      out.cmd.reject(new ControllerLinkError(out.cmd.name, err.message));
-    }
-    const queued = this.queue;
-    this.queue = [];
-    for (const c of queued) c.reject(new ControllerLinkError(c.name, err.message));
-  }
-
   // --- link health ----------------------------------------------------------
 
   /** Keep-alive (§Link health: a command at least every second): a PING when nothing else is going out. */
   private tick(): void {
-    if (this.port?.isOpen && !this.outstanding && this.queue.length === 0) this.sendPing();
+    if (this.port?.isOpen && this.commands.idle) this.sendPing();
   }
 
   private onSilence(): void {
@@ -371,7 +282,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.linkState = 'down';
     this.resyncRunning = false;
     this.meterPeriod.linkLost();
-    this.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
+    this.commands.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
     if (!wasDown) {
       this.stats.linkDowns++;
       this.log.warn({ reason }, 'controller link down');
@@ -469,9 +380,9 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private dispatch(f: EventFrame): void {
     switch (f.type) {
       case 'ACK':
-        return this.complete(f.seq, null);
+        return this.commands.complete(f.seq, null);
       case 'NAK':
-        return this.complete(f.seq, f.reason);
+        return this.commands.complete(f.seq, f.reason);
       case 'HELLO':
         return this.onHello(f);
       case 'CP':
@@ -568,7 +479,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
           }
         }
         this.meterPeriod.linkUp();
-        this.pump();
+        this.commands.pump();
       },
       (err: Error) => {
         this.resyncRunning = false;

@@ -93,7 +93,7 @@ describe('SerialController over a pty', () => {
 
   it('sequence numbers wrap from 65535 to 1', async () => {
     await up();
-    (driver as unknown as { seq: number }).seq = 65534;
+    (driver as unknown as { commands: { seq: number } }).commands.seq = 65534;
     await driver.readMeter(1);
     await driver.readMeter(1);
     const reads = wire.filter((l) => l.startsWith('tx $READ')).map((l) => l.split(',')[1]);
