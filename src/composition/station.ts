@@ -29,7 +29,7 @@ export interface StationDeps {
 export function buildStation(cfg: AgentConfig, deps: StationDeps, log: Logger): ChargingStation {
   const { config, authorizer } = deps;
   const stationLog = childLogger(log, 'station');
-  return new ChargingStation(
+  const station = new ChargingStation(
     deps.controller,
     authorizer,
     {
@@ -45,4 +45,12 @@ export function buildStation(cfg: AgentConfig, deps: StationDeps, log: Logger): 
     (err, context) => stationLog.warn({ err: errorText(err), context }, 'station operation failed'),
     { availability: new SqliteAvailabilityRepo(deps.database), reservations: deps.reservations, journal: deps.journal, learner: authorizer },
   );
+  // One line per card and per decision: an installer reading the journal sees why a card did
+  // or did not start a session without turning on debug logs.
+  station.subscribe({
+    cardPresented: ({ idToken }) => stationLog.info({ idToken: idToken.value }, 'card presented'),
+    authorizationDecided: ({ idToken, accepted, status }) =>
+      stationLog.info({ idToken: idToken.value, accepted, status }, accepted ? 'card accepted' : 'card refused'),
+  });
+  return station;
 }
