@@ -15,7 +15,7 @@ import type { SecurityLogEntry, SecurityLogReader } from '../../src/security/sec
 import { TempDatabases } from '../helpers/temp-agent-db.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
 import { SystemClock } from '../../src/platform/clock.js';
-import { untar } from './upload-servers.js';
+import { untar } from '../helpers/upload-servers.js';
 
 const dbs = new TempDatabases();
 const dirs = new TempDirs();

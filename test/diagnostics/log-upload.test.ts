@@ -14,7 +14,7 @@ import type { AgentLogger } from '../../src/platform/logger.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePort, startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from './upload-servers.js';
+import { freePort, startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from '../helpers/upload-servers.js';
 
 const FTP_PASSWORD = 'ftp-Pw-7731';
 const HTTP_PASSWORD = 'http-Pw-9902';
