@@ -7,7 +7,7 @@ import { createGzip } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import { TarWriter } from '../firmware/tar.js';
 import { errorText } from '../platform/errors.js';
-import { REDACTED } from '../platform/logger.js';
+import { REDACTED, stripUrlCredentials } from '../platform/logger.js';
 import type { SecurityLogReader } from '../security/security-events.js';
 
 /** DiagnosticsLog: what GetDiagnostics sends too. SecurityLog: the security log alone. */
@@ -59,10 +59,6 @@ const SECRET_OCPP_KEYS = new Set(['authorizationkey', 'basicauthpassword']);
 /** A secret shorter than this is not scrubbed by value: it would mangle ordinary text. */
 const MIN_SCRUBBED_SECRET = 4;
 
-/** `scheme://user:password@host` -> `scheme://[Redacted]@host`, anywhere in a text. */
-export function stripUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']*@/gi, `$1${REDACTED}@`);
-}
 
 /** A deep copy with secret-named fields replaced and credentials taken out of URLs. */
 export function redactConfig(value: unknown): unknown {

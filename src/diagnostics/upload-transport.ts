@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { errorText } from '../platform/errors.js';
-import { stripUrlCredentials } from './log-archive.js';
+import { stripUrlCredentials } from '../platform/logger.js';
 
 /** Why an upload failed, in neutral words (the OCPP modules map them to their statuses). */
 export type UploadFailure =

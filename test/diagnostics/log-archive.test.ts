@@ -4,12 +4,12 @@
 // log through its reader port (an in-memory one here, honouring the range like the real one).
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createLogger, logRingOf, REDACTED } from '../../src/platform/logger.js';
+import { createLogger, logRingOf, REDACTED, redactOcppPayload, stripUrlCredentials } from '../../src/platform/logger.js';
 import { parseAgentConfig } from '../../src/config/agent-config.js';
 import { ConfigurationStore } from '../../src/ocpp/v16/configuration-store.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
 import { summarizeDatabase } from '../../src/store/database-summary.js';
-import { buildLogArchive, linesInWindow, redactConfig, stripUrlCredentials, type ArchiveSources } from '../../src/diagnostics/log-archive.js';
+import { buildLogArchive, linesInWindow, redactConfig, type ArchiveSources } from '../../src/diagnostics/log-archive.js';
 import { archiveSources } from '../../src/composition/diagnostics-upload.js';
 import type { SecurityLogEntry, SecurityLogReader } from '../../src/security/security-events.js';
 import { TempDatabases } from '../helpers/temp-agent-db.js';
@@ -169,6 +169,11 @@ describe('security log archive', () => {
 describe('redaction helpers', () => {
   it('strip user:password from URLs anywhere in a text', () => {
     expect(stripUrlCredentials('to ftp://u:p@h:21/d and https://x@y/z, not mail a@b')).toBe(`to ftp://${REDACTED}@h:21/d and https://${REDACTED}@y/z, not mail a@b`);
+  });
+
+  it('OCPP payloads in the frame log lose the credentials of their locations', () => {
+    expect(redactOcppPayload('GetDiagnostics', { location: 'ftp://diag:pw-1@h/d/', retries: 1 })).toEqual({ location: `ftp://${REDACTED}@h/d/`, retries: 1 });
+    expect(redactOcppPayload('GetLog', { requestId: 1, logType: 'SecurityLog', log: { remoteLocation: 'https://u:p@h/up' } })).toEqual({ requestId: 1, logType: 'SecurityLog', log: { remoteLocation: `https://${REDACTED}@h/up` } });
   });
 
   it('replace secret-named fields at any depth, case-insensitively', () => {
