@@ -34,6 +34,7 @@ export function archiveSources(cfg: AgentConfig, parts: UploadParts, log: Logger
   const ring = logRingOf(log);
   return {
     logLines: () => ring?.tail() ?? [],
+    logTimeOffsetMs: () => parts.clock.offsetMs,
     agentConfig: () => cfg,
     ocppConfiguration: () => parts.config.list().known,
     databaseSummary: () => summarizeDatabase(parts.database),

@@ -38,6 +38,11 @@ export interface OcppKeyEntry {
 export interface ArchiveSources {
   /** Recent log lines, JSON (pino's, already redacted), oldest first. */
   logLines(): readonly string[];
+  /**
+   * The agent's wall time minus the log lines' `time` (the system clock's), in ms: the window
+   * comes in the CSMS's time, which a board without an RTC only has once synced. Default 0.
+   */
+  logTimeOffsetMs?(): number;
   /** The installer configuration (redacted here again). */
   agentConfig(): unknown;
   /** The OCPP configuration keys (AuthorizationKey's value is never kept). */
@@ -140,7 +145,8 @@ export async function buildLogArchive(req: ArchiveRequest, src: ArchiveSources):
     files.push({ path: 'security-log.jsonl', text: lines.map((l) => `${l}\n`).join('') });
     files.push({ path: 'identity.json', text: json(identity) });
   } else {
-    const lines = linesInWindow(safeRead(() => src.logLines(), []), req.window);
+    const offset = safeRead(() => src.logTimeOffsetMs?.() ?? 0, 0);
+    const lines = linesInWindow(safeRead(() => src.logLines(), []), shift(req.window, -offset));
     files.push({ path: 'manifest.json', text: json({ kind: 'DiagnosticsLog', createdAt: req.createdAt.toISOString(), window, logLines: lines.length }) });
     files.push({ path: 'agent.log', text: lines.map((l) => `${l}\n`).join('') });
     files.push({
@@ -178,6 +184,10 @@ export async function buildLogArchive(req: ArchiveRequest, src: ArchiveSources):
   tarOut.end();
   await done;
   return { data: Buffer.concat(chunks), entries };
+}
+
+function shift(w: TimeWindow, ms: number): TimeWindow {
+  return { ...(w.fromMs !== undefined ? { fromMs: w.fromMs + ms } : {}), ...(w.toMs !== undefined ? { toMs: w.toMs + ms } : {}) };
 }
 
 function rangeOf(w: TimeWindow): { fromMs?: number; toMs?: number } {

@@ -82,7 +82,7 @@ async function uploadFtp(url: URL, fileName: string, data: Buffer, opts: Transfe
   opts.signal.addEventListener('abort', abort, { once: true });
   try {
     await client.access({
-      host: url.hostname,
+      host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port === '' ? 21 : Number(url.port),
       user: url.username === '' ? 'anonymous' : decodeURIComponent(url.username),
       password: url.password === '' ? 'anonymous@' : decodeURIComponent(url.password),

@@ -131,6 +131,16 @@ describe('diagnostics archive', () => {
     expect([...files.values()].join('')).not.toContain(AUTH_KEY);
   });
 
+  it('the window is in the agent\'s (CSMS-corrected) time: a log line\'s system time is shifted by the clock offset', async () => {
+    const { sources, ring } = realParts();
+    ring.push(line('1970-01-01T00:00:10Z', 'logged before the sync, by a board clock at 1970'));
+    ring.push(line('1970-01-01T00:00:20Z', 'later'));
+    const offset = at('2026-01-01T10:00:00Z') - at('1970-01-01T00:00:00Z');
+    const files = await open({ ...sources, logTimeOffsetMs: () => offset }, 'diagnostics', { fromMs: at('2026-01-01T10:00:15Z') });
+    expect(files.get('diag-test/agent.log')).toContain('"msg":"later"');
+    expect(files.get('diag-test/agent.log')).not.toContain('by a board clock');
+  });
+
   it('a source that fails costs only its own file', async () => {
     const { sources } = realParts();
     const broken: ArchiveSources = { ...sources, databaseSummary: () => { throw new Error('disk I/O error'); } };
