@@ -2,10 +2,12 @@
 // multipart POST. The archive arrives whole (opened with the system's tar); a failure then a
 // success on the retry (the FakeClock makes the retry due); a server that keeps refusing gives
 // the failure after the retries; bad locations are refused with a reason, never a crash; the
-// location's password never appears in a log line; a stalled transfer ends at its bound.
+// location's password never appears in a log line; a stalled transfer ends at its bound; https
+// trusts the CA it is given.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LogUploads, type UploadListener, type UploadOutcome, type UploadRequest, type AttemptFailure } from '../../src/diagnostics/log-upload.js';
@@ -14,7 +16,8 @@ import type { AgentLogger } from '../../src/platform/logger.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePort, startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from '../helpers/upload-servers.js';
+import { makeDevCerts } from '../helpers/dev-certs.js';
+import { freePort, parseMultipart, startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from '../helpers/upload-servers.js';
 
 const FTP_PASSWORD = 'ftp-Pw-7731';
 const HTTP_PASSWORD = 'http-Pw-9902';
@@ -36,7 +39,7 @@ const SOURCES: ArchiveSources = {
   secretValues: () => [],
 };
 
-function rig(opts: { attemptTimeoutMs?: number } = {}) {
+function rig(opts: { attemptTimeoutMs?: number; ca?: string[] } = {}) {
   const clock = new FakeClock({ systemTime: Date.parse('2026-03-04T05:06:07Z') });
   const logged: string[] = [];
   const record = (obj: object, msg?: string): void => void logged.push(`${msg ?? ''} ${JSON.stringify(obj)}`);
@@ -183,6 +186,33 @@ describe('HTTP upload (multipart/form-data POST)', () => {
       expect(server.received).toHaveLength(3);
       expect(failures.at(-1)!.retryInMs).toBeNull();
     }
+  });
+
+  it('https: trusts the CA it is given, and refuses a server signed by another', async () => {
+    const certs = makeDevCerts();
+    stoppers.push(() => certs.cleanup());
+    const names: (string | null)[] = [];
+    const server = createHttpsServer({ cert: certs.server.cert, key: certs.server.key }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        names.push(parseMultipart(Buffer.concat(chunks), req.headers['content-type'] ?? '').fileName);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    stoppers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const location = `https://127.0.0.1:${(server.address() as AddressInfo).port}/up`;
+    const trusting = rig({ ca: [certs.ca.cert] });
+    const ok = start(trusting.uploads, { location });
+    await done(ok.l);
+    expect(ok.l.events).toEqual(['Uploading', 'Uploaded']);
+    expect(names).toEqual([ok.result.accepted && ok.result.fileName]);
+    const other = rig({ ca: [certs.otherCa.cert] });
+    const refused = start(other.uploads, { location });
+    await done(refused.l);
+    expect(refused.l.outcome).toMatchObject({ status: 'Failed', failure: 'failed' });
+    expect(names).toHaveLength(1);
   });
 
   it('nothing listening: failed, with the reason', async () => {
