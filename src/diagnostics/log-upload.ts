@@ -150,6 +150,7 @@ export class LogUploads {
     } catch (err) {
       return this.finish(job, { status: 'Failed', failure: 'failed', reason: `the archive could not be built: ${errorText(err)}` });
     }
+    if (job.canceled) return; // replaced while the archive was being built
     const target = parseUploadLocation(req.location);
     const attempts = 1 + Math.min(MAX_RETRIES, Math.max(0, Math.floor(req.retries ?? this.deps.defaultRetries ?? 1)));
     const intervalMs = Math.max(0, req.retryIntervalS ?? this.deps.defaultRetryIntervalS ?? 30) * 1000;

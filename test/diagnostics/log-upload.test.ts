@@ -249,6 +249,24 @@ describe('requests', () => {
     expect(logged.join('\n')).not.toContain('secret-pw');
   });
 
+  it('replaced while its archive is being built: the old upload never goes out', async () => {
+    const server = await http();
+    const { uploads } = rig();
+    const second = listen();
+    const first = listen();
+    const firstUploading = first.uploading;
+    // The old upload's Uploading is told just before its archive is built: replace it right then.
+    first.uploading = () => {
+      firstUploading();
+      uploads.start({ kind: 'security', location: server.url, window: {}, retries: 0, requestId: 2 }, second);
+    };
+    uploads.start({ kind: 'diagnostics', location: server.url, window: {}, retries: 0 }, first);
+    await done(second);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(first.events).toEqual(['Uploading']);
+    expect(server.received.map((r) => r.fileName)).toEqual([expect.stringMatching(/^security-log-/)]);
+  });
+
   it('a new request cancels the running one, which says nothing more', async () => {
     const server = await http([503, 200]);
     const { uploads, clock, failures } = rig();
