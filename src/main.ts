@@ -27,6 +27,7 @@ import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
+import { buildLogUploads } from './composition/diagnostics-upload.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -73,7 +74,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations };
+  const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock }, log);
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads };
   const session = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
@@ -89,6 +91,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const operations = await startAgentOperations({ station, controller, session, config, csms, simulator }, { messenger, database, transactionStore }, cfg, clock, log);
   const stop = shutdownSequence({
     operations,
+    uploads,
     station,
     messenger,
     session,

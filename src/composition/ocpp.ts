@@ -21,6 +21,7 @@ import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
+import type { LogUploads } from '../diagnostics/log-upload.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -76,6 +77,8 @@ export interface SessionDeps extends OcppLink {
   clock: Clock;
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  /** GetDiagnostics and GetLog uploads (composition/diagnostics-upload.ts). */
+  uploads?: LogUploads;
 }
 
 export interface SessionOptions {
@@ -111,7 +114,9 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
     requestReset: (type) => reset.request(type),
+    ...(d.uploads ? { uploads: d.uploads } : {}),
   };
+  if (d.uploads) session.outgoing.uploads = d.uploads;
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());
   csms.on('disconnected', () => session.onDisconnected());

@@ -318,6 +318,8 @@ export function redactOcppPayload<T>(action: string, payload: T): T {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
       out[k] = SECRET_PROPERTIES.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : walk(v);
+      // GetDiagnostics, GetLog, UpdateFirmware: a location's user:password is a secret too.
+      if (typeof v === 'string' && URL_PROPERTIES.has(k)) out[k] = stripUrlCredentials(v);
     }
     if (keyValuePairs && isSecretName(obj['key']) && 'value' in obj) out['value'] = REDACTED;
     if (setVariables && 'attributeValue' in obj) {
@@ -329,6 +331,14 @@ export function redactOcppPayload<T>(action: string, payload: T): T {
     return out;
   };
   return walk(payload) as T;
+}
+
+/** Payload properties holding a URL that may carry user:password. */
+const URL_PROPERTIES = new Set(['location', 'remoteLocation']);
+
+/** `scheme://user:password@host` -> `scheme://[Redacted]@host`, anywhere in a text. */
+export function stripUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']*@/gi, `$1${REDACTED}@`);
 }
 
 function isSecretName(name: unknown): boolean {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { createLogger } from '../../src/platform/logger.js';
 import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
@@ -36,6 +37,8 @@ export interface HarnessOptions {
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
   /** A database file the agent finds in its dataDir at start (an upgrade over an older release's data). */
   seedDatabase?: string;
+  /** The agent's own logger (createLogger: redaction and the recent-lines ring) instead of a bare pino. */
+  agentLogger?: boolean;
 }
 
 export interface FrameRecord {
@@ -94,7 +97,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir, logLevel: 'info' });
   const launch = (): Promise<RunningAgent> =>
     startAgent(cfg, {
-      logger: pino({ level: 'info' }, sink),
+      logger: opts.agentLogger ? createLogger({ level: 'info', destination: sink }) : pino({ level: 'info' }, sink),
       ...(opts.clock ? { clock: opts.clock } : {}),
       onOcppFrame: (direction, text) => frames.push({ direction, text }),
       ...(opts.onResetRequested ? { onResetRequested: opts.onResetRequested } : {}),

@@ -16,6 +16,8 @@ import { GetLocalListVersion } from './GetLocalListVersion.js';
 import { SendLocalList } from './SendLocalList.js';
 import { ReserveNow } from './ReserveNow.js';
 import { CancelReservation } from './CancelReservation.js';
+import { GetDiagnostics } from './GetDiagnostics.js';
+import { GetLog } from './GetLog.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -31,7 +33,7 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   UnlockConnector,
   ClearCache,
   // Other feature profiles, not implemented yet:
-  GetDiagnostics: 'NotSupported',
+  GetDiagnostics,
   UpdateFirmware: 'NotSupported',
   GetLocalListVersion,
   SendLocalList,
@@ -44,7 +46,7 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   DeleteCertificate: 'NotSupported',
   ExtendedTriggerMessage: 'NotSupported',
   GetInstalledCertificateIds: 'NotSupported',
-  GetLog: 'NotSupported',
+  GetLog,
   InstallCertificate: 'NotSupported',
   SignedUpdateFirmware: 'NotSupported',
 };

@@ -31,6 +31,11 @@ export interface OutgoingContext {
   boot(): Promise<void>;
   /** The current status of one connector (0 = station) or of all, sent even when unchanged. */
   resendStatus(connector?: number): Promise<void>;
+  /**
+   * The diagnostics or log upload running (a GetLog one has its requestId), for the triggered
+   * DiagnosticsStatusNotification and LogStatusNotification; set by the composition root.
+   */
+  uploads?: { current(): { requestId?: number } | null };
 }
 
 /** One charger-initiated action: how it can be asked for. Builders and senders are the module's exports. */

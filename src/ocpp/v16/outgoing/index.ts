@@ -9,6 +9,7 @@ import { DataTransfer } from './DataTransfer.js';
 import { DiagnosticsStatusNotification } from './DiagnosticsStatusNotification.js';
 import { FirmwareStatusNotification } from './FirmwareStatusNotification.js';
 import { Heartbeat } from './Heartbeat.js';
+import { LogStatusNotification } from './LogStatusNotification.js';
 import { MeterValues } from './MeterValues.js';
 import { StartTransaction } from './StartTransaction.js';
 import { StatusNotification } from './StatusNotification.js';
@@ -28,7 +29,7 @@ export const OUTGOING_ACTIONS: OutgoingRegistry = {
   DiagnosticsStatusNotification,
   FirmwareStatusNotification,
   // Security whitepaper (OCPP 1.6 security edition), arriving with its own issue:
-  LogStatusNotification: 'NotSent',
+  LogStatusNotification,
   SecurityEventNotification: 'NotSent',
   SignCertificate: 'NotSent',
   SignedFirmwareStatusNotification: 'NotSent',

@@ -1,6 +1,6 @@
-// OCPP 1.6 §4.4 DiagnosticsStatusNotification (outgoing/DiagnosticsStatusNotification.ts) from the real agent to the DevCsms: with GetDiagnostics not
-// supported yet, the charger is never in a diagnostics upload; a TriggerMessage gets Idle, while
-// Pending too (§4.2: triggered messages may be sent then).
+// OCPP 1.6 §4.4 DiagnosticsStatusNotification (outgoing/DiagnosticsStatusNotification.ts) from the real agent to the DevCsms: with no
+// upload running, a TriggerMessage gets Idle, while Pending too (§4.2: triggered messages may be
+// sent then). The statuses of a GetDiagnostics upload are tested in actions/GetDiagnostics.test.ts.
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -10,7 +10,7 @@ import { diagnosticsStatusNotificationRequest } from '../../../../src/ocpp/v16/o
 const fx = useAgentFixture();
 
 describe('DiagnosticsStatusNotification (OCPP 1.6 §4.4)', () => {
-  it('never sent unasked; triggered: Idle, schema-valid', async () => {
+  it('never sent unasked; triggered with no upload running: Idle, schema-valid', async () => {
     const h = await fx.start();
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' })).toEqual({ status: 'Accepted' });
