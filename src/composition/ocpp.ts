@@ -11,6 +11,7 @@ import type { AuthorizationService } from '../domain/authorization/authorizer.js
 import type { AuthorizationCache } from '../domain/authorization/authorization-cache.js';
 import type { LocalAuthorizationList } from '../domain/authorization/local-list.js';
 import type { ReservationBook } from '../domain/reservation/reservations.js';
+import type { SmartCharging } from '../domain/smart-charging/smart-charging.js';
 import { INCOMING_ACTIONS } from '../ocpp/v16/actions/index.js';
 import type { HandlerContext, VendorDataHandler } from '../ocpp/v16/actions/context.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
@@ -76,6 +77,7 @@ export interface SessionDeps extends OcppLink {
   clock: Clock;
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  smartCharging?: SmartCharging;
 }
 
 export interface SessionOptions {
@@ -111,6 +113,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
     requestReset: (type) => reset.request(type),
+    ...(d.smartCharging ? { smartCharging: d.smartCharging } : {}),
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());

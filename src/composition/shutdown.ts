@@ -19,6 +19,8 @@ export interface StoppableParts {
   closeSimulator: () => Promise<void>;
   reservations: { stop(): void };
   authCache: { stop(): void };
+  /** Writes the charging profiles still pending (whatever the day's write budget). */
+  smartCharging?: { shutdown(): void };
   database: { close(): void };
 }
 
@@ -39,6 +41,7 @@ export function shutdownSequence(p: StoppableParts): () => Promise<void> {
       await p.closeSimulator();
       p.reservations.stop();
       p.authCache.stop(); // writes the cache's pending batch
+      p.smartCharging?.shutdown();
       p.database.close();
     })();
     return stopping;

@@ -48,6 +48,21 @@ export type StatusReport = {
   /** Bytes written to flash by the store since start; null when the store does not count. */
   flashBytesWritten: number | null;
   logLevel: LogLevel;
+  /** Charging profiles since start and the current limit per connector; null without smart charging. */
+  smartCharging: SmartChargingReport | null;
+};
+
+export type SmartChargingReport = {
+  profilesReceived: number;
+  /** Same content as the installed one: nothing written. */
+  profilesIdentical: number;
+  /** Durable writes of the profile set and their payload bytes. */
+  profileWrites: number;
+  profileBytesWritten: number;
+  /** Distinct profiles that did not cost a write of their own. */
+  profilesCoalesced: number;
+  /** Per connector: the limit per phase, what binds it (profile, configured, cable, envelope, failsafe), paused below 6 A. */
+  limits: { connector: number; limitA: number; binding: string; paused: boolean }[];
 };
 
 export type ConfigEntry = {

@@ -16,6 +16,9 @@ import { GetLocalListVersion } from './GetLocalListVersion.js';
 import { SendLocalList } from './SendLocalList.js';
 import { ReserveNow } from './ReserveNow.js';
 import { CancelReservation } from './CancelReservation.js';
+import { SetChargingProfile } from './SetChargingProfile.js';
+import { ClearChargingProfile } from './ClearChargingProfile.js';
+import { GetCompositeSchedule } from './GetCompositeSchedule.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -37,9 +40,9 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   SendLocalList,
   CancelReservation,
   ReserveNow,
-  ClearChargingProfile: 'NotSupported',
-  GetCompositeSchedule: 'NotSupported',
-  SetChargingProfile: 'NotSupported',
+  ClearChargingProfile,
+  GetCompositeSchedule,
+  SetChargingProfile,
   CertificateSigned: 'NotSupported',
   DeleteCertificate: 'NotSupported',
   ExtendedTriggerMessage: 'NotSupported',
