@@ -26,7 +26,7 @@ export interface SmartChargingDeps {
 
 export function buildSmartCharging(cfg: AgentConfig, d: SmartChargingDeps, log: Logger): SmartCharging {
   const scLog = childLogger(log, 'smart-charging');
-  const failSafe = cfg.smartCharging.failSafe;
+  const { failSafeCurrentA, failSafeAfterS } = cfg.smartCharging;
   const smart = new SmartCharging({
     clock: d.clock,
     station: d.station,
@@ -40,7 +40,7 @@ export function buildSmartCharging(cfg: AgentConfig, d: SmartChargingDeps, log: 
     }),
     limiter: () => ({
       configuredMaxA: cfg.controller.maxCurrentA,
-      ...(failSafe ? { failSafe: { afterMs: failSafe.afterS * 1000, limitA: failSafe.currentA } } : {}),
+      ...(failSafeCurrentA !== null ? { failSafe: { afterMs: failSafeAfterS * 1000, limitA: failSafeCurrentA } } : {}),
     }),
     onError: (err, context) => scLog.warn({ err: errorText(err), context }, 'smart charging operation failed'),
   });

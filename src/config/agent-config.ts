@@ -57,8 +57,9 @@ export interface LedPinConfig {
 export interface SmartChargingConfig {
   /** At most this many coalesced profile writes in any 24 h (shutdown writes aside). */
   profileWritesPerDay: number;
-  /** Offered per phase once the CSMS has been unreachable for afterS; null = no fail-safe. */
-  failSafe: { currentA: number; afterS: number } | null;
+  /** Offered per phase once the CSMS has been unreachable for failSafeAfterS; null = no fail-safe. */
+  failSafeCurrentA: number | null;
+  failSafeAfterS: number;
 }
 
 /** The configuration with every default applied. */
@@ -188,17 +189,16 @@ function smartChargingConfig(value: unknown): SmartChargingConfig {
   const sc = objectAt('smartCharging', value);
   onlyKeys('smartCharging', sc, ['profileWritesPerDay', 'failSafeCurrentA', 'failSafeAfterS']);
   const profileWritesPerDay = wholeNumber('smartCharging.profileWritesPerDay', sc['profileWritesPerDay'], 1, 1440, CONFIG_DEFAULTS.profileWritesPerDay);
-  const afterS = wholeNumber('smartCharging.failSafeAfterS', sc['failSafeAfterS'], 1, 86_400, CONFIG_DEFAULTS.failSafeAfterS);
+  const failSafeAfterS = wholeNumber('smartCharging.failSafeAfterS', sc['failSafeAfterS'], 1, 86_400, CONFIG_DEFAULTS.failSafeAfterS);
   const raw = sc['failSafeCurrentA'];
-  if (raw === undefined || raw === null) {
-    if (sc['failSafeAfterS'] !== undefined) fail('smartCharging.failSafeCurrentA', 'a current when failSafeAfterS is set', raw);
-    return { profileWritesPerDay, failSafe: null };
-  }
+  // A delay without saying the current (not even null) is a half-done setting.
+  if (raw === undefined && sc['failSafeAfterS'] !== undefined) fail('smartCharging.failSafeCurrentA', 'a current (or null) when failSafeAfterS is set', raw);
+  if (raw === undefined || raw === null) return { profileWritesPerDay, failSafeCurrentA: null, failSafeAfterS };
   // 0 is allowed: pause charging while the CSMS is out of reach.
   if (typeof raw !== 'number' || !(raw >= 0 && raw <= 80) || Math.round(raw * 10) !== raw * 10) {
     fail('smartCharging.failSafeCurrentA', 'a current in A from 0 to 80 with at most one decimal, or null', raw);
   }
-  return { profileWritesPerDay, failSafe: { currentA: raw, afterS } };
+  return { profileWritesPerDay, failSafeCurrentA: raw, failSafeAfterS };
 }
 
 function wholeNumber(path: string, value: unknown, min: number, max: number, fallback: number): number {

@@ -83,7 +83,7 @@ describe('valid files', () => {
       identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042', firmwareVersion: '1.0.0' },
       leds: {},
       logLevel: 'info',
-      smartCharging: { profileWritesPerDay: 10, failSafe: null },
+      smartCharging: { profileWritesPerDay: 10, failSafeCurrentA: null, failSafeAfterS: 300 },
     });
   });
 
@@ -277,7 +277,7 @@ describe('bad files: one line naming the field', () => {
     ['profile writes 0 a day', { smartCharging: { profileWritesPerDay: 0 } }, 'smartCharging.profileWritesPerDay: expected a whole number from 1 to 1440, got 0'],
     ['profile writes fractional', { smartCharging: { profileWritesPerDay: 2.5 } }, 'smartCharging.profileWritesPerDay: expected a whole number from 1 to 1440, got 2.5'],
     ['fail-safe current too high', { smartCharging: { failSafeCurrentA: 81 } }, 'smartCharging.failSafeCurrentA: expected a current in A from 0 to 80 with at most one decimal, or null, got 81'],
-    ['fail-safe delay without a current', { smartCharging: { failSafeAfterS: 60 } }, 'smartCharging.failSafeCurrentA: required, expected a current when failSafeAfterS is set'],
+    ['fail-safe delay without a current', { smartCharging: { failSafeAfterS: 60 } }, 'smartCharging.failSafeCurrentA: required, expected a current (or null) when failSafeAfterS is set'],
     ['fail-safe delay 0', { smartCharging: { failSafeCurrentA: 6, failSafeAfterS: 0 } }, 'smartCharging.failSafeAfterS: expected a whole number from 1 to 86400, got 0'],
     ['smartCharging unknown key', { smartCharging: { writesPerDay: 3 } }, 'smartCharging'],
   ])('%s', (_name, patch, expected) => {
@@ -287,9 +287,11 @@ describe('bad files: one line naming the field', () => {
   it('reads the smart charging settings: write budget and fail-safe', () => {
     expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { profileWritesPerDay: 4, failSafeCurrentA: 6.5, failSafeAfterS: 120 } })).smartCharging).toEqual({
       profileWritesPerDay: 4,
-      failSafe: { currentA: 6.5, afterS: 120 },
+      failSafeCurrentA: 6.5,
+      failSafeAfterS: 120,
     });
-    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { failSafeCurrentA: 0 } })).smartCharging.failSafe).toEqual({ currentA: 0, afterS: 300 });
+    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { failSafeCurrentA: 0 } })).smartCharging).toMatchObject({ failSafeCurrentA: 0, failSafeAfterS: 300 });
+    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { failSafeCurrentA: null, failSafeAfterS: 60 } })).smartCharging.failSafeCurrentA).toBeNull();
   });
 
   it('never echoes the password in an error', () => {
