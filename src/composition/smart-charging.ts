@@ -42,6 +42,8 @@ export function buildSmartCharging(cfg: AgentConfig, d: SmartChargingDeps, log: 
       configuredMaxA: cfg.controller.maxCurrentA,
       ...(failSafeCurrentA !== null ? { failSafe: { afterMs: failSafeAfterS * 1000, limitA: failSafeCurrentA } } : {}),
     }),
+    // The EV may take ConnectionTimeOut to plug in after a remote start.
+    remoteStartWindowMs: () => (d.config.getInt('ConnectionTimeOut') + 5) * 1000,
     onError: (err, context) => scLog.warn({ err: errorText(err), context }, 'smart charging operation failed'),
   });
   d.station.useOfferLimit((evseId) => smart.offerAtStart(evseId));

@@ -8,7 +8,7 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { StationListener } from '../events.js';
 import type { Transaction } from '../model/transaction.js';
 import type { MeterReading } from '../ports.js';
-import { compositeSchedule, type CompositeSchedule, type Electrical, type TransactionRef } from './composite-schedule.js';
+import { LOOKAHEAD_MS, compositeSchedule, type CompositeSchedule, type Electrical, type TransactionRef } from './composite-schedule.js';
 import { CurrentLimiter, type LimiterSettings, type Offer } from './current-limiter.js';
 import { ProfilePersistencePolicy, compositeExposure, type PersistedProfiles } from './profile-persistence-policy.js';
 import { ProfileStack, type ClearCriteria, type InstallResult, type StackLimits } from './profile-stack.js';
@@ -37,6 +37,8 @@ export interface SmartChargingOptions {
   limits(): StackLimits;
   limiter(): LimiterSettings;
   writesPerDay: number;
+  /** How long RemoteStartTransaction's profile waits for its transaction (1.6: ConnectionTimeOut); default 60 s. */
+  remoteStartWindowMs?(): number;
   onError(err: unknown, context: string): void;
 }
 
@@ -70,7 +72,7 @@ export class SmartCharging {
   /** EVSEs this component paused (0 A): any other 0 A (an energy cap) is not undone here. */
   private readonly pausedHere = new Set<number>();
   /** RemoteStartTransaction's TxProfile, for the next transaction on that EVSE (0 = any). */
-  private readonly pendingTx = new Map<number, ChargingProfile>();
+  private readonly pendingTx = new Map<number, { profile: ChargingProfile; atMs: number }>();
   private csmsDownSinceMs: number | undefined;
   private readonly envelopeUntilMs: number;
   /** The restored envelope, until the CSMS next changes a profile (or it expires: envelopeUntilMs). */
@@ -154,7 +156,7 @@ export class SmartCharging {
 
   /** RemoteStartTransaction's TxProfile, installed when the transaction it starts begins. */
   forNextTransaction(evseId: number | undefined, profile: ChargingProfile): void {
-    this.pendingTx.set(evseId ?? STATION, profile);
+    this.pendingTx.set(evseId ?? STATION, { profile, atMs: this.now() });
   }
 
   profiles(): readonly ChargingProfile[] {
@@ -185,7 +187,10 @@ export class SmartCharging {
    */
   offerAtStart(evseId: number): number {
     const tx = this.o.station.transaction(evseId);
-    const pending = this.pendingTx.get(evseId) ?? this.pendingTx.get(STATION);
+    // A remote start that never led to a transaction (no EV in time) leaves its profile unused.
+    const window = this.o.remoteStartWindowMs?.() ?? 60_000;
+    for (const [k, v] of this.pendingTx) if (this.now() - v.atMs > window) this.pendingTx.delete(k);
+    const pending = (this.pendingTx.get(evseId) ?? this.pendingTx.get(STATION))?.profile;
     if (tx && pending) {
       this.pendingTx.delete(evseId);
       this.pendingTx.delete(STATION);
@@ -322,6 +327,8 @@ export class SmartCharging {
       if (next !== null && next !== undefined && next < due) due = next;
     }
     if (this.envelopeA !== null && this.envelopeUntilMs > now && this.envelopeUntilMs < due) due = this.envelopeUntilMs;
+    // Boundaries are searched a week ahead: a profile that starts later is looked at again then.
+    if (due === Infinity && this.stack.profiles().length > 0) due = now + LOOKAHEAD_MS;
     if (this.timer && this.timer.dueMs === due) return;
     this.cancelTimer();
     if (due === Infinity) return;

@@ -134,4 +134,17 @@ describe('smart charging on the station', () => {
     rig.station.stopTransaction(1, 'LocalStop');
     await waitFor(() => smart!.profiles().length === 0, 10_000, 'the TxProfile gone with its transaction');
   });
+
+  it('a profile that starts beyond the week searched ahead still applies on time', async () => {
+    const { clock, station, smart, log, sim } = await setUp({});
+    await plugAndStart(station, () => sim.plugIn(1));
+    await log.waitFor(32);
+    const from = clock.now().getTime() + 10 * 86_400_000;
+    expect(smart.install({ ...stationMax(3, 'A', 8), validFromMs: from, schedule: { startScheduleMs: from, unit: 'A', periods: [{ startPeriod: 0, limit: 8 }] } }).status).toBe('Accepted');
+    const m = log.mark();
+    await clock.advanceAsync(from - 1_000 - clock.now().getTime());
+    expect(log.since(m)).toEqual([]);
+    await clock.advanceAsync(1_000);
+    await log.waitFor(8, m);
+  });
 });
