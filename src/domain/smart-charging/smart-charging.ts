@@ -60,6 +60,9 @@ export interface SmartChargingCounters {
  */
 export const ENVELOPE_SPAN_MS = 86_400_000;
 
+/** A step of the wall clock larger than this re-evaluates the limits (drift corrections are smaller). */
+const CLOCK_STEP_MS = 1_000;
+
 /** A measured voltage change smaller than this (relative) is the mains wandering, not news. */
 const VOLTAGE_HYSTERESIS = 0.02;
 
@@ -80,6 +83,8 @@ export class SmartCharging {
   private timer: { handle: TimerHandle; dueMs: number } | null = null;
   private readonly counts = { received: 0, identical: 0, changes: 0, writes: 0, bytes: 0 };
   private unsubscribe: (() => void) | null = null;
+  /** The wall clock's base at the last recompute: a CSMS time sync moves every boundary. */
+  private clockBase = 0;
   /** The EVSEs the persistence policy weighs (known once the controller said how many). */
   private readonly evseIds: number[] = [];
 
@@ -262,6 +267,9 @@ export class SmartCharging {
   }
 
   private measured(evseId: number, m: MeterReading): void {
+    // A sync of the wall clock with the CSMS (a board without RTC boots in 1970) moves every
+    // boundary: seen at the next meter reading, which comes every second while an EV is plugged in.
+    if (Math.abs(this.o.clock.wallMinusMonotonicMs - this.clockBase) > CLOCK_STEP_MS) this.recompute();
     const volts = m.voltageV.filter((v): v is number => v !== null && v > 0);
     if (volts.length === 0) return;
     const voltageV = volts.reduce((a, b) => a + b, 0) / volts.length;
@@ -275,6 +283,7 @@ export class SmartCharging {
 
   /** Applies the offer of every EVSE whose offer changed, then arms the one timer. */
   private recompute(): void {
+    this.clockBase = this.o.clock.wallMinusMonotonicMs;
     const ids = this.o.station.evseIds();
     if (ids.length !== this.evseIds.length) this.evseIds.splice(0, this.evseIds.length, ...ids);
     for (const evseId of ids) {

@@ -147,4 +147,15 @@ describe('smart charging on the station', () => {
     await clock.advanceAsync(1_000);
     await log.waitFor(8, m);
   });
+
+  it('a step of the wall clock (the CSMS time sync of a board without RTC) re-evaluates the limits at the next meter reading', async () => {
+    const { clock, station, smart, log, sim } = await setUp({});
+    await plugAndStart(station, () => sim.plugIn(1));
+    await log.waitFor(32);
+    const from = clock.now().getTime() + 30 * 86_400_000;
+    expect(smart.install({ ...stationMax(4, 'A', 9), schedule: { startScheduleMs: from, unit: 'A', periods: [{ startPeriod: 0, limit: 9 }] } }).status).toBe('Accepted');
+    const m = log.mark();
+    clock.setOffsetFrom(new Date(from + 60_000));
+    await log.waitFor(9, m);
+  });
 });
