@@ -222,7 +222,15 @@ function smartChargingReport(c: SmartChargingCounters): SmartChargingReport {
     profileWrites: c.profileWrites,
     profileBytesWritten: c.profileBytesWritten,
     profilesCoalesced: c.profilesCoalesced,
-    limits: c.limits.map((l) => ({ connector: l.evseId, limitA: l.limitA, binding: l.binding, paused: l.paused })),
+    limits: c.limits.map((l) => ({
+      connector: l.evseId,
+      limitA: l.limitA,
+      binding: l.binding,
+      paused: l.paused,
+      voltageV: Math.round(l.voltageV * 10) / 10,
+      phases: l.phases,
+      measured: l.measured,
+    })),
   };
 }
 

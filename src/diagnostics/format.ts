@@ -103,7 +103,8 @@ export function formatStatus(result: Json): string {
 function smartChargingLine(sc: Record<string, Json>): string {
   const limits = list(sc['limits']).map((l) => {
     const k = obj(l);
-    return `${text(k['connector'])}: ${text(k['limitA'])} A (${text(k['binding'])}${k['paused'] === true ? ', paused' : ''})`;
+    const volts = `${text(k['voltageV'])} V x ${text(k['phases'])}${k['measured'] === true ? '' : ' assumed'}`;
+    return `${text(k['connector'])}: ${text(k['limitA'])} A (${text(k['binding'])}${k['paused'] === true ? ', paused' : ''}; W at ${volts})`;
   });
   const bytes = typeof sc['profileBytesWritten'] === 'number' ? formatBytes(sc['profileBytesWritten']) : '-';
   return `${text(sc['profilesReceived'])} profile(s) received (${text(sc['profilesIdentical'])} identical), ${text(sc['profileWrites'])} write(s) (${bytes}), ${text(sc['profilesCoalesced'])} coalesced; limit ${limits.join(', ') || '-'}`;

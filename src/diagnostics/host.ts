@@ -61,8 +61,11 @@ export type SmartChargingReport = {
   profileBytesWritten: number;
   /** Distinct profiles that did not cost a write of their own. */
   profilesCoalesced: number;
-  /** Per connector: the limit per phase, what binds it (profile, configured, cable, envelope, failsafe), paused below 6 A. */
-  limits: { connector: number; limitA: number; binding: string; paused: boolean }[];
+  /**
+   * Per connector: the limit per phase, what binds it (profile, configured, cable, envelope, failsafe), paused below 6 A,
+   * and the voltage and phases W limits are converted with (measured, or 230 V / 3 assumed).
+   */
+  limits: { connector: number; limitA: number; binding: string; paused: boolean; voltageV: number; phases: number; measured: boolean }[];
 };
 
 export type ConfigEntry = {

@@ -71,7 +71,7 @@ describe('status', { timeout: 60_000 }, () => {
     const s = await ok('status');
     // 12 A lowers the limit: written at once; the same again writes nothing; 20 A is coalesced.
     expect(s['smartCharging']).toMatchObject({ profilesReceived: 3, profilesIdentical: 1, profileWrites: 1, profilesCoalesced: 1, limits: [{ connector: 1, limitA: 20, binding: 'profile', paused: false }] });
-    expect(formatStatus(s as unknown as Json)).toMatch(/Smart charging\s+3 profile\(s\) received \(1 identical\), 1 write\(s\) .*1 coalesced; limit 1: 20 A \(profile\)/);
+    expect(formatStatus(s as unknown as Json)).toMatch(/Smart charging\s+3 profile\(s\) received \(1 identical\), 1 write\(s\) .*1 coalesced; limit 1: 20 A \(profile; W at 2\d\d(\.\d)? V x 3( assumed)?\)/);
     expect(await fx.csms.call('CP-DIAG', 'ClearChargingProfile', {})).toEqual({ status: 'Accepted' });
   });
 

@@ -50,8 +50,8 @@ export interface SmartChargingCounters {
   profileBytesWritten: number;
   /** Distinct changes that did not cost a write of their own. */
   profilesCoalesced: number;
-  /** Per EVSE: the limit (A per phase) and what binds it. */
-  limits: { evseId: number; limitA: number; offeredA: number; paused: boolean; binding: string }[];
+  /** Per EVSE: the limit (A per phase), what binds it, and the voltage and phases W is converted with. */
+  limits: { evseId: number; limitA: number; offeredA: number; paused: boolean; binding: string; voltageV: number; phases: number; measured: boolean }[];
 }
 
 /**
@@ -226,7 +226,17 @@ export class SmartCharging {
   counters(): SmartChargingCounters {
     const limits = this.o.station.evseIds().map((evseId) => {
       const offer = this.limiters.get(evseId)?.current() ?? this.offerNow(evseId);
-      return { evseId, limitA: offer.limitA, offeredA: this.o.station.offeredCurrent(evseId), paused: offer.paused, binding: offer.binding };
+      const e = offer.electrical;
+      return {
+        evseId,
+        limitA: offer.limitA,
+        offeredA: this.o.station.offeredCurrent(evseId),
+        paused: offer.paused,
+        binding: offer.binding,
+        voltageV: e.voltageV,
+        phases: e.phases,
+        measured: !e.assumedVoltage && !e.assumedPhases,
+      };
     });
     return {
       profilesReceived: this.counts.received,

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 import { enableLog, profile16 } from '../../../helpers/smart-charging.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const fx = useAgentFixture();
 
@@ -91,6 +92,25 @@ describe('SetChargingProfile (OCPP 1.6 §5.16)', () => {
     await log.waitFor(10, m);
     await h.waitStatus(1, 'Charging');
     expect(log.since(m)).toEqual([10]);
+  });
+
+  it('a W limit becomes A with the voltage and phases the controller measures', async () => {
+    const h = await fx.start();
+    const log = enableLog(h);
+    await startCharging(h);
+    await log.waitFor(32);
+    const m = log.mark();
+    expect(await h.call('SetChargingProfile', { connectorId: 0, csChargingProfiles: profile16({ id: 1, purpose: 'ChargePointMaxProfile', unit: 'W', periods: [[0, 11_000]] }) })).toEqual({
+      status: 'Accepted',
+    });
+    await waitFor(() => log.since(m).length > 0, 10_000, 'an ENABLE');
+    const limit = h.agent.smartCharging.counters().limits[0]!;
+    // The simulator is three-phase around 230 +- 1 V: measured, not assumed.
+    expect(limit).toMatchObject({ measured: true, phases: 3, binding: 'profile' });
+    expect(limit.voltageV).toBeGreaterThanOrEqual(229);
+    expect(limit.voltageV).toBeLessThanOrEqual(231);
+    const amps = Math.floor((11_000 / (limit.voltageV * 3)) * 10 + 1e-6) / 10;
+    expect(log.since(m)).toEqual([amps]);
   });
 
   it('each schedule kind changes the limit at its period boundaries on the agent clock, not a second early', async () => {
