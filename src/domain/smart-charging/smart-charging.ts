@@ -12,7 +12,7 @@ import { LOOKAHEAD_MS, compositeSchedule, type CompositeSchedule, type Electrica
 import { CurrentLimiter, type LimiterSettings, type Offer } from './current-limiter.js';
 import { ProfilePersistencePolicy, compositeExposure, type PersistedProfiles } from './profile-persistence-policy.js';
 import { ProfileStack, type ClearCriteria, type InstallResult, type StackLimits } from './profile-stack.js';
-import { STATION, type ChargingProfile, type RateUnit } from './profile.js';
+import { STATION, profileProblem, type ChargingProfile, type RateUnit } from './profile.js';
 
 /** Where the installed profiles and the restart envelope are kept (store/ implements it). */
 export interface ChargingProfileStore {
@@ -157,6 +157,17 @@ export class SmartCharging {
     const gone = this.stack.clear(criteria);
     if (gone.length > 0) this.changed(true);
     return gone;
+  }
+
+  /** Why a profile could not be installed whatever the transactions (malformed, beyond the station's limits), or null. */
+  problemOf(p: ChargingProfile): string | null {
+    const problem = profileProblem(p);
+    if (problem) return problem;
+    const lim = this.o.limits();
+    if (p.stackLevel > lim.maxStackLevel) return `stack level ${p.stackLevel} > ${lim.maxStackLevel}`;
+    if (p.schedule.periods.length > lim.maxPeriods) return `${p.schedule.periods.length} periods > ${lim.maxPeriods}`;
+    if (!lim.allowedUnits.includes(p.schedule.unit)) return `unit ${p.schedule.unit} not allowed`;
+    return null;
   }
 
   /** RemoteStartTransaction's TxProfile, installed when the transaction it starts begins. */

@@ -3,14 +3,13 @@
 // follows the usual rules (AuthorizeRemoteTxRequests, ConnectionTimeOut). A chargingProfile must
 // be a TxProfile: it becomes the profile of the transaction that starts (§3.13.2).
 import { chargingProfileOf, idTokenOf } from '../mappers.js';
-import { profileProblem } from '../../../domain/smart-charging/profile.js';
 import type { IncomingHandler } from './context.js';
 
 export const RemoteStartTransaction: IncomingHandler<'RemoteStartTransaction'> = (req, { station, authorization, smartCharging }) => {
   const ids = station.evseIds();
   if (req.connectorId !== undefined && !ids.includes(req.connectorId)) return { status: 'Rejected' };
   const txProfile = req.chargingProfile && chargingProfileOf(req.chargingProfile, req.connectorId ?? ids[0] ?? 1, () => undefined);
-  if (txProfile && (!smartCharging || txProfile.purpose !== 'Tx' || req.chargingProfile?.transactionId !== undefined || profileProblem(txProfile) !== null)) {
+  if (txProfile && (!smartCharging || txProfile.purpose !== 'Tx' || req.chargingProfile?.transactionId !== undefined || smartCharging.problemOf(txProfile) !== null)) {
     return { status: 'Rejected' };
   }
   const candidates = req.connectorId !== undefined ? [req.connectorId] : ids;

@@ -108,6 +108,8 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
     await h.waitStatus(1, 'Preparing');
     const notTx = profile16({ id: 5, purpose: 'TxDefaultProfile', periods: [[0, 10]] });
     expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE5', connectorId: 1, chargingProfile: notTx })).toEqual({ status: 'Rejected' });
+    const tooHigh = profile16({ id: 5, purpose: 'TxProfile', stackLevel: 99, periods: [[0, 10]] });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE5', connectorId: 1, chargingProfile: tooHigh })).toEqual({ status: 'Rejected' });
     const m = h.mark();
     const txProfile = profile16({ id: 6, purpose: 'TxProfile', kind: 'Relative', periods: [[0, 11], [3600, 20]] });
     expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE6', connectorId: 1, chargingProfile: txProfile })).toEqual({ status: 'Accepted' });
