@@ -23,6 +23,8 @@ import { buildController, waitForLinkUp } from './composition/controller.js';
 import { openStore } from './composition/store.js';
 import { buildAuthorization } from './composition/authorization.js';
 import { buildStation } from './composition/station.js';
+import { buildSmartCharging } from './composition/smart-charging.js';
+import type { SmartCharging } from './domain/smart-charging/smart-charging.js';
 import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js';
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
@@ -58,6 +60,7 @@ export interface RunningAgent {
   /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  smartCharging: SmartCharging;
   stop(): Promise<void>;
 }
 
@@ -75,7 +78,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
   const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock }, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads };
+  const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging };
   const session = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
@@ -88,7 +92,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   csms.open();
 
   // Operations (diagnostics socket, systemd READY/WATCHDOG) start last and stop first.
-  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator }, { messenger, database, transactionStore }, cfg, clock, log);
+  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator, smartCharging }, { messenger, database, transactionStore }, cfg, clock, log);
   const stop = shutdownSequence({
     operations,
     uploads,
@@ -101,8 +105,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     closeSimulator,
     reservations,
     authCache: authorization.cache,
+    smartCharging,
     database,
   });
 
-  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, stop };
+  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, smartCharging, stop };
 }

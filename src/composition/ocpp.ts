@@ -11,6 +11,7 @@ import type { AuthorizationService } from '../domain/authorization/authorizer.js
 import type { AuthorizationCache } from '../domain/authorization/authorization-cache.js';
 import type { LocalAuthorizationList } from '../domain/authorization/local-list.js';
 import type { ReservationBook } from '../domain/reservation/reservations.js';
+import type { SmartCharging } from '../domain/smart-charging/smart-charging.js';
 import { INCOMING_ACTIONS } from '../ocpp/v16/actions/index.js';
 import type { HandlerContext, VendorDataHandler } from '../ocpp/v16/actions/context.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
@@ -79,6 +80,7 @@ export interface SessionDeps extends OcppLink {
   reservations: ReservationBook;
   /** GetDiagnostics and GetLog uploads (composition/diagnostics-upload.ts). */
   uploads?: LogUploads;
+  smartCharging?: SmartCharging;
 }
 
 export interface SessionOptions {
@@ -115,6 +117,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     reservations: d.reservations,
     requestReset: (type) => reset.request(type),
     ...(d.uploads ? { uploads: d.uploads } : {}),
+    ...(d.smartCharging ? { smartCharging: d.smartCharging } : {}),
   };
   if (d.uploads) session.outgoing.uploads = d.uploads;
   csms.registerHandlers(INCOMING_ACTIONS, ctx);

@@ -21,6 +21,8 @@ export interface StoppableParts {
   closeSimulator: () => Promise<void>;
   reservations: { stop(): void };
   authCache: { stop(): void };
+  /** Writes the charging profiles still pending (whatever the day's write budget). */
+  smartCharging?: { shutdown(): void };
   database: { close(): void };
 }
 
@@ -42,6 +44,7 @@ export function shutdownSequence(p: StoppableParts): () => Promise<void> {
       await p.closeSimulator();
       p.reservations.stop();
       p.authCache.stop(); // writes the cache's pending batch
+      p.smartCharging?.shutdown();
       p.database.close();
     })();
     return stopping;

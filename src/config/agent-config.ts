@@ -53,6 +53,15 @@ export interface LedPinConfig {
   activeLow: boolean;
 }
 
+/** Smart charging: how often the profiles may be written to flash, and the fail-safe limit. */
+export interface SmartChargingConfig {
+  /** At most this many coalesced profile writes in any 24 h (shutdown writes aside). */
+  profileWritesPerDay: number;
+  /** Offered per phase once the CSMS has been unreachable for failSafeAfterS; null = no fail-safe. */
+  failSafeCurrentA: number | null;
+  failSafeAfterS: number;
+}
+
 /** The configuration with every default applied. */
 export interface AgentConfig {
   chargePointId: string;
@@ -64,6 +73,7 @@ export interface AgentConfig {
   /** LED name -> pin, for hal/gpio/status-leds.ts. */
   leds: Record<string, LedPinConfig>;
   logLevel: LogLevel;
+  smartCharging: SmartChargingConfig;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -74,6 +84,9 @@ export const CONFIG_DEFAULTS = {
   dataDir: '/var/lib/charger-agent',
   diagnosticsSocket: '/run/charger-agent/diag.sock',
   logLevel: 'info',
+  /** One vendor's warranty allows 10 profile writes a day on average. */
+  profileWritesPerDay: 10,
+  failSafeAfterS: 300,
 } as const;
 
 export interface ParseOptions {
@@ -108,7 +121,7 @@ export function loadAgentConfig(path: string): AgentConfig {
 /** Validate an already-parsed value and apply defaults; throws ConfigError with one line. */
 export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): AgentConfig {
   const root = objectAt('', value);
-  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel']);
+  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel', 'smartCharging']);
 
   const chargePointId = requireString('chargePointId', root['chargePointId'], CHARGE_POINT_ID_EXPECTED);
   if (!CHARGE_POINT_ID.test(chargePointId)) fail('chargePointId', CHARGE_POINT_ID_EXPECTED, chargePointId);
@@ -157,6 +170,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
 
   const leds = ledMap(orDefault(root['leds'], {}));
   const logLevel = oneOf('logLevel', root['logLevel'], LOG_LEVELS, CONFIG_DEFAULTS.logLevel);
+  const smartCharging = smartChargingConfig(orDefault(root['smartCharging'], {}));
 
   return {
     chargePointId,
@@ -167,7 +181,30 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
     identity,
     leds,
     logLevel,
+    smartCharging,
   };
+}
+
+function smartChargingConfig(value: unknown): SmartChargingConfig {
+  const sc = objectAt('smartCharging', value);
+  onlyKeys('smartCharging', sc, ['profileWritesPerDay', 'failSafeCurrentA', 'failSafeAfterS']);
+  const profileWritesPerDay = wholeNumber('smartCharging.profileWritesPerDay', sc['profileWritesPerDay'], 1, 1440, CONFIG_DEFAULTS.profileWritesPerDay);
+  const failSafeAfterS = wholeNumber('smartCharging.failSafeAfterS', sc['failSafeAfterS'], 1, 86_400, CONFIG_DEFAULTS.failSafeAfterS);
+  const raw = sc['failSafeCurrentA'];
+  // A delay without saying the current (not even null) is a half-done setting.
+  if (raw === undefined && sc['failSafeAfterS'] !== undefined) fail('smartCharging.failSafeCurrentA', 'a current (or null) when failSafeAfterS is set', raw);
+  if (raw === undefined || raw === null) return { profileWritesPerDay, failSafeCurrentA: null, failSafeAfterS };
+  // 0 is allowed: pause charging while the CSMS is out of reach.
+  if (typeof raw !== 'number' || !(raw >= 0 && raw <= 80) || Math.round(raw * 10) !== raw * 10) {
+    fail('smartCharging.failSafeCurrentA', 'a current in A from 0 to 80 with at most one decimal, or null', raw);
+  }
+  return { profileWritesPerDay, failSafeCurrentA: raw, failSafeAfterS };
+}
+
+function wholeNumber(path: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(path, `a whole number from ${min} to ${max}`, value);
+  return value;
 }
 
 // ---- field rules ----

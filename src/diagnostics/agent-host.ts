@@ -12,7 +12,8 @@ import { CONFIGURATION_KEYS, isConfigurationKey, type KeySpec } from '../ocpp/v1
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { logRingOf, setLogLevel, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
-import type { DiagConfig, DiagnosticsHost, LogSource, SimulateAction, StatusReport, TransactionReport, TriggerKind } from './host.js';
+import type { DiagConfig, DiagnosticsHost, LogSource, SimulateAction, SmartChargingReport, StatusReport, TransactionReport, TriggerKind } from './host.js';
+import type { SmartChargingCounters } from '../domain/smart-charging/smart-charging.js';
 import { DIAG_PROTOCOL_VERSION, DiagError } from './protocol.js';
 
 /** The parts of RunningAgent the host reads (structural, so main.ts passes them as they are). */
@@ -27,6 +28,7 @@ export interface AgentParts {
   config: ConfigurationStore;
   csms: { readonly isConnected: boolean };
   simulator: SimulatedController | null;
+  smartCharging?: { counters(): SmartChargingCounters };
 }
 
 export interface AgentHostOptions {
@@ -169,6 +171,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
         certificateExpiry: opts.certificateExpiry?.()?.toISOString() ?? null,
         flashBytesWritten: opts.storeStats?.()?.bytesWritten ?? null,
         logLevel: logger.level as LogLevel,
+        smartCharging: agent.smartCharging ? smartChargingReport(agent.smartCharging.counters()) : null,
       };
     },
 
@@ -209,6 +212,25 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
     },
 
     dispose: () => unsubscribe(),
+  };
+}
+
+function smartChargingReport(c: SmartChargingCounters): SmartChargingReport {
+  return {
+    profilesReceived: c.profilesReceived,
+    profilesIdentical: c.profilesIdentical,
+    profileWrites: c.profileWrites,
+    profileBytesWritten: c.profileBytesWritten,
+    profilesCoalesced: c.profilesCoalesced,
+    limits: c.limits.map((l) => ({
+      connector: l.evseId,
+      limitA: l.limitA,
+      binding: l.binding,
+      paused: l.paused,
+      voltageV: Math.round(l.voltageV * 10) / 10,
+      phases: l.phases,
+      measured: l.measured,
+    })),
   };
 }
 

@@ -78,6 +78,7 @@ export function formatStatus(result: Json): string {
     ['Flash written', flash],
     ['Log level', text(r['logLevel'])],
   ];
+  if (r['smartCharging']) summary.push(['Smart charging', smartChargingLine(obj(r['smartCharging']))]);
   const width = Math.max(...summary.map(([k]) => k.length));
   const head = summary.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
   const rows = list(r['connectors']).map((c) => {
@@ -97,6 +98,16 @@ export function formatStatus(result: Json): string {
   });
   const table = formatTable(['CONNECTOR', 'PILOT', 'STATUS', 'OFFERED', 'CONTACTOR', 'TRANSACTION', 'ENERGY', 'METER'], rows);
   return `${head}\n\n${table}`;
+}
+
+function smartChargingLine(sc: Record<string, Json>): string {
+  const limits = list(sc['limits']).map((l) => {
+    const k = obj(l);
+    const volts = `${text(k['voltageV'])} V x ${text(k['phases'])}${k['measured'] === true ? '' : ' assumed'}`;
+    return `${text(k['connector'])}: ${text(k['limitA'])} A (${text(k['binding'])}${k['paused'] === true ? ', paused' : ''}; W at ${volts})`;
+  });
+  const bytes = typeof sc['profileBytesWritten'] === 'number' ? formatBytes(sc['profileBytesWritten']) : '-';
+  return `${text(sc['profilesReceived'])} profile(s) received (${text(sc['profilesIdentical'])} identical), ${text(sc['profileWrites'])} write(s) (${bytes}), ${text(sc['profilesCoalesced'])} coalesced; limit ${limits.join(', ') || '-'}`;
 }
 
 export function formatConfig(result: Json): string {

@@ -48,6 +48,24 @@ export type StatusReport = {
   /** Bytes written to flash by the store since start; null when the store does not count. */
   flashBytesWritten: number | null;
   logLevel: LogLevel;
+  /** Charging profiles since start and the current limit per connector; null without smart charging. */
+  smartCharging: SmartChargingReport | null;
+};
+
+export type SmartChargingReport = {
+  profilesReceived: number;
+  /** Same content as the installed one: nothing written. */
+  profilesIdentical: number;
+  /** Durable writes of the profile set and their payload bytes. */
+  profileWrites: number;
+  profileBytesWritten: number;
+  /** Distinct profiles that did not cost a write of their own. */
+  profilesCoalesced: number;
+  /**
+   * Per connector: the limit per phase, what binds it (profile, configured, cable, envelope, failsafe), paused below 6 A,
+   * and the voltage and phases W limits are converted with (measured, or 230 V / 3 assumed).
+   */
+  limits: { connector: number; limitA: number; binding: string; paused: boolean; voltageV: number; phases: number; measured: boolean }[];
 };
 
 export type ConfigEntry = {

@@ -113,3 +113,147 @@ day('falling 32 -> 6 A', (m) => Math.round(320 - (m * 260) / 1440) / 10);
 day('rising 6 -> 32 A', (m) => Math.round(60 + (m * 260) / 1440) / 10);
 day('oscillating 16/10 A', (m) => (m % 2 ? 10 : 16));
 console.log('  (writing every distinct profile would be 1,440 writes a day)');
+
+// ---------------------------------------------------------------------------------------------
+// Through the real store: the SmartCharging component on an AgentDatabase file on real storage
+// (write_bytes from /proc/self/io, durable commits from the database), a fast simulated clock.
+// The station here is a stand-in with one EVSE: what is measured is the profile path to flash.
+const { statfsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const { AgentDatabase } = await import(`${root}dist/src/store/database.js`);
+const { SqliteChargingProfileRepo } = await import(`${root}dist/src/store/charging-profile-repo.js`);
+const { SmartCharging } = await import(`${root}dist/src/domain/smart-charging/smart-charging.js`);
+
+/** os.tmpdir() unless it is a RAM file system (writes there never reach storage), else the repo's .bench-tmp/. */
+function realStorageDir() {
+  const RAM = new Set([0x01021994, 0x858458f6]);
+  let base = tmpdir();
+  if (RAM.has(statfsSync(base).type)) {
+    base = `${root}.bench-tmp`;
+    mkdirSync(base, { recursive: true });
+  }
+  return mkdtempSync(join(base, 'smart-charging-'));
+}
+const writeBytes = () => Number(/write_bytes:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+
+function storeRig() {
+  const dir = realStorageDir();
+  const db = new AgentDatabase(join(dir, 'charger-agent.db'));
+  const clock = simClock(MONDAY);
+  const station = { evseIds: () => [1], transaction: () => null, offeredCurrent: () => 0, setOffered: () => {}, subscribe: () => () => {} };
+  const smart = new SmartCharging({
+    clock,
+    station,
+    store: new SqliteChargingProfileRepo(db),
+    writesPerDay: 10,
+    limits: () => ({ maxStackLevel: 10, maxPeriods: 96, maxInstalled: 16, allowedUnits: ['A', 'W'] }),
+    limiter: () => ({ configuredMaxA: 32 }),
+    onError: (err) => console.error(err),
+  });
+  smart.start();
+  smart.csmsReachable(true);
+  const done = () => {
+    smart.shutdown();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { db, clock, smart, done };
+}
+const maxProfile = (limit, startMs) => ({ id: 1, stackLevel: 0, purpose: 'StationMax', kind: 'Absolute', evseId: 0, schedule: { startScheduleMs: startMs, unit: 'A', periods: [{ startPeriod: 0, limit }] } });
+
+console.log('through the real store (SQLite file on real storage, /proc/self/io write_bytes):');
+{
+  const { db, clock, smart, done } = storeRig();
+  smart.install(maxProfile(16, MONDAY));
+  const w0 = writeBytes();
+  const c0 = db.stats().durableCommits;
+  for (let i = 0; i < 100; i++) {
+    smart.install(maxProfile(16, MONDAY));
+    clock.advance(1_000);
+  }
+  const bytes = writeBytes() - w0;
+  console.log(`  100 identical SetChargingProfile: ${bytes} bytes written, ${db.stats().durableCommits - c0} commits (target 0)`);
+  done();
+}
+{
+  const { db, clock, smart, done } = storeRig();
+  const w0 = writeBytes();
+  const c0 = db.stats().durableCommits;
+  let followed = 0;
+  let y = 11;
+  const next = () => ((y = (y * 1_103_515_245 + 12_345) % 2 ** 31), y / 2 ** 31);
+  for (let m = 0; m < 1440; m++) {
+    const limit = 6 + Math.round(next() * 260) / 10;
+    smart.install(maxProfile(limit, clock.now().getTime()));
+    if (smart.counters().limits[0].limitA === limit) followed++;
+    clock.advance(60_000);
+  }
+  const c = smart.counters();
+  const bytes = writeBytes() - w0;
+  console.log(`  1,440 distinct over one simulated day: ${c.profileWrites} writes, ${db.stats().durableCommits - c0} commits, ${bytes} bytes written (${c.profileBytesWritten} payload) (target <= ${TARGET_WRITES} writes)`);
+  console.log(`  live limit followed ${followed} of 1,440 profiles at once (target 1,440)`);
+  done();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SetChargingProfile to $ENABLE on the serial line: the whole agent in-process (its serial driver
+// to the simulated controller on a pty), the DevCsms on loopback; from the CALL sent to the ENABLE
+// received by the controller.
+{
+  const { Writable } = await import('node:stream');
+  const { pino } = await import('pino');
+  const { startAgent } = await import(`${root}dist/src/main.js`);
+  const { simulatedAgentConfig } = await import(`${root}dist/src/devtools/dev-config.js`);
+  const { DevCsms } = await import(`${root}dist/src/devtools/dev-csms.js`);
+  const N = Number(process.env.BENCH_ENABLE_ROUNDS ?? 200);
+  const TARGET_ENABLE_P99_MS = 250;
+  const dir = realStorageDir();
+  const csms = new DevCsms({});
+  await csms.start();
+  const cpId = 'CP-BENCH-SMART';
+  const agent = await startAgent(simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir: dir }), {
+    logger: pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() })),
+  });
+  const until = async (cond, what) => {
+    const end = Date.now() + 20_000;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  await until(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 'boot');
+  const sim = agent.simulator;
+  sim.plugIn(1);
+  await until(() => agent.station.snapshot()[0]?.pilot === 'B', 'plug');
+  sim.swipeCard('04A2B3C4');
+  await until(() => agent.station.transaction(1) !== null, 'transaction');
+  sim.evRequestEnergy(1);
+  let waiting = null;
+  sim.on('command', (f) => {
+    if (f.type === 'ENABLE' && waiting && f.amps === waiting.amps) {
+      waiting.resolve(performance.now());
+      waiting = null;
+    }
+  });
+  const lat = [];
+  for (let i = 0; i < N; i++) {
+    const amps = i % 2 ? 10 : 16;
+    const got = new Promise((resolve) => (waiting = { amps, resolve }));
+    const t0 = performance.now();
+    const call = csms.call(cpId, 'SetChargingProfile', {
+      connectorId: 0,
+      csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'ChargePointMaxProfile', chargingProfileKind: 'Relative', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: amps }] } },
+    });
+    const t1 = await got;
+    await call;
+    lat.push(t1 - t0);
+  }
+  lat.sort((a, b) => a - b);
+  const c = agent.smartCharging.counters();
+  console.log(`SetChargingProfile -> $ENABLE on the serial line (whole agent, ${N} profiles alternating 16/10 A):`);
+  console.log(`  median ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (target p99 < ${TARGET_ENABLE_P99_MS} ms); ${c.profileWrites} profile writes for ${c.profilesReceived} profiles`);
+  await agent.stop();
+  await csms.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -83,6 +83,7 @@ describe('valid files', () => {
       identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042', firmwareVersion: '1.0.0' },
       leds: {},
       logLevel: 'info',
+      smartCharging: { profileWritesPerDay: 10, failSafeCurrentA: null, failSafeAfterS: 300 },
     });
   });
 
@@ -219,7 +220,7 @@ describe('bad files: one line naming the field', () => {
 
   it.each<[string, Json, string]>([
     ['unknown top-level key, near a real one', { chargePointID: 'x' }, 'config error: chargePointID: unknown key (did you mean "chargePointId"?)'],
-    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel)'],
+    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel, smartCharging)'],
     ['unknown nested key', { csms: { ur1: 'x' } }, 'config error: csms.ur1: unknown key (did you mean "url"?)'],
     ['unknown LED key', { leds: { green: { pin: 17, activelow: true } } }, 'config error: leds.green.activelow: unknown key (did you mean "activeLow"?)'],
   ])('%s', (_name, patch, message) => {
@@ -273,8 +274,24 @@ describe('bad files: one line naming the field', () => {
     ['two LEDs on one pin', { leds: { green: 17, red: { pin: 17 } } }, 'leds.red: pin 17 is already used by leds.green'],
     ['LED name with a space', { leds: { 'status led': 4 } }, 'leds: expected LED names of 1..32 characters from A-Z a-z 0-9 _ -, got "status led"'],
     ['logLevel unknown', { logLevel: 'verbose' }, 'logLevel: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    ['profile writes 0 a day', { smartCharging: { profileWritesPerDay: 0 } }, 'smartCharging.profileWritesPerDay: expected a whole number from 1 to 1440, got 0'],
+    ['profile writes fractional', { smartCharging: { profileWritesPerDay: 2.5 } }, 'smartCharging.profileWritesPerDay: expected a whole number from 1 to 1440, got 2.5'],
+    ['fail-safe current too high', { smartCharging: { failSafeCurrentA: 81 } }, 'smartCharging.failSafeCurrentA: expected a current in A from 0 to 80 with at most one decimal, or null, got 81'],
+    ['fail-safe delay without a current', { smartCharging: { failSafeAfterS: 60 } }, 'smartCharging.failSafeCurrentA: required, expected a current (or null) when failSafeAfterS is set'],
+    ['fail-safe delay 0', { smartCharging: { failSafeCurrentA: 6, failSafeAfterS: 0 } }, 'smartCharging.failSafeAfterS: expected a whole number from 1 to 86400, got 0'],
+    ['smartCharging unknown key', { smartCharging: { writesPerDay: 3 } }, 'smartCharging'],
   ])('%s', (_name, patch, expected) => {
     expect(parseError(patched(MINIMAL, patch))).toContain(`config error: ${expected}`);
+  });
+
+  it('reads the smart charging settings: write budget and fail-safe', () => {
+    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { profileWritesPerDay: 4, failSafeCurrentA: 6.5, failSafeAfterS: 120 } })).smartCharging).toEqual({
+      profileWritesPerDay: 4,
+      failSafeCurrentA: 6.5,
+      failSafeAfterS: 120,
+    });
+    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { failSafeCurrentA: 0 } })).smartCharging).toMatchObject({ failSafeCurrentA: 0, failSafeAfterS: 300 });
+    expect(parseAgentConfig(patched(MINIMAL, { smartCharging: { failSafeCurrentA: null, failSafeAfterS: 60 } })).smartCharging.failSafeCurrentA).toBeNull();
   });
 
   it('never echoes the password in an error', () => {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgentHost } from '../../src/diagnostics/agent-host.js';
+import { formatStatus } from '../../src/diagnostics/format.js';
+import type { Json } from '../../src/diagnostics/protocol.js';
 import { DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
@@ -58,6 +60,19 @@ describe('status', { timeout: 60_000 }, () => {
     const connectors = s['connectors'] as Connector[];
     expect(connectors.length).toBeGreaterThanOrEqual(1);
     expect(connectors[0]).toMatchObject({ connector: 1, pilot: 'A', status: 'Available', transaction: null });
+  });
+
+  it('counts the charging profiles received, written and coalesced, with the current limit per connector', async () => {
+    const profile = (limit: number) => ({
+      connectorId: 0,
+      csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'ChargePointMaxProfile', chargingProfileKind: 'Absolute', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit }] } },
+    });
+    for (const limit of [12, 12, 20]) expect(await fx.csms.call('CP-DIAG', 'SetChargingProfile', profile(limit))).toEqual({ status: 'Accepted' });
+    const s = await ok('status');
+    // 12 A lowers the limit: written at once; the same again writes nothing; 20 A is coalesced.
+    expect(s['smartCharging']).toMatchObject({ profilesReceived: 3, profilesIdentical: 1, profileWrites: 1, profilesCoalesced: 1, limits: [{ connector: 1, limitA: 20, binding: 'profile', paused: false }] });
+    expect(formatStatus(s as unknown as Json)).toMatch(/Smart charging\s+3 profile\(s\) received \(1 identical\), 1 write\(s\) .*1 coalesced; limit 1: 20 A \(profile; W at 2\d\d(\.\d)? V x 3( assumed)?\)/);
+    expect(await fx.csms.call('CP-DIAG', 'ClearChargingProfile', {})).toEqual({ status: 'Accepted' });
   });
 
   it('never shows the Basic Auth password', async () => {

@@ -252,6 +252,11 @@ export class ChargingStation {
     this.lifecycle.setOffered(evseId, amps);
   }
 
+  /** Smart charging caps the first ENABLE of a transaction starting or resuming (0 = paused). */
+  useOfferLimit(limit: (evseId: EvseId) => number): void {
+    this.lifecycle.useOfferLimit(limit);
+  }
+
   /** ChangeAvailability for the station or one EVSE (evses.ts). */
   setAvailability(target: StationTarget, availability: Operational): AvailabilityResult {
     const result = this.evses.setAvailability(target, availability);

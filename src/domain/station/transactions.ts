@@ -41,6 +41,8 @@ export interface LifecycleDeps {
 
 export class TransactionLifecycle {
   private counter = 0;
+  /** Smart charging's limit for a transaction starting or resuming on an EVSE (set once assembled). */
+  private offerLimit: ((evseId: EvseId) => number) | null = null;
 
   constructor(private readonly d: LifecycleDeps) {}
 
@@ -152,7 +154,12 @@ export class TransactionLifecycle {
 
   offerFor(e: EvseRecord): number {
     const max = this.d.maxCurrentA();
-    return e.cableA > 0 ? Math.min(max, e.cableA) : max;
+    const base = e.cableA > 0 ? Math.min(max, e.cableA) : max;
+    return this.offerLimit ? Math.min(base, this.offerLimit(e.id)) : base;
+  }
+
+  useOfferLimit(limit: (evseId: EvseId) => number): void {
+    this.offerLimit = limit;
   }
 
   private enable(e: EvseRecord): void {

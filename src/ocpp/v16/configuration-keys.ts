@@ -31,7 +31,7 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
-const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger'] as const;
+const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
 
@@ -40,6 +40,12 @@ export const CONFIGURATION_KEYS = {
   AuthorizationCacheEnabled: { type: 'boolean', access: 'RW', default: 'true' },
   AuthorizeRemoteTxRequests: { type: 'boolean', access: 'RW', default: 'true' },
   // Pulses of the status LEDs' attention flashes (card rejected, entering a fault); 300 ms each.
+  // Smart Charging profile (§9.4): the station's limits; a profile beyond them is Rejected.
+  ChargeProfileMaxStackLevel: { type: 'integer', access: 'R', default: '10' },
+  ChargingScheduleAllowedChargingRateUnit: { type: 'csl', access: 'R', default: 'Current,Power' },
+  // 96 periods: a day in quarter-hours.
+  ChargingScheduleMaxPeriods: { type: 'integer', access: 'R', default: '96' },
+  MaxChargingProfilesInstalled: { type: 'integer', access: 'R', default: '16' },
   BlinkRepeat: { type: 'integer', access: 'RW', default: '3', min: 1, max: 20 },
   ClockAlignedDataInterval: { type: 'integer', access: 'RW', default: '0', min: 0, max: 86_400 },
   ConnectionTimeOut: { type: 'integer', access: 'RW', default: '60', min: 1, max: 3_600 },

@@ -9,7 +9,17 @@ import { STATION, evseTarget, type EvseId, type StationTarget } from '../../doma
 import type { IdToken, IdTokenType } from '../../domain/model/id-token.js';
 import type { StopReason } from '../../domain/model/stop-reason.js';
 import type { TransactionPoints } from '../../domain/model/transaction-points.js';
-import type { AuthorizationStatus as AuthorizationStatus16, ChargePointErrorCode, ChargePointStatus, Reason } from './generated/types.js';
+import type { ChargingProfile, ProfilePurpose, RateUnit } from '../../domain/smart-charging/profile.js';
+import type { CompositeSchedule } from '../../domain/smart-charging/composite-schedule.js';
+import type {
+  AuthorizationStatus as AuthorizationStatus16,
+  ChargePointErrorCode,
+  ChargePointStatus,
+  ChargingProfile as ChargingProfile16,
+  ChargingProfilePurposeType,
+  ChargingSchedule as ChargingSchedule16,
+  Reason,
+} from './generated/types.js';
 
 export type ChargePointErrorCode16 = ChargePointErrorCode;
 
@@ -155,4 +165,74 @@ export function toAuthorizationStatus16(status: AuthorizationStatus): Authorizat
     default:
       return 'Invalid';
   }
+}
+
+// --- charging profiles (§3.13, §5.16, §5.5, §5.7) -------------------------------------------
+
+const PURPOSE_OF_16: Readonly<Record<ChargingProfilePurposeType, ProfilePurpose>> = {
+  ChargePointMaxProfile: 'StationMax',
+  TxDefaultProfile: 'TxDefault',
+  TxProfile: 'Tx',
+};
+
+export function profilePurposeOf(purpose: ChargingProfilePurposeType): ProfilePurpose {
+  return PURPOSE_OF_16[purpose];
+}
+
+/** A 1.6 date-time as epoch ms (NaN for a bad one: the profile's checks reject it). */
+const timeOf = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
+
+/**
+ * A 1.6 csChargingProfiles on a connector (0 = the station). The 1.6 transactionId is the
+ * CSMS's number: `localIdOf` turns it into the domain's transaction id; one the station does
+ * not know maps to an id no transaction has, so the stack rejects the profile.
+ */
+export function chargingProfileOf(p: ChargingProfile16, connectorId: number, localIdOf: (transactionId: number) => string | undefined): ChargingProfile {
+  const s = p.chargingSchedule;
+  const schedule: ChargingProfile['schedule'] = {
+    unit: s.chargingRateUnit,
+    periods: s.chargingSchedulePeriod.map((per) => ({
+      startPeriod: per.startPeriod,
+      limit: per.limit,
+      ...(per.numberPhases !== undefined ? { numberPhases: per.numberPhases } : {}),
+    })),
+  };
+  const start = timeOf(s.startSchedule);
+  if (start !== undefined) schedule.startScheduleMs = start;
+  if (s.duration !== undefined) schedule.durationS = s.duration;
+  if (s.minChargingRate !== undefined) schedule.minChargingRate = s.minChargingRate;
+  const out: ChargingProfile = {
+    id: p.chargingProfileId,
+    stackLevel: p.stackLevel,
+    purpose: PURPOSE_OF_16[p.chargingProfilePurpose],
+    kind: p.chargingProfileKind,
+    evseId: connectorId,
+    schedule,
+  };
+  if (p.recurrencyKind !== undefined) out.recurrency = p.recurrencyKind;
+  const from = timeOf(p.validFrom);
+  const to = timeOf(p.validTo);
+  if (from !== undefined) out.validFromMs = from;
+  if (to !== undefined) out.validToMs = to;
+  if (p.transactionId !== undefined) out.transactionId = localIdOf(p.transactionId) ?? `csms:${p.transactionId}`;
+  return out;
+}
+
+/** ChargingScheduleAllowedChargingRateUnit (Current, Power) as the domain's units. */
+export function rateUnitsOf(allowed: readonly string[]): RateUnit[] {
+  return allowed.map((u) => (u.trim() === 'Current' ? 'A' : u.trim() === 'Power' ? 'W' : null)).filter((u): u is RateUnit => u !== null);
+}
+
+/** A composite schedule as GetCompositeSchedule.conf's chargingSchedule. */
+export function chargingScheduleOf(c: CompositeSchedule): ChargingSchedule16 {
+  return {
+    duration: c.durationS,
+    startSchedule: new Date(c.startMs).toISOString(),
+    chargingRateUnit: c.unit,
+    chargingSchedulePeriod: c.periods.map((per) => ({
+      startPeriod: per.startPeriod,
+      limit: per.limit,
+      ...(per.numberPhases !== undefined ? { numberPhases: per.numberPhases } : {}),
+    })),
+  };
 }

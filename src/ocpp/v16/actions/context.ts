@@ -3,6 +3,7 @@ import type { ChargingStation } from '../../../domain/station/charging-station.j
 import type { LocalAuthorizationList } from '../../../domain/authorization/local-list.js';
 import type { AuthorizationCache } from '../../../domain/authorization/authorization-cache.js';
 import type { ReservationBook } from '../../../domain/reservation/reservations.js';
+import type { SmartCharging } from '../../../domain/smart-charging/smart-charging.js';
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
@@ -22,6 +23,8 @@ export interface HandlerContext {
   reservations: ReservationBook;
   /** Diagnostics and log uploads (GetDiagnostics, GetLog); absent: nothing can be uploaded. */
   uploads?: LogUploads;
+  /** Smart Charging profile (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule); absent = not offered. */
+  smartCharging?: SmartCharging;
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

@@ -18,6 +18,9 @@ import { ReserveNow } from './ReserveNow.js';
 import { CancelReservation } from './CancelReservation.js';
 import { GetDiagnostics } from './GetDiagnostics.js';
 import { GetLog } from './GetLog.js';
+import { SetChargingProfile } from './SetChargingProfile.js';
+import { ClearChargingProfile } from './ClearChargingProfile.js';
+import { GetCompositeSchedule } from './GetCompositeSchedule.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -39,9 +42,9 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   SendLocalList,
   CancelReservation,
   ReserveNow,
-  ClearChargingProfile: 'NotSupported',
-  GetCompositeSchedule: 'NotSupported',
-  SetChargingProfile: 'NotSupported',
+  ClearChargingProfile,
+  GetCompositeSchedule,
+  SetChargingProfile,
   CertificateSigned: 'NotSupported',
   DeleteCertificate: 'NotSupported',
   ExtendedTriggerMessage: 'NotSupported',

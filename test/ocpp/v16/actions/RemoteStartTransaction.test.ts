@@ -1,10 +1,13 @@
 // OCPP 1.6 §5.11 RemoteStartTransaction against the real agent and the DevCsms: plugged or not
 // (ConnectionTimeOut), AuthorizeRemoteTxRequests on/off, refused for an unknown, busy or
-// unavailable connector, the identifier trimmed.
+// unavailable connector, the identifier trimmed; a chargingProfile becomes the TxProfile of the
+// transaction that starts (its first $ENABLE already at the profile's limit), anything but a
+// TxProfile Rejected.
 import { statusOf } from '../../../../src/ocpp/v16/mappers.js';
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { enableLog, profile16 } from '../../../helpers/smart-charging.js';
 
 const fx = useAgentFixture();
 
@@ -96,5 +99,27 @@ describe('RemoteStartTransaction (OCPP 1.6 §5.11)', () => {
     await h.waitStatus(1, 'Reserved');
     expect(await h.call('RemoteStartTransaction', { idTag: 'OUTSIDER', connectorId: 1 })).toEqual({ status: 'Rejected' });
     expect(await h.call('RemoteStartTransaction', { idTag: 'MEMBER01', connectorId: 1 })).toEqual({ status: 'Accepted' });
+  });
+
+  it('with a chargingProfile: the TxProfile of the transaction that starts, its first $ENABLE at the limit; not a TxProfile: Rejected', async () => {
+    const h = await fx.start();
+    const log = enableLog(h);
+    h.sim.plugIn(1);
+    await h.waitStatus(1, 'Preparing');
+    const notTx = profile16({ id: 5, purpose: 'TxDefaultProfile', periods: [[0, 10]] });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE5', connectorId: 1, chargingProfile: notTx })).toEqual({ status: 'Rejected' });
+    const tooHigh = profile16({ id: 5, purpose: 'TxProfile', stackLevel: 99, periods: [[0, 10]] });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE5', connectorId: 1, chargingProfile: tooHigh })).toEqual({ status: 'Rejected' });
+    const m = h.mark();
+    const txProfile = profile16({ id: 6, purpose: 'TxProfile', kind: 'Relative', periods: [[0, 11], [3600, 20]] });
+    expect(await h.call('RemoteStartTransaction', { idTag: 'REMOTE6', connectorId: 1, chargingProfile: txProfile })).toEqual({ status: 'Accepted' });
+    await h.waitCalls(m, 'StartTransaction');
+    await log.waitFor(11);
+    expect(log.since(0)).toEqual([11]);
+    const tx = h.agent.station.transaction(1)!;
+    expect(h.agent.smartCharging.profiles()).toMatchObject([{ id: 6, purpose: 'Tx', evseId: 1, transactionId: tx.localId }]);
+    // It goes with its transaction.
+    h.agent.station.stopTransaction(1, 'LocalStop');
+    await waitFor(() => h.agent.smartCharging.profiles().length === 0, 8_000, 'the TxProfile gone with its transaction');
   });
 });
