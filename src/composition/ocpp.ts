@@ -76,6 +76,8 @@ export interface SessionDeps extends OcppLink {
   clock: Clock;
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  /** Builds the firmware update handling over the session (before the handlers are registered). */
+  firmware: (session: OcppSession) => HandlerContext['firmware'] & { stop(): void; resume(): void };
 }
 
 export interface SessionOptions {
@@ -84,7 +86,7 @@ export interface SessionOptions {
 }
 
 /** The session (boot, heartbeat, reports), the reset rule and the handlers of CSMS-initiated actions. */
-export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOptions, log: Logger): OcppSession {
+export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOptions, log: Logger): { session: OcppSession; firmware: { stop(): void; resume(): void } } {
   const { csms, messenger, station, config, clock } = d;
   messenger.onAnswers(transactionAnswerHooks({ station, learner: d.authorization.service }));
   const identity = (): BootIdentity => {
@@ -103,6 +105,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
+  const firmware = d.firmware(session);
   const ctx: HandlerContext = {
     station,
     config,
@@ -111,9 +114,10 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
     requestReset: (type) => reset.request(type),
+    firmware,
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());
   csms.on('disconnected', () => session.onDisconnected());
-  return session;
+  return { session, firmware };
 }

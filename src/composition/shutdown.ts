@@ -10,6 +10,7 @@ const SHUTDOWN_ANSWER_WAIT_MS = 2_000;
 /** What is stopped, in the order it is stopped. */
 export interface StoppableParts {
   operations: { stop(): Promise<void> };
+  firmware: { stop(): void };
   station: { stopsSettled(): Promise<void> };
   messenger: { settleInFlight(): Promise<void> };
   session: { stop(): void };
@@ -28,6 +29,7 @@ export function shutdownSequence(p: StoppableParts): () => Promise<void> {
   return () => {
     stopping ??= (async () => {
       await p.operations.stop(); // diagnostics socket and watchdog first
+      p.firmware.stop(); // no download or install begins from here on
       // A transaction stopped just now still waits for its stop register: queue its Stop first.
       await withinMs(p.station.stopsSettled(), STOP_READS_WAIT_MS);
       // The transaction message in flight may still be answered: commit that before the socket closes.

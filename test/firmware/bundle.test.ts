@@ -75,7 +75,7 @@ describe('making and reading a bundle', () => {
     expect(listed.stdout).toContain(`release/${deep}/${'f'.repeat(90)}.js`);
   });
 
-  it('refuses to make a bundle whose version is not the tree\'s, a controller image, or signing (not defined yet)', async () => {
+  it('refuses to make a bundle whose version is not the tree\'s, a controller image, or only half of the signing options', async () => {
     const tree = makeStandInTree(join(temp.make('fw-t-'), 'release'), '1.4.0', 'healthy');
     const out = join(temp.make('fw-b-'), 'b.tar.gz');
     await expect(makeBundle({ from: tree, version: '1.5.0', out })).rejects.toThrow(/the tree is version 1.4.0, not 1.5.0/);
@@ -94,7 +94,7 @@ describe('making and reading a bundle', () => {
     expect(lstatSync(out).isFile()).toBe(true);
     const bad = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--version', '3.1.0', '--out', out, '--from', tree, '--sign-key', 'k.pem'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^bundle: error: signing bundles .* is not supported yet/);
+    expect(bad.stderr).toMatch(/^bundle: error: signing needs both --sign-key and --sign-cert/);
     const usage = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--out', out], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/--version and --out are needed/);

@@ -6,6 +6,7 @@ import type { ReservationBook } from '../../../domain/reservation/reservations.j
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
+import type { FirmwareRequestResult, FirmwareUpdateRequest } from '../../../firmware/update-manager.js';
 
 export interface HandlerContext {
   station: ChargingStation;
@@ -19,6 +20,8 @@ export interface HandlerContext {
   authorization: { localList: LocalAuthorizationList; cache: AuthorizationCache };
   /** Reservation profile (ReserveNow, CancelReservation). */
   reservations: ReservationBook;
+  /** Firmware Management (UpdateFirmware, SignedUpdateFirmware): src/firmware/update-manager.ts. */
+  firmware: { request(req: FirmwareUpdateRequest): FirmwareRequestResult };
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

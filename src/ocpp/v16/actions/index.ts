@@ -16,6 +16,8 @@ import { GetLocalListVersion } from './GetLocalListVersion.js';
 import { SendLocalList } from './SendLocalList.js';
 import { ReserveNow } from './ReserveNow.js';
 import { CancelReservation } from './CancelReservation.js';
+import { UpdateFirmware } from './UpdateFirmware.js';
+import { SignedUpdateFirmware } from './SignedUpdateFirmware.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -32,7 +34,7 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   ClearCache,
   // Other feature profiles, not implemented yet:
   GetDiagnostics: 'NotSupported',
-  UpdateFirmware: 'NotSupported',
+  UpdateFirmware,
   GetLocalListVersion,
   SendLocalList,
   CancelReservation,
@@ -46,5 +48,5 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   GetInstalledCertificateIds: 'NotSupported',
   GetLog: 'NotSupported',
   InstallCertificate: 'NotSupported',
-  SignedUpdateFirmware: 'NotSupported',
+  SignedUpdateFirmware,
 };

@@ -1,6 +1,7 @@
-// OCPP 1.6 §4.5 FirmwareStatusNotification (outgoing/FirmwareStatusNotification.ts) from the real agent to the DevCsms: with UpdateFirmware not
-// supported yet, the charger is never in a firmware update; a TriggerMessage gets Idle, while
-// Pending too (§4.2: triggered messages may be sent then).
+// OCPP 1.6 §4.5 FirmwareStatusNotification (outgoing/FirmwareStatusNotification.ts) from the real
+// agent to the DevCsms: with no firmware update running it is never sent unasked; a TriggerMessage
+// gets Idle, while Pending too (§4.2: triggered messages may be sent then). The statuses of an
+// update: actions/UpdateFirmware.test.ts and test/e2e/firmware-update.test.ts.
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
