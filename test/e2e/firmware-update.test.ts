@@ -199,6 +199,9 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
     await statusesSince(mark, 'Installed', ['Downloading', 'Downloaded', 'Installing', 'Installed']);
     expect(boots().slice(bootsBefore)).toEqual(['90.1.0']);
     expect(current()).toBe('releases/90.1.0');
+    // On trial, it copied the database before migrating it; healthy, the copy is gone.
+    expect(output).toMatch(/database copied before this release on trial migrates it/);
+    expect(existsSync(join(root, 'state/database-before-90.1.0.sqlite'))).toBe(false);
     // The trial ended with the health mark; the previous release stays for the next rollback.
     expect(JSON.parse(readFileSync(join(root, 'state/update.json'), 'utf8'))).toMatchObject({ trial: null, outcome: null });
     expect(releases().sort()).toEqual([BASE, '90.1.0'].sort());

@@ -3,9 +3,10 @@
 // bundle gets as far as Installing and fails there (the install itself: test/e2e/firmware-update).
 // Checked: the statuses in the specification's order, the station Unavailable while installing and
 // Available again, a corrupt file is DownloadFailed, a TriggerMessage gets the current status
-// (Idle when none runs), RequireSignedFirmware makes the agent ignore it.
+// (Idle when none runs), statuses kept while offline go out after the next registration,
+// RequireSignedFirmware makes the agent ignore it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { TempDirs } from '../../../helpers/temp-dirs.js';
@@ -67,6 +68,20 @@ describe('UpdateFirmware (OCPP 1.6 §5.19)', () => {
     const [sent] = await h.waitCalls(m, 'FirmwareStatusNotification');
     expect(sent!.params).toEqual({ status: 'Downloading' });
   });
+
+  it('statuses that could not be sent go out, in order, after the next accepted BootNotification', async () => {
+    const h = await fx.start();
+    await h.call('UpdateFirmware', { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDate: new Date().toISOString(), retries: 1, retryInterval: 2 });
+    await waitFor(() => statuses(h).length === 1, 20_000, 'Downloading');
+    await h.csms.stop();
+    // The update ends (its state file goes) while the CSMS is away.
+    await waitFor(() => !existsSync(join(h.dataDir, 'firmware/update.json')), 20_000, 'the update to give up');
+    const boots = h.csms.callsOf('BootNotification').length;
+    await h.csms.start();
+    await waitFor(() => statuses(h).length === 3, 30_000, 'the kept statuses');
+    expect(statuses(h)).toEqual(['Downloading', 'Downloading', 'DownloadFailed']);
+    expect(h.csms.callsOf('BootNotification').length).toBeGreaterThan(boots);
+  }, 60_000);
 
   it('RequireSignedFirmware: ignored, nothing downloaded', async () => {
     const h = await fx.start({ ocppConfig: { RequireSignedFirmware: 'true' } });
