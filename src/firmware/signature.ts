@@ -29,8 +29,10 @@ export function checkSigningCertificate(pem: string, roots: readonly X509Certifi
 
 /** Verifies `signatureBase64` over the file with the certificate's key; throws InvalidSignature. */
 export async function checkFileSignature(path: string, cert: X509Certificate, signatureBase64: string): Promise<void> {
-  const signature = Buffer.from(signatureBase64.trim(), 'base64');
-  if (signature.length === 0 || signature.toString('base64').replace(/=+$/, '') !== signatureBase64.trim().replace(/=+$/, '')) {
+  // Line breaks (a wrapped base64 text) are fine; anything else that is not base64 is not.
+  const text = signatureBase64.replace(/\s+/g, '');
+  const signature = Buffer.from(text, 'base64');
+  if (signature.length === 0 || signature.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
     throw new FirmwareSignatureError('InvalidSignature', 'the signature is not base64');
   }
   const verifier = createVerify('sha256');

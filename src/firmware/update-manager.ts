@@ -14,7 +14,7 @@
 //               (the old one, which the launcher brought back), and the availability comes back
 // The state is persisted at each phase (update-state.ts). Clock, downloader and installer are
 // injected, so tests drive each fault.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import { errorText } from '../platform/errors.js';
@@ -96,7 +96,7 @@ export class FirmwareUpdateManager {
     if (s === null) return;
     this.current = s;
     if (s.phase === 'installing') return;
-    if (s.phase === 'downloaded' && !existsSync(this.file.bundlePath)) s.phase = 'scheduled';
+    if (s.phase === 'downloaded' && !existsSync(this.file.bundlePath(s))) s.phase = 'scheduled';
     this.d.log.info({ location: s.request.location, phase: s.phase }, 'resuming the firmware update');
     this.start();
   }
@@ -132,7 +132,7 @@ export class FirmwareUpdateManager {
       this.d.log.info({ location: this.current!.request.location }, 'firmware update replaced by a new request');
       this.restoreAvailability(this.current!);
     }
-    this.current = { request: req, phase: 'scheduled', status: 'DownloadScheduled', availabilityBefore: null, version: null };
+    this.current = { request: req, phase: 'scheduled', status: 'DownloadScheduled', availabilityBefore: null, version: null, bundle: UpdateStateFile.bundleName() };
     this.file.clear();
     this.persist();
     this.d.log.info({ location: req.location, retrieveAt: req.retrieveAt, signed }, 'firmware update accepted');
@@ -184,7 +184,13 @@ export class FirmwareUpdateManager {
     const s = this.current!;
     const r = s.request;
     const signed = r.signature !== null;
+    const bundle = this.file.bundlePath(s);
     const live = (): boolean => gen === this.generation && this.current === s;
+    // A run superseded while it downloaded removes what it fetched.
+    const drop = (): void => {
+      rmSync(bundle, { force: true });
+      rmSync(`${bundle}.part`, { force: true });
+    };
     if (s.phase === 'scheduled') {
       const wait = Date.parse(r.retrieveAt) - this.d.clock.now().getTime();
       if (wait > 0) {
@@ -201,12 +207,13 @@ export class FirmwareUpdateManager {
         await this.report(s, 'Downloading');
         try {
           mkdirSync(this.file.dir, { recursive: true, mode: 0o700 });
-          const bytes = await this.d.download(r.location, this.file.bundlePath, { ...DEFAULT_LIMITS, ...this.d.limits });
-          if (!signed) version = await this.d.installer.verify(this.file.bundlePath);
+          const bytes = await this.d.download(r.location, bundle, { ...DEFAULT_LIMITS, ...this.d.limits });
+          if (!live()) return drop();
+          if (!signed) version = await this.d.installer.verify(bundle);
           this.d.log.info({ location: r.location, bytes, attempt: attempt + 1 }, 'firmware downloaded');
           break;
         } catch (err) {
-          if (!live()) return;
+          if (!live()) return drop();
           this.d.log.warn({ location: r.location, attempt: attempt + 1, of: r.retries + 1, err: errorText(err) }, 'firmware download failed');
           if (attempt === r.retries) return this.finish(s, 'DownloadFailed');
         }
@@ -216,7 +223,7 @@ export class FirmwareUpdateManager {
       if (r.signature !== null) {
         try {
           const cert = checkSigningCertificate(r.signature.certificatePem, this.d.manufacturerRoots(), this.d.clock.now());
-          await checkFileSignature(this.file.bundlePath, cert, r.signature.signatureBase64);
+          await checkFileSignature(bundle, cert, r.signature.signatureBase64);
         } catch (err) {
           if (!live()) return;
           const certificate = err instanceof FirmwareSignatureError && err.kind === 'InvalidCertificate';
@@ -226,7 +233,7 @@ export class FirmwareUpdateManager {
         }
         await this.report(s, 'SignatureVerified');
         try {
-          version = await this.d.installer.verify(this.file.bundlePath);
+          version = await this.d.installer.verify(bundle);
         } catch (err) {
           if (!live()) return;
           this.d.log.warn({ err: errorText(err) }, 'signed firmware bundle refused');
@@ -269,7 +276,7 @@ export class FirmwareUpdateManager {
     await this.bounded(this.report(s, 'Installing'), REPORT_WAIT_MS);
     let version: string;
     try {
-      version = await this.d.installer.install(this.file.bundlePath);
+      version = await this.d.installer.install(this.file.bundlePath(s));
     } catch (err) {
       this.d.log.warn({ err: errorText(err) }, 'firmware install failed; nothing was switched');
       return this.finish(s, 'InstallationFailed');

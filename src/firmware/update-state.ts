@@ -1,8 +1,9 @@
 // The firmware update in progress, kept across restarts in <dataDir>/firmware/update.json
 // (small, replaced atomically): a scheduled download still happens after a reboot, one cut by a
 // restart starts again, and the release started after the install knows which update to report.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { writeFileAtomicSync } from '../launcher/durable.js';
 
 /** The protocol-neutral statuses (the 1.6 security whitepaper's list; plain 1.6 sends a subset). */
@@ -44,6 +45,8 @@ export interface PersistedUpdate {
   availabilityBefore: 'Operative' | 'Inoperative' | null;
   /** The release the bundle holds, once verified. */
   version: string | null;
+  /** This update's download in the state dir (one name per request, so a replaced request's late download cannot land on it). */
+  bundle: string;
 }
 
 export class UpdateStateFile {
@@ -55,9 +58,14 @@ export class UpdateStateFile {
     this.path = join(this.dir, 'update.json');
   }
 
-  /** The downloaded bundle's place. */
-  get bundlePath(): string {
-    return join(this.dir, 'update.bundle');
+  /** A fresh name for a request's download. */
+  static bundleName(): string {
+    return `update-${randomBytes(6).toString('hex')}.bundle`;
+  }
+
+  /** Where an update's bundle is downloaded (a plain name inside the state dir, whatever the file said). */
+  bundlePath(state: PersistedUpdate): string {
+    return join(this.dir, basename(state.bundle));
   }
 
   read(): PersistedUpdate | null {
@@ -79,6 +87,7 @@ export class UpdateStateFile {
         status: raw.status ?? 'Downloading',
         availabilityBefore: raw.availabilityBefore ?? null,
         version: raw.version ?? null,
+        bundle: typeof raw.bundle === 'string' && /^update-[0-9a-f]+\.bundle$/.test(raw.bundle) ? raw.bundle : UpdateStateFile.bundleName(),
       };
     } catch {
       return null;
@@ -90,10 +99,15 @@ export class UpdateStateFile {
     writeFileAtomicSync(this.path, `${JSON.stringify(state)}\n`, 0o600);
   }
 
-  /** The update is over: its state and its bundle go. */
+  /** The update is over: its state and every download go. */
   clear(): void {
     rmSync(this.path, { force: true });
-    rmSync(this.bundlePath, { force: true });
-    rmSync(`${this.bundlePath}.part`, { force: true });
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.startsWith('update-')) rmSync(join(this.dir, name), { force: true });
   }
 }

@@ -8,7 +8,7 @@
 // (good signature, bad signature, certificate not under a ManufacturerRootCertificate).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirmwareUpdateManager, type FirmwareSite, type FirmwareUpdateRequest, type FirmwareUpdateStatus } from '../../src/firmware/update-manager.js';
 import { downloadFile } from '../../src/firmware/download.js';
@@ -90,8 +90,8 @@ interface Rig {
 function rig(o: { root?: string; dataDir?: string; running?: string; site?: Site; clock?: FakeClock; requireSigned?: boolean; maxBytes?: number } = {}): Rig {
   const root = o.root ?? layOutRoot(temp, '1.0.0', 'healthy');
   const dataDir = o.dataDir ?? temp.make('fw-data-');
-  const r: Rig = { statuses: [], requestIds: [], events: [], restarts: 0, clock: o.clock ?? new FakeClock({ systemTime: Date.now() }), site: o.site ?? new Site(), root, dataDir } as unknown as Rig;
-  r.manager = new FirmwareUpdateManager({
+  const r: Omit<Rig, 'manager'> = { statuses: [], requestIds: [], events: [], restarts: 0, clock: o.clock ?? new FakeClock({ systemTime: Date.now() }), site: o.site ?? new Site(), root, dataDir };
+  const manager = new FirmwareUpdateManager({
     dataDir,
     clock: r.clock,
     download: downloadFile,
@@ -115,7 +115,7 @@ function rig(o: { root?: string; dataDir?: string; running?: string; site?: Site
     log: createLogger({ level: 'silent' }),
     limits: { idleTimeoutMs: 10_000, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) },
   });
-  return r;
+  return Object.assign(r, { manager });
 }
 
 const plain = (location: string, extra: Partial<FirmwareUpdateRequest> = {}): FirmwareUpdateRequest => ({
@@ -181,6 +181,19 @@ describe('firmware update manager', () => {
     r.clock.advance(3_600_000);
     await waitFor(() => ended(again), 20_000, 'the install');
     expect(again.statuses).toEqual(['DownloadScheduled', 'Downloading', 'Downloaded', 'Installing', 'InstallRebooting']);
+  });
+
+  it('a new request replaces one still waiting (AcceptedCanceled); the replaced one never runs', async () => {
+    const r = rig();
+    const later = new Date(r.clock.now().getTime() + 600_000).toISOString();
+    expect(r.manager.request(plain(http.url('corrupt.tar.gz'), { retrieveAt: later }))).toBe('Accepted');
+    await waitFor(() => r.statuses.length === 1, 5_000, 'DownloadScheduled');
+    expect(r.manager.request(plain(http.url('good.tar.gz')))).toBe('AcceptedCanceled');
+    await waitFor(() => ended(r), 20_000, 'the install');
+    r.clock.advance(600_000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.statuses).toEqual(['DownloadScheduled', 'Downloading', 'Downloaded', 'Installing', 'InstallRebooting']);
+    expect(readlinkSync(join(r.root, 'current'))).toBe('releases/1.1.0');
   });
 
   it('retries a failed download retryInterval apart, and gives up with DownloadFailed', async () => {
@@ -279,7 +292,7 @@ describe('firmware update manager', () => {
     expect(bad.statuses).toEqual(['Downloading', 'Downloaded', 'InvalidSignature']);
     expect(bad.events).toEqual(['InvalidFirmwareSignature']);
     expect(releases(bad.root)).toEqual(['1.0.0']);
-    expect(existsSync(join(bad.dataDir, 'firmware/update.bundle'))).toBe(false);
+    expect(readdirSync(join(bad.dataDir, 'firmware'))).toEqual([]);
 
     const foreign = rig();
     expect(foreign.manager.request(signed(await signFile(join(served, 'good.tar.gz'), stranger.key), stranger.cert))).toBe('InvalidCertificate');
