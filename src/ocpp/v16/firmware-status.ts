@@ -34,6 +34,8 @@ export function triggeredFirmwareStatus(status: FirmwareUpdateStatus | 'Idle'): 
   if (status === 'Idle') return 'Idle';
   return BETWEEN[status] ?? PLAIN[status] ?? 'Idle';
 }
+
+/** Statuses kept while offline (the oldest go first when there are more). */
 const MAX_KEPT = 8;
 
 type Pending = () => Promise<void>;
@@ -56,24 +58,32 @@ export class FirmwareStatusReporter implements FirmwareStatusSink {
       this.keep(send);
       return Promise.resolve();
     }
-    return send().catch((err: unknown) => {
-      this.ctx.log.warn({ status, err: errorText(err) }, 'firmware status not delivered; kept for the next registration');
-      this.keep(send);
-    });
+    return send().catch((err: unknown) => this.failed(send, err, 'last'));
   }
 
   /** After an accepted BootNotification: what could not be sent, in order. */
   async flush(): Promise<void> {
     while (this.kept.length > 0 && this.ctx.canSend()) {
-      const send = this.kept[0]!;
+      const send = this.kept.shift()!;
       try {
         await send();
       } catch (err) {
-        this.ctx.log.warn({ err: errorText(err) }, 'firmware status not delivered');
-        return;
+        this.failed(send, err, 'first');
+        if (this.kept[0] === send) return;
       }
-      this.kept.shift();
     }
+  }
+
+  /** Lost with the connection: kept for the next registration; refused by the CSMS: dropped. */
+  private failed(send: Pending, err: unknown, place: 'first' | 'last'): void {
+    if (this.ctx.canSend()) {
+      this.ctx.log.warn({ err: errorText(err) }, 'firmware status refused by the CSMS; not sent again');
+      return;
+    }
+    this.ctx.log.warn({ err: errorText(err) }, 'firmware status not delivered; kept for the next registration');
+    if (place === 'last') return this.keep(send);
+    this.kept.unshift(send);
+    if (this.kept.length > MAX_KEPT) this.kept.pop();
   }
 
   private keep(send: Pending): void {
