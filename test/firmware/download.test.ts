@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DownloadError, downloadFile } from '../../src/firmware/download.js';
+import { createServer } from 'node:https';
 import { TempDirs } from '../helpers/temp-dirs.js';
+import { TestPki } from '../helpers/test-pki.js';
 import { serveFtp, serveHttp, type FtpFiles, type HttpFiles } from './file-servers.js';
 
 const temp = new TempDirs();
@@ -56,5 +58,19 @@ describe('firmware download', () => {
     expect((await refused('file:///etc/passwd')).message).toMatch(/file locations are not supported/);
     expect((await refused('not a url')).message).toMatch(/is not a URL/);
     expect((await refused('http://127.0.0.1:9/x')).message).toMatch(/127\.0\.0\.1:9/);
+  });
+
+  it('https: a server whose certificate no trusted CA issued is refused', async () => {
+    const pki = new TestPki();
+    const leaf = pki.server(pki.root('Unknown CA'));
+    const server = createServer({ cert: leaf.cert, key: leaf.key }, (_req, res) => res.end('x'));
+    try {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      expect((await refused(`https://127.0.0.1:${port}/fw.bin`)).message).toMatch(/certificate/);
+    } finally {
+      server.close();
+      pki.cleanup();
+    }
   });
 });

@@ -254,6 +254,29 @@ describe('firmware update manager', () => {
     expect(r.statuses.slice(3)).toEqual(['Installing', 'InstallRebooting']);
   });
 
+  it('a restart while it waits for a transaction: the next start waits on, then installs', async () => {
+    const r = rig();
+    r.site.active = 1;
+    r.manager.request(plain(http.url('good.tar.gz')));
+    await waitFor(() => r.statuses.includes('InstallScheduled'), 20_000, 'the wait');
+    r.manager.stop();
+    // The agent restarts; the station recovered the transaction, still Inoperative.
+    const again = rig({ root: r.root, dataDir: r.dataDir, site: r.site, clock: r.clock });
+    again.manager.resume();
+    await new Promise((res) => setTimeout(res, 200));
+    expect(again.manager.currentStatus()).toBe('InstallScheduled');
+    expect(again.restarts).toBe(0);
+    r.site.endTransaction();
+    await waitFor(() => ended(again), 20_000, 'the install');
+    expect(again.statuses).toEqual(['Installing', 'InstallRebooting']);
+    expect(readlinkSync(join(r.root, 'current'))).toBe('releases/1.1.0');
+    // The availability to restore is the one from before the update, not the Inoperative it set.
+    const after = rig({ root: r.root, dataDir: r.dataDir, running: '1.1.0', site: r.site });
+    after.manager.resume();
+    await after.manager.registered({ version: '1.1.0', outcome: 'Installed', reason: 'healthy', at: new Date().toISOString() });
+    expect(r.site.availability).toBe('Operative');
+  });
+
   it('an install that is refused: InstallationFailed, the availability restored', async () => {
     const r = rig();
     r.site.availability = 'Inoperative';

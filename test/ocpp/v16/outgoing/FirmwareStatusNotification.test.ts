@@ -7,6 +7,7 @@ import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { OUTGOING_ACTIONS } from '../../../../src/ocpp/v16/outgoing/index.js';
 import { firmwareStatusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/FirmwareStatusNotification.js';
+import { triggeredFirmwareStatus } from '../../../../src/ocpp/v16/firmware-status.js';
 
 const fx = useAgentFixture();
 
@@ -27,6 +28,20 @@ describe('FirmwareStatusNotification (OCPP 1.6 §4.5)', () => {
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'FirmwareStatusNotification' })).toEqual({ status: 'Accepted' });
     await h.waitCalls(m, 'FirmwareStatusNotification');
+  });
+
+  it('a triggered one says where the running update is in the 1.6 sequence', () => {
+    const cases = {
+      Idle: 'Idle',
+      DownloadScheduled: 'Idle',
+      Downloading: 'Downloading',
+      Downloaded: 'Downloaded',
+      SignatureVerified: 'Downloaded',
+      InstallScheduled: 'Downloaded',
+      Installing: 'Installing',
+      InstallRebooting: 'Installing',
+    } as const;
+    for (const [neutral, plain] of Object.entries(cases)) expect(triggeredFirmwareStatus(neutral as keyof typeof cases), neutral).toBe(plain);
   });
 
   it('the registry declares it triggerable; the request carries the status', () => {
