@@ -192,11 +192,9 @@ export class FirmwareUpdateManager {
       rmSync(`${bundle}.part`, { force: true });
     };
     if (s.phase === 'scheduled') {
-      const wait = Date.parse(r.retrieveAt) - this.d.clock.now().getTime();
-      if (wait > 0) {
+      if (Date.parse(r.retrieveAt) > this.d.clock.now().getTime()) {
         await this.report(s, 'DownloadScheduled');
-        await this.sleep(wait);
-        if (!live()) return;
+        if (!(await this.sleepUntil(Date.parse(r.retrieveAt), live))) return;
       }
       let version: string | null = null;
       for (let attempt = 0; attempt <= r.retries; attempt++) {
@@ -249,11 +247,10 @@ export class FirmwareUpdateManager {
   }
 
   private async install(s: PersistedUpdate, live: () => boolean): Promise<void> {
-    const installAt = s.request.installAt === null ? 0 : Date.parse(s.request.installAt) - this.d.clock.now().getTime();
-    if (installAt > 0) {
+    const installAt = s.request.installAt === null ? 0 : Date.parse(s.request.installAt);
+    if (installAt > this.d.clock.now().getTime()) {
       await this.report(s, 'InstallScheduled');
-      await this.sleep(installAt);
-      if (!live()) return;
+      if (!(await this.sleepUntil(installAt, live))) return;
     }
     // No new session from here on; the running ones go on to their end.
     if (s.availabilityBefore === null) {
@@ -324,6 +321,20 @@ export class FirmwareUpdateManager {
       }, ms);
       this.timers.add(t);
     });
+  }
+
+  /**
+   * Waits until the wall time `atMs`, a minute at most per timer: the clock may be set from the
+   * CSMS meanwhile (a board without RTC boots in 1970), and a timer cannot wait over 24.8 days.
+   * False when the run was superseded.
+   */
+  private async sleepUntil(atMs: number, live: () => boolean): Promise<boolean> {
+    for (;;) {
+      const left = atMs - this.d.clock.now().getTime();
+      if (left <= 0) return live();
+      await this.sleep(Math.min(left, 60_000));
+      if (!live()) return false;
+    }
   }
 
   private async bounded(p: Promise<void>, ms: number): Promise<void> {

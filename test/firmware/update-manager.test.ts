@@ -196,6 +196,19 @@ describe('firmware update manager', () => {
     expect(readlinkSync(join(r.root, 'current'))).toBe('releases/1.1.0');
   });
 
+  it('a retrieve time a month ahead waits (beyond the 24.8 days one timer can wait)', async () => {
+    const r = rig();
+    r.manager.request(plain(http.url('good.tar.gz'), { retrieveAt: new Date(r.clock.now().getTime() + 30 * 86_400_000).toISOString() }));
+    await waitFor(() => r.statuses.length > 0, 5_000, 'DownloadScheduled');
+    for (let i = 0; i < 3; i++) {
+      r.clock.advance(60_000);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.statuses).toEqual(['DownloadScheduled']);
+    r.manager.stop();
+  });
+
   it('retries a failed download retryInterval apart, and gives up with DownloadFailed', async () => {
     const r = rig();
     http.failNext(2);
