@@ -257,16 +257,19 @@ export class FirmwareUpdateManager {
       s.availabilityBefore = this.d.site.stationAvailability();
       this.persist();
     }
-    this.d.site.setStationAvailability('Inoperative');
-    if (this.d.site.activeTransactions() > 0) {
-      this.d.log.info({ transactions: this.d.site.activeTransactions() }, 'firmware install waits for the running transactions to end');
-      if (s.status !== 'InstallScheduled') await this.report(s, 'InstallScheduled');
-      await this.noTransactions(live);
+    // Checked again after the messages went out: a ChangeAvailability meanwhile may have let one start.
+    do {
+      this.d.site.setStationAvailability('Inoperative');
+      if (this.d.site.activeTransactions() > 0) {
+        this.d.log.info({ transactions: this.d.site.activeTransactions() }, 'firmware install waits for the running transactions to end');
+        if (s.status !== 'InstallScheduled') await this.report(s, 'InstallScheduled');
+        await this.noTransactions(live);
+        if (!live()) return;
+      }
+      // Their StopTransaction goes out before the restart (it would anyway after: the outbox is durable).
+      await this.bounded(this.d.site.drainTransactionMessages(), DRAIN_WAIT_MS);
       if (!live()) return;
-    }
-    // Their StopTransaction goes out before the restart (it would anyway after: the outbox is durable).
-    await this.bounded(this.d.site.drainTransactionMessages(), DRAIN_WAIT_MS);
-    if (!live()) return;
+    } while (this.d.site.activeTransactions() > 0);
     s.phase = 'installing';
     s.status = 'Installing';
     this.persist();

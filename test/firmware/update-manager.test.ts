@@ -267,6 +267,27 @@ describe('firmware update manager', () => {
     expect(r.statuses.slice(3)).toEqual(['Installing', 'InstallRebooting']);
   });
 
+  it('a transaction that started while the last one\'s messages went out is waited for too', async () => {
+    class BusySite extends Site {
+      drains = 0;
+      override drainTransactionMessages(): Promise<void> {
+        // The CSMS made the station operative again and a session began meanwhile.
+        if (this.drains++ === 0) this.active = 1;
+        return Promise.resolve();
+      }
+    }
+    const site = new BusySite();
+    const r = rig({ site });
+    r.manager.request(plain(http.url('good.tar.gz')));
+    await waitFor(() => r.statuses.includes('InstallScheduled'), 20_000, 'the wait');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.restarts).toBe(0);
+    expect(r.statuses).toEqual(['Downloading', 'Downloaded', 'InstallScheduled']);
+    site.endTransaction();
+    await waitFor(() => ended(r), 20_000, 'the install');
+    expect(site.drains).toBe(2);
+  });
+
   it('a restart while it waits for a transaction: the next start waits on, then installs', async () => {
     const r = rig();
     r.site.active = 1;
