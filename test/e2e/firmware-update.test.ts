@@ -212,12 +212,13 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
     const callsBefore = csms.received.length;
     sim.stdin!.write(`plug 1\ncard ${CARD}\n`);
     await waitFor(() => csms.received.slice(callsBefore).some((c) => c.action === 'StartTransaction'), LONG, 'StartTransaction');
+    const status = (connectorId: number): string | undefined =>
+      csms.received.slice(callsBefore).filter((c) => c.action === 'StatusNotification' && c.params['connectorId'] === connectorId).map((c) => String(c.params['status'])).at(-1);
     sim.stdin!.write('charge 1\n');
+    await waitFor(() => status(1) === 'Charging', LONG, 'Charging');
     await csms.call(CP, 'UpdateFirmware', { location: ftp.url('charger-agent-90.2.0.tar.gz'), retrieveDate: now(), retries: 0 });
     await waitFor(() => fsn().slice(mark).includes('Downloaded'), LONG, 'Downloaded');
     // The free connector goes Unavailable, the busy one charges on; nothing is installed yet.
-    const status = (connectorId: number): string | undefined =>
-      csms.received.slice(callsBefore).filter((c) => c.action === 'StatusNotification' && c.params['connectorId'] === connectorId).map((c) => String(c.params['status'])).at(-1);
     await waitFor(() => status(2) === 'Unavailable', LONG, 'connector 2 Unavailable');
     await new Promise((r) => setTimeout(r, 1500));
     expect(fsn().slice(mark)).toEqual(['Downloading', 'Downloaded']);
