@@ -17,7 +17,10 @@ const USAGE = `usage: npm run bundle -- --version V --out FILE [--from DIR]
   --from DIR             an existing production tree (npm run release output);
                          default: make one with the release command in a temporary directory
   --controller-image F   reserved: refused until the serial protocol defines controller flashing
-  --sign-key FILE, --sign-cert FILE   reserved: signed bundles are not supported yet`;
+  --sign-key FILE        sign the bundle (SignedUpdateFirmware): the PEM private key ...
+  --sign-cert FILE       ... and its PEM certificate, issued under a ManufacturerRootCertificate
+                         installed on the chargers; writes FILE.sig (the base64 signature over
+                         the bundle, SHA-256) and FILE.cert.pem, which the CSMS sends`;
 
 function fail(message, code = 1) {
   process.stderr.write(`bundle: error: ${message}\n`);
@@ -62,6 +65,7 @@ async function main() {
       `bundle: ${manifest.name} ${manifest.version} for ${manifest.platform} (Node ABI ${manifest.nodeAbi}): ${manifest.files.length} files, ` +
         `${(size / 1048576).toFixed(1)} MiB in ${out} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
     );
+    if (opts.signKey) process.stdout.write(`bundle: signed: signature in ${out}.sig, signing certificate in ${out}.cert.pem\n`);
   } catch (err) {
     if (err instanceof MakeBundleError) fail(err.message);
     throw err;

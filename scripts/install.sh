@@ -348,6 +348,18 @@ gid=$(lookup_id group "$NAME")
 if [ -z "$uid" ] || [ -z "$gid" ]; then die "the $NAME user was not created"; fi
 [ -n "$(lookup_id group "$ADMIN_GROUP")" ] || die "the $ADMIN_GROUP group was not created"
 
+# Updates over OCPP are installed by the service itself (src/firmware/install.ts): it adds
+# releases beside this one, stages them in staging/, keeps the update state in state/ and swaps
+# `current` in the install root. Those are the service group's to write; the releases install.sh
+# puts there and bin/ (the launcher) stay root's.
+mkdir -p "$OPT/staging" "$OPT/state"
+if [ "$(id -u)" = 0 ]; then
+  chown "0:$gid" "$OPT" "$OPT/releases"
+  chmod 0775 "$OPT" "$OPT/releases"
+  chown "$uid:$gid" "$OPT/staging" "$OPT/state"
+  chmod 0750 "$OPT/staging" "$OPT/state"
+fi
+
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
   if [ -n "$ROOT" ]; then systemd-tmpfiles --root="$ROOT" --create "$NAME.conf"; else systemd-tmpfiles --create "$NAME.conf"; fi
 else

@@ -30,6 +30,9 @@ import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
 import { buildLogUploads } from './composition/diagnostics-upload.js';
+import { buildFirmware } from './composition/firmware.js';
+import type { FirmwareUpdateManager } from './firmware/update-manager.js';
+import { DISCARD_SECURITY_EVENTS, type SecurityEventSink } from './security/security-events.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -42,6 +45,8 @@ export interface AgentOptions {
   simTimeScale?: number;
   /** A Reset.req was accepted and transactions are stopped: the caller restarts the agent. */
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
+  /** Where security events go (security whitepaper); default: dropped. */
+  securityEvents?: SecurityEventSink;
   /** DataTransfer handlers by vendorId (OCPP 1.6 §5.6); any other vendorId is answered UnknownVendorId. */
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
 }
@@ -72,15 +77,18 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const clock = opts.clock ?? new SystemClock();
 
   const { controller, simulator, closeSimulator } = await buildController(cfg, opts, log);
-  const { database, config, transactionStore, bootId, time } = openStore(cfg.dataDir, clock, log);
+  const { database, config, transactionStore, bootId, time } = await openStore(cfg.dataDir, clock, log);
   const { csms, remoteAuthorizer } = connectOcpp(cfg, config, opts, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
   const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock }, log);
   const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging };
-  const session = startSession(cfg, parts, opts, log);
+  const security = opts.securityEvents ?? DISCARD_SECURITY_EVENTS;
+  const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security, restart: () => opts.onResetRequested?.('Soft') };
+  const firmwareFor = (s: OcppSession): FirmwareUpdateManager => buildFirmware(firmwareDeps, s, log);
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging, firmware: firmwareFor };
+  const { session, firmware } = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
 
@@ -90,12 +98,15 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   // regardless, since a dead controller is itself something the CSMS must hear about (Faulted).
   await waitForLinkUp(controller, CONTROLLER_FIRST_LINK_WAIT_MS);
   csms.open();
+  // An update a restart interrupted goes on, now that the station knows its running transactions.
+  firmware.resume();
 
   // Operations (diagnostics socket, systemd READY/WATCHDOG) start last and stop first.
   const operations = await startAgentOperations({ station, controller, session, config, csms, simulator, smartCharging }, { messenger, database, transactionStore }, cfg, clock, log);
   const stop = shutdownSequence({
     operations,
     uploads,
+    firmware,
     station,
     messenger,
     session,

@@ -81,6 +81,8 @@ export interface SessionDeps extends OcppLink {
   /** GetDiagnostics and GetLog uploads (composition/diagnostics-upload.ts). */
   uploads?: LogUploads;
   smartCharging?: SmartCharging;
+  /** Builds the firmware update handling over the session (before the handlers are registered). */
+  firmware: (session: OcppSession) => HandlerContext['firmware'] & { stop(): void; resume(): void };
 }
 
 export interface SessionOptions {
@@ -89,7 +91,7 @@ export interface SessionOptions {
 }
 
 /** The session (boot, heartbeat, reports), the reset rule and the handlers of CSMS-initiated actions. */
-export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOptions, log: Logger): OcppSession {
+export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOptions, log: Logger): { session: OcppSession; firmware: { stop(): void; resume(): void } } {
   const { csms, messenger, station, config, clock } = d;
   messenger.onAnswers(transactionAnswerHooks({ station, learner: d.authorization.service }));
   const identity = (): BootIdentity => {
@@ -108,6 +110,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
+  const firmware = d.firmware(session);
   const ctx: HandlerContext = {
     station,
     config,
@@ -118,10 +121,11 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     requestReset: (type) => reset.request(type),
     ...(d.uploads ? { uploads: d.uploads } : {}),
     ...(d.smartCharging ? { smartCharging: d.smartCharging } : {}),
+    firmware,
   };
   if (d.uploads) session.outgoing.uploads = d.uploads;
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());
   csms.on('disconnected', () => session.onDisconnected());
-  return session;
+  return { session, firmware };
 }

@@ -12,6 +12,7 @@ export interface StoppableParts {
   operations: { stop(): Promise<void> };
   /** A diagnostics or log upload running is cancelled (its timers would hold the process). */
   uploads?: { stop(): void };
+  firmware: { stop(): void };
   station: { stopsSettled(): Promise<void> };
   messenger: { settleInFlight(): Promise<void> };
   session: { stop(): void };
@@ -33,6 +34,7 @@ export function shutdownSequence(p: StoppableParts): () => Promise<void> {
     stopping ??= (async () => {
       await p.operations.stop(); // diagnostics socket and watchdog first
       p.uploads?.stop();
+      p.firmware.stop(); // no download or install begins from here on
       // A transaction stopped just now still waits for its stop register: queue its Stop first.
       await withinMs(p.station.stopsSettled(), STOP_READS_WAIT_MS);
       // The transaction message in flight may still be answered: commit that before the socket closes.

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../platform/clock.js';
 import { childLogger } from '../platform/logger.js';
+import { errorText } from '../platform/errors.js';
+import { backupBeforeMigration, launcherContext } from '../firmware/health.js';
 import { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { shiftPayload } from '../ocpp/v16/time-correction.js';
@@ -22,10 +24,12 @@ export interface OpenedStore {
   time: TimeCorrector;
 }
 
-export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedStore {
+export async function openStore(dataDir: string, clock: Clock, log: Logger): Promise<OpenedStore> {
   // 0700: device keys live in the data dir too.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const database = new AgentDatabase(join(dataDir, 'charger-agent.db'), childLogger(log, 'store'));
+  const dbPath = join(dataDir, 'charger-agent.db');
+  await backupBeforeTrialMigrates(dbPath, log);
+  const database = new AgentDatabase(dbPath, childLogger(log, 'store'));
   const config = new ConfigurationStore(new SqliteConfigurationRepo(database));
   const transactionStore = new SqliteTransactionStore(database);
   const bootId = readBootId();
@@ -34,6 +38,21 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
   const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
   return { database, config, transactionStore, bootId, time };
+}
+
+/**
+ * A release on trial (just installed by an update) copies the database before its migrations
+ * run: when it fails its trial, the launcher puts the copy back for the release it returns to.
+ */
+async function backupBeforeTrialMigrates(dbPath: string, log: Logger): Promise<void> {
+  const launcher = launcherContext();
+  if (launcher === null) return;
+  try {
+    if (await backupBeforeMigration(launcher.installRoot, launcher.version, dbPath)) log.info({ version: launcher.version }, 'database copied before this release on trial migrates it');
+  } catch (err) {
+    // Without the copy a rollback keeps the migrated database (migrations stay readable by the previous release).
+    log.error({ err: errorText(err) }, 'cannot copy the database before migrating it');
+  }
 }
 
 function readBootId(): string | null {

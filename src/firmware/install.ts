@@ -59,7 +59,14 @@ export async function installBundle(bundlePath: string, opts: InstallOptions): P
   mkdirSync(stagingDir(root), { recursive: true, mode: 0o755 });
   for (const name of readdirSync(stagingDir(root))) rmSync(join(stagingDir(root), name), { recursive: true, force: true });
   for (const name of readdirSync(releasesDir(root))) {
-    if (name !== previous) discard(root, join(releasesDir(root), name));
+    if (name === previous) continue;
+    try {
+      discard(root, join(releasesDir(root), name));
+    } catch (err) {
+      // The release install.sh put there is root's: the service cannot move it, and keeps it.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    }
   }
   fsyncDirSync(releasesDir(root));
   step('pruned');

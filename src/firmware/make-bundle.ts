@@ -2,8 +2,8 @@
 // hashed (first pass, for the manifest that leads the archive), then streamed into the gzip'd
 // tar (second pass, hashed again so a file that changed in between is an error, not a bundle
 // that fails on every charger).
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, lstatSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import { createReadStream, createWriteStream, lstatSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -20,6 +20,7 @@ import {
   type ManifestSymlink,
 } from './manifest.js';
 import { TarWriter } from './tar.js';
+import { signFile } from './signature.js';
 
 export interface MakeBundleOptions {
   /** The production tree (package.json, dist/, node_modules/). */
@@ -31,9 +32,20 @@ export interface MakeBundleOptions {
   nodeAbi?: string;
   /** Reserved: a charge controller image. Refused until the serial protocol defines flashing. */
   controllerImage?: string;
-  /** Reserved: signing the manifest (manifest.sig). Refused until signed firmware is defined. */
+  /**
+   * Signing for SignedUpdateFirmware (security whitepaper): the PEM private key and its PEM
+   * certificate (issued under a ManufacturerRootCertificate). The signature, over the whole
+   * bundle file, goes to `<out>.sig` (base64), beside a copy of the certificate in `<out>.cert.pem`:
+   * the CSMS sends both in SignedUpdateFirmware.
+   */
   signKey?: string;
   signCert?: string;
+}
+
+export interface SignedBundle {
+  signaturePath: string;
+  certificatePath: string;
+  signature: string;
 }
 
 export class MakeBundleError extends Error {
@@ -78,9 +90,7 @@ async function scan(root: string): Promise<Tree> {
 /** Writes the bundle to `out` (through a temporary name); returns its manifest. */
 export async function makeBundle(opts: MakeBundleOptions): Promise<BundleManifest> {
   if (opts.controllerImage !== undefined) throw new MakeBundleError(CONTROLLER_IMAGE_REFUSED);
-  if (opts.signKey !== undefined || opts.signCert !== undefined) {
-    throw new MakeBundleError('signing bundles (--sign-key, --sign-cert) is not supported yet: the signature would go in manifest.sig, over manifest.json');
-  }
+  const signing = signingMaterial(opts);
   if (!isValidVersion(opts.version)) throw new MakeBundleError(`version ${JSON.stringify(opts.version)}: use letters, digits and . + - (no leading dot)`);
   let pkg: { name?: unknown; version?: unknown };
   try {
@@ -154,5 +164,36 @@ export async function makeBundle(opts: MakeBundleOptions): Promise<BundleManifes
     throw err instanceof Error && err.name === 'TarError' ? new MakeBundleError(err.message) : err;
   }
   renameSync(tmp, opts.out);
+  if (signing !== null) await signBundle(opts.out, signing);
   return manifest;
+}
+
+/** Both or neither; the key must be the certificate's. Checked before any work. */
+function signingMaterial(opts: MakeBundleOptions): { key: string; cert: string } | null {
+  if (opts.signKey === undefined && opts.signCert === undefined) return null;
+  if (opts.signKey === undefined || opts.signCert === undefined) throw new MakeBundleError('signing needs both --sign-key and --sign-cert');
+  let key: string;
+  let cert: X509Certificate;
+  try {
+    key = readFileSync(opts.signKey, 'utf8');
+    cert = new X509Certificate(readFileSync(opts.signCert));
+  } catch (err) {
+    throw new MakeBundleError(`cannot read the signing key or certificate: ${(err as Error).message}`);
+  }
+  let matches: boolean;
+  try {
+    matches = cert.checkPrivateKey(createPrivateKey(key));
+  } catch (err) {
+    throw new MakeBundleError(`${opts.signKey} is not a PEM private key: ${(err as Error).message}`);
+  }
+  if (!matches) throw new MakeBundleError(`${opts.signKey} is not the private key of ${opts.signCert}`);
+  return { key, cert: cert.toString() };
+}
+
+async function signBundle(out: string, signing: { key: string; cert: string }): Promise<SignedBundle> {
+  const signature = await signFile(out, signing.key);
+  const signed: SignedBundle = { signaturePath: `${out}.sig`, certificatePath: `${out}.cert.pem`, signature };
+  writeFileSync(signed.signaturePath, `${signature}\n`);
+  writeFileSync(signed.certificatePath, signing.cert);
+  return signed;
 }

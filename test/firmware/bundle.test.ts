@@ -11,6 +11,9 @@ import { extractBundle, verifyBundle } from '../../src/firmware/bundle.js';
 import { makeBundle, MakeBundleError } from '../../src/firmware/make-bundle.js';
 import { BundleError, type BundleErrorKind } from '../../src/firmware/manifest.js';
 import { TempDirs } from '../helpers/temp-dirs.js';
+import { TestPki } from '../helpers/test-pki.js';
+import { checkFileSignature, checkSigningCertificate } from '../../src/firmware/signature.js';
+import { X509Certificate } from 'node:crypto';
 import { ROOT, craftBundle, makeStandInTree, manifestFor, sha256, type BundleEntry } from './fixtures.js';
 
 const temp = new TempDirs();
@@ -75,7 +78,7 @@ describe('making and reading a bundle', () => {
     expect(listed.stdout).toContain(`release/${deep}/${'f'.repeat(90)}.js`);
   });
 
-  it('refuses to make a bundle whose version is not the tree\'s, a controller image, or signing (not defined yet)', async () => {
+  it('refuses to make a bundle whose version is not the tree\'s, a controller image, or only half of the signing options', async () => {
     const tree = makeStandInTree(join(temp.make('fw-t-'), 'release'), '1.4.0', 'healthy');
     const out = join(temp.make('fw-b-'), 'b.tar.gz');
     await expect(makeBundle({ from: tree, version: '1.5.0', out })).rejects.toThrow(/the tree is version 1.4.0, not 1.5.0/);
@@ -94,10 +97,40 @@ describe('making and reading a bundle', () => {
     expect(lstatSync(out).isFile()).toBe(true);
     const bad = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--version', '3.1.0', '--out', out, '--from', tree, '--sign-key', 'k.pem'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^bundle: error: signing bundles .* is not supported yet/);
+    expect(bad.stderr).toMatch(/^bundle: error: signing needs both --sign-key and --sign-cert/);
     const usage = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--out', out], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/--version and --out are needed/);
+  });
+});
+
+describe('signed bundles (SignedUpdateFirmware)', () => {
+  it('--sign-key and --sign-cert: a signature over the file that verifies with the certificate; a key not the certificate\'s is refused', async () => {
+    const pki = new TestPki();
+    try {
+      const root = pki.root('Manufacturer Root');
+      const signer = pki.issue('Firmware Signer', root, { key: 'rsa2048' });
+      const other = pki.issue('Someone Else', root);
+      const tree = makeStandInTree(join(temp.make('fw-t-'), 'release'), '3.2.0', 'healthy');
+      const out = join(temp.make('fw-b-'), 'b.tar.gz');
+      const args = [join(ROOT, 'scripts/bundle.mjs'), '--version', '3.2.0', '--out', out, '--from', tree, '--sign-cert', signer.certPath];
+      const ok = spawnSync(process.execPath, [...args, '--sign-key', signer.keyPath], { encoding: 'utf8' });
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toMatch(/bundle: signed: signature in .*b\.tar\.gz\.sig, signing certificate in .*b\.tar\.gz\.cert\.pem/);
+      const cert = checkSigningCertificate(readFileSync(`${out}.cert.pem`, 'utf8'), [new X509Certificate(root.cert)], new Date());
+      const signature = readFileSync(`${out}.sig`, 'utf8');
+      await checkFileSignature(out, cert, signature);
+      const altered = join(temp.make('fw-b-'), 'altered.tar.gz');
+      const bytes = readFileSync(out);
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+      writeFileSync(altered, bytes);
+      await expect(checkFileSignature(altered, cert, signature)).rejects.toThrow(/does not match the downloaded file/);
+      const bad = spawnSync(process.execPath, [...args, '--sign-key', other.keyPath], { encoding: 'utf8' });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/is not the private key of/);
+    } finally {
+      pki.cleanup();
+    }
   });
 });
 

@@ -125,6 +125,18 @@ describe('install.sh into a throwaway root', () => {
     }
     expect(readlinkSync(join(dest, 'opt/charger-agent/current'))).toBe('releases/1.2.3');
     expect(statSync(join(rel, 'dist/src/cli.js')).uid).toBe(0);
+    // Firmware updates: the service writes releases/, staging/, state/ and swaps `current`; bin/ stays root's.
+    const svc = passwdEntry(dest, 'charger-agent')!;
+    const [svcUid, svcGid] = [Number(svc[2]), Number(svc[3])];
+    const opt = (p: string): number[] => {
+      const st = statSync(join(dest, 'opt/charger-agent', p));
+      return [st.mode & 0o777, st.uid, st.gid];
+    };
+    expect(opt('.')).toEqual([0o775, 0, svcGid]);
+    expect(opt('releases')).toEqual([0o775, 0, svcGid]);
+    expect(opt('staging')).toEqual([0o750, svcUid, svcGid]);
+    expect(opt('state')).toEqual([0o750, svcUid, svcGid]);
+    expect(opt('bin')[1]).toBe(0);
     // The launcher ExecStart names lives outside the releases, as an ES module.
     expect(readFileSync(join(dest, 'opt/charger-agent/bin/launcher.js'), 'utf8')).toBe('// launcher 1.2.3\n');
     expect(existsSync(join(dest, 'opt/charger-agent/bin/state.js'))).toBe(true);

@@ -90,7 +90,6 @@ describe('systemd/charger-agent.service', () => {
       ['DevicePolicy', 'closed'],
       ['RestrictSUIDSGID', 'yes'],
       ['CapabilityBoundingSet', ''],
-      ['ReadWritePaths', '/var/lib/charger-agent'],
       ['StateDirectory', 'charger-agent'],
       ['StateDirectoryMode', '0700'],
       ['RuntimeDirectory', 'charger-agent'],
@@ -100,6 +99,9 @@ describe('systemd/charger-agent.service', () => {
     ] as const) {
       expect(values(key), key).toEqual([value]);
     }
+    // The data dir, and the install root where the service installs firmware updates (its launcher read-only).
+    expect(values('ReadWritePaths')).toEqual(['/var/lib/charger-agent', '/opt/charger-agent']);
+    expect(values('ReadOnlyPaths')).toEqual(['/opt/charger-agent/bin']);
     expect(values('DeviceAllow')).toEqual(expect.arrayContaining(['char-tty* rw', 'char-pts rw', '/dev/ptmx rw']));
     // The default diagnostics socket lives in the RuntimeDirectory.
     expect(readFileSync(join(ROOT, 'src/config/agent-config.ts'), 'utf8')).toContain("diagnosticsSocket: '/run/charger-agent/diag.sock'");

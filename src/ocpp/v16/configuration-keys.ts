@@ -31,7 +31,7 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
-const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging'] as const;
+const SUPPORTED_FEATURE_PROFILES = ['Core', 'FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
 
@@ -75,6 +75,9 @@ export const CONFIGURATION_KEYS = {
   NumberOfConnectors: { type: 'integer', access: 'R', default: '1' },
   // Reservation profile (§9.4): connector 0 = any one connector.
   ReserveConnectorZeroSupported: { type: 'boolean', access: 'R', default: 'true' },
+  // Security whitepaper (secure firmware update): when true, a plain UpdateFirmware is ignored
+  // (logged, with an InvalidFirmwareSignature security event) and only SignedUpdateFirmware is taken.
+  RequireSignedFirmware: { type: 'boolean', access: 'RW', default: 'false' },
   ResetRetries: { type: 'integer', access: 'RW', default: '3', min: 0, max: 10 },
   // A Full update replaces the whole list and cannot be split, so one update may carry all of it:
   // 10,000 worst-case entries (~153 bytes each, ~1.5 MB) fit the RPC layer's 2 MiB frame limit.

@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import { StatusView } from './status-view.js';
-import type { ChargePointStatus } from './generated/types.js';
+import type { ChargePointStatus, FirmwareStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
@@ -34,6 +34,8 @@ export class OcppSession {
   private readonly statusView: StatusView;
   private readonly sampler: MeterSampler;
   private stopped = false;
+  private readonly acceptedListeners: Array<() => void> = [];
+  private firmwareStatusSource: () => FirmwareStatus = () => 'Idle';
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
   readonly outgoing: OutgoingContext;
 
@@ -61,6 +63,7 @@ export class OcppSession {
       csmsTransactionId: (localId) => messenger.csmsTransactionId(localId),
       boot: () => this.boot(),
       resendStatus: (connector) => this.statusReporter.resend(connector),
+      firmwareStatus: () => this.firmwareStatusSource(),
     };
     this.sampler = new MeterSampler(station, config, clock, {
       transactionMeter: (tx, values) => messenger.meter(tx, values),
@@ -96,6 +99,16 @@ export class OcppSession {
 
   localIdFor(transactionId: number): string | undefined {
     return this.messenger.localIdFor(transactionId);
+  }
+
+  /** Called after each accepted BootNotification (the firmware update's health gate and report). */
+  onAccepted(listener: () => void): void {
+    this.acceptedListeners.push(listener);
+  }
+
+  /** What a triggered FirmwareStatusNotification says (Idle without an update). */
+  setFirmwareStatusSource(source: () => FirmwareStatus): void {
+    this.firmwareStatusSource = source;
   }
 
   // --- connection lifecycle -------------------------------------------------
@@ -145,6 +158,7 @@ export class OcppSession {
       this.scheduleHeartbeat();
       this.statusReporter.sendAll();
       this.messenger.setOnline(true);
+      for (const listener of this.acceptedListeners) listener();
     } else {
       // Pending or Rejected (e.g. a triggered BootNotification answered so): transaction messages wait.
       this.messenger.setOnline(false);

@@ -8,6 +8,7 @@ import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
 import type { LogUploads } from '../../../diagnostics/log-upload.js';
+import type { FirmwareRequestResult, FirmwareUpdateRequest } from '../../../firmware/update-manager.js';
 
 export interface HandlerContext {
   station: ChargingStation;
@@ -25,6 +26,8 @@ export interface HandlerContext {
   uploads?: LogUploads;
   /** Smart Charging profile (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule); absent = not offered. */
   smartCharging?: SmartCharging;
+  /** Firmware Management (UpdateFirmware, SignedUpdateFirmware): src/firmware/update-manager.ts. */
+  firmware: { request(req: FirmwareUpdateRequest): FirmwareRequestResult };
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

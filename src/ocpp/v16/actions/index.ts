@@ -21,6 +21,8 @@ import { GetLog } from './GetLog.js';
 import { SetChargingProfile } from './SetChargingProfile.js';
 import { ClearChargingProfile } from './ClearChargingProfile.js';
 import { GetCompositeSchedule } from './GetCompositeSchedule.js';
+import { UpdateFirmware } from './UpdateFirmware.js';
+import { SignedUpdateFirmware } from './SignedUpdateFirmware.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -37,7 +39,7 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   ClearCache,
   // Other feature profiles, not implemented yet:
   GetDiagnostics,
-  UpdateFirmware: 'NotSupported',
+  UpdateFirmware,
   GetLocalListVersion,
   SendLocalList,
   CancelReservation,
@@ -51,5 +53,5 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   GetInstalledCertificateIds: 'NotSupported',
   GetLog,
   InstallCertificate: 'NotSupported',
-  SignedUpdateFirmware: 'NotSupported',
+  SignedUpdateFirmware,
 };

@@ -5,6 +5,7 @@ import type { ChargingStation } from '../../../domain/station/charging-station.j
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { CpAction, RequestOf, ResponseOf } from '../actions/types.js';
 import type { AgentLogger } from '../../../platform/logger.js';
+import type { FirmwareStatus } from '../generated/types.js';
 
 export interface RpcCaller {
   call<A extends CpAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
@@ -36,6 +37,8 @@ export interface OutgoingContext {
    * DiagnosticsStatusNotification and LogStatusNotification; set by the composition root.
    */
   uploads?: { current(): { requestId?: number } | null };
+  /** The firmware update's status for a triggered FirmwareStatusNotification (Idle when none runs). */
+  firmwareStatus(): FirmwareStatus;
 }
 
 /** One charger-initiated action: how it can be asked for. Builders and senders are the module's exports. */

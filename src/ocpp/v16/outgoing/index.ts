@@ -14,6 +14,7 @@ import { MeterValues } from './MeterValues.js';
 import { StartTransaction } from './StartTransaction.js';
 import { StatusNotification } from './StatusNotification.js';
 import { StopTransaction } from './StopTransaction.js';
+import { SignedFirmwareStatusNotification } from './SignedFirmwareStatusNotification.js';
 
 export type OutgoingRegistry = { [A in CpAction]: OutgoingAction<A> | 'NotSent' };
 
@@ -28,11 +29,11 @@ export const OUTGOING_ACTIONS: OutgoingRegistry = {
   StopTransaction,
   DiagnosticsStatusNotification,
   FirmwareStatusNotification,
+  SignedFirmwareStatusNotification,
   // Security whitepaper (OCPP 1.6 security edition), arriving with its own issue:
   LogStatusNotification,
   SecurityEventNotification: 'NotSent',
   SignCertificate: 'NotSent',
-  SignedFirmwareStatusNotification: 'NotSent',
 };
 
 function isOutgoing(message: string): message is CpAction {

@@ -1,11 +1,13 @@
-// OCPP 1.6 §4.5 FirmwareStatusNotification (outgoing/FirmwareStatusNotification.ts) from the real agent to the DevCsms: with UpdateFirmware not
-// supported yet, the charger is never in a firmware update; a TriggerMessage gets Idle, while
-// Pending too (§4.2: triggered messages may be sent then).
+// OCPP 1.6 §4.5 FirmwareStatusNotification (outgoing/FirmwareStatusNotification.ts) from the real
+// agent to the DevCsms: with no firmware update running it is never sent unasked; a TriggerMessage
+// gets Idle, while Pending too (§4.2: triggered messages may be sent then). The statuses of an
+// update: actions/UpdateFirmware.test.ts and test/e2e/firmware-update.test.ts.
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { OUTGOING_ACTIONS } from '../../../../src/ocpp/v16/outgoing/index.js';
 import { firmwareStatusNotificationRequest } from '../../../../src/ocpp/v16/outgoing/FirmwareStatusNotification.js';
+import { triggeredFirmwareStatus } from '../../../../src/ocpp/v16/firmware-status.js';
 
 const fx = useAgentFixture();
 
@@ -26,6 +28,20 @@ describe('FirmwareStatusNotification (OCPP 1.6 §4.5)', () => {
     const m = h.mark();
     expect(await h.call('TriggerMessage', { requestedMessage: 'FirmwareStatusNotification' })).toEqual({ status: 'Accepted' });
     await h.waitCalls(m, 'FirmwareStatusNotification');
+  });
+
+  it('a triggered one says where the running update is in the 1.6 sequence', () => {
+    const cases = {
+      Idle: 'Idle',
+      DownloadScheduled: 'Idle',
+      Downloading: 'Downloading',
+      Downloaded: 'Downloaded',
+      SignatureVerified: 'Downloaded',
+      InstallScheduled: 'Downloaded',
+      Installing: 'Installing',
+      InstallRebooting: 'Installing',
+    } as const;
+    for (const [neutral, plain] of Object.entries(cases)) expect(triggeredFirmwareStatus(neutral as keyof typeof cases), neutral).toBe(plain);
   });
 
   it('the registry declares it triggerable; the request carries the status', () => {
