@@ -114,7 +114,40 @@ async function runCommand(args: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger({ level: cfg.logLevel, format, bindings: { chargePointId: cfg.chargePointId } });
-  let agent: RunningAgent;
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let agent: RunningAgent | undefined;
+  // A stop asked for while the agent is still starting (the CSMS may see it before start-up's last
+  // steps, the diagnostics socket, are done) waits for the start, then stops it.
+  let stopWhileStarting: string | undefined;
+  let shuttingDown = false;
+  async function shutdown(why: string): Promise<void> {
+    const running = agent;
+    if (running === undefined) {
+      stopWhileStarting ??= why;
+      return;
+    }
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ why }, 'shutting down');
+    // systemd gives us TimeoutStopSec; we promise 5 s.
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 5 s; exiting anyway');
+      resolveExit(1);
+    }, 5_000);
+    force.unref();
+    try {
+      await running.stop();
+      resolveExit(0);
+    } catch (err) {
+      logger.error({ err: errorText(err) }, 'error during shutdown');
+      resolveExit(1);
+    } finally {
+      clearTimeout(force);
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   try {
     // Loaded here, not at the top: `diag` and `version` start fast without the agent's modules.
     const { startAgent } = await import('./main.js');
@@ -128,31 +161,6 @@ async function runCommand(args: string[]): Promise<number> {
     return 1;
   }
 
-  let resolveExit!: (code: number) => void;
-  const exited = new Promise<number>((r) => (resolveExit = r));
-  let shuttingDown = false;
-  async function shutdown(why: string): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ why }, 'shutting down');
-    // systemd gives us TimeoutStopSec; we promise 5 s.
-    const force = setTimeout(() => {
-      logger.error('shutdown took longer than 5 s; exiting anyway');
-      resolveExit(1);
-    }, 5_000);
-    force.unref();
-    try {
-      await agent.stop();
-      resolveExit(0);
-    } catch (err) {
-      logger.error({ err: errorText(err) }, 'error during shutdown');
-      resolveExit(1);
-    } finally {
-      clearTimeout(force);
-    }
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
   // A forgotten promise is a bug to log, not a reason to drop every charging session.
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: errorText(reason) }, 'unhandled promise rejection');
@@ -164,6 +172,7 @@ async function runCommand(args: string[]): Promise<number> {
   });
   // Logged once the handlers above are in place: whoever waits for this line may send SIGTERM.
   logger.info({ version: packageVersion() }, 'agent running'); // chargePointId is on every line
+  if (stopWhileStarting !== undefined) void shutdown(stopWhileStarting);
   return exited;
 }
 

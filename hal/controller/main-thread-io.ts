@@ -7,7 +7,7 @@
 // stay serialport's: this binding only changes where the two system calls run, and it also
 // keeps serial I/O going while other work (DNS, fs, zlib) fills the thread pool.
 import { readSync, writeSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import { SerialPort } from '../serialport.js';
 
 interface PollerLike {
   once(event: 'readable' | 'writable', callback: (err: Error | null) => void): unknown;

@@ -5,7 +5,7 @@
 // No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
 // timer armed for the moment it is due, so an idle linked driver wakes for the PING
 // each second plus a silence check every few seconds.
-import { SerialPort } from 'serialport';
+import { SerialPort } from '../serialport.js';
 import type { HalLogger } from '../log.js';
 import { SILENT_LOGGER } from '../log.js';
 import { REAL_TIMERS, type HalTimers, type TimerHandle } from '../timers.js';

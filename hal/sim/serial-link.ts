@@ -3,7 +3,7 @@
 // (mute: a dead controller; dropAnswers: lost ACK/NAK lines).
 import type { EventEmitter } from 'node:events';
 import { realpathSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import { SerialPort } from '../serialport.js';
 import { LineFramer } from '../controller/protocol/line-framer.js';
 import type { HalLogger } from '../log.js';
 import type { HalTimers, TimerHandle } from '../timers.js';

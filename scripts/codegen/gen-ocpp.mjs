@@ -196,7 +196,7 @@ function folderOf(profile) {
   return profile === 'Security' ? 'security' : 'core';
 }
 
-/** Returns { 'types.ts': text, 'action-map.ts': text, 'validators.ts': text }. Throws on any schema the generator cannot map. */
+/** Returns { 'types.ts': text, 'action-map.ts': text, 'validators.ts': text, 'validators/<Action>.cjs': text, ... }. Throws on any schema the generator cannot map. */
 export function generate(schemaDir = SCHEMA_DIR) {
   const seen = new Set();
   for (const folder of ['core', 'security']) {
@@ -247,16 +247,17 @@ export function generate(schemaDir = SCHEMA_DIR) {
     `  /** Schema files relative to src/ocpp/v16/schemas/. */\n  readonly requestSchema: string;\n  readonly responseSchema: string;\n}\n\n` +
     `export const ACTIONS: { readonly [A in Action]: ActionInfo } = {\n${recordLines.join('\n')}\n};\n\n` +
     `export function isAction(name: string): name is Action {\n  return Object.prototype.hasOwnProperty.call(ACTIONS, name);\n}\n`;
-  const validators = generateValidators(ACTIONS, folderOf, schemaDir, BANNER);
-  return { 'types.ts': types, 'action-map.ts': actionMap, 'validators.ts': validators };
+  return { 'types.ts': types, 'action-map.ts': actionMap, ...generateValidators(ACTIONS, folderOf, schemaDir, BANNER) };
 }
 
 function main(argv) {
   const i = argv.indexOf('--out');
   const outDir = i >= 0 && argv[i + 1] ? resolve(argv[i + 1]) : join(ROOT, 'src/ocpp/v16/generated');
   const out = generate();
-  mkdirSync(outDir, { recursive: true });
-  for (const [name, text] of Object.entries(out)) writeFileSync(join(outDir, name), text);
+  for (const [name, text] of Object.entries(out)) {
+    mkdirSync(dirname(join(outDir, name)), { recursive: true });
+    writeFileSync(join(outDir, name), text);
+  }
   process.stdout.write(`gen-ocpp: wrote ${Object.keys(out).join(', ')} to ${outDir}\n`);
 }
 

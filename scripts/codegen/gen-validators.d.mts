@@ -5,4 +5,4 @@ export function generateValidators(
   folderOf: (profile: string) => string,
   schemaDir: string,
   banner: string,
-): string;
+): Record<string, string>;

@@ -1,6 +1,6 @@
 // OCPP 1.6 payload validators compiled at build time with ajv's standalone code
 // (https://ajv.js.org/standalone), so the agent neither loads ajv nor compiles schemas at start:
-// the generated module needs only src/ocpp/rpc/formats.ts (the two formats, and a string length
+// the generated code needs only src/ocpp/rpc/formats.ts (the two formats, and a string length
 // in code points where ajv's code would require its runtime helper). Used by gen-ocpp.mjs.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,53 +47,68 @@ function makeAjv() {
   });
 }
 
-// ajv runtime helper -> the expression the generated code uses instead (imported from formats.ts).
+// ajv runtime helper -> the expression the generated code uses instead (a parameter of each
+// action's factory, passed from formats.ts by validators.ts).
 const RUNTIME = {
-  'ajv/dist/runtime/ucs2length': { expr: 'ucs2length', from: '../../rpc/formats.js' },
+  'ajv/dist/runtime/ucs2length': { expr: 'ucs2length' },
 };
 
 /**
- * Returns the text of validators.ts for `actions` (rows [action, initiator, profile]) whose schema
- * files are `<folder>/<Action>.json` and `<folder>/<Action>Response.json` under schemaDir.
+ * Returns the generated files for `actions` (rows [action, initiator, profile]) whose schema files
+ * are `<folder>/<Action>.json` and `<folder>/<Action>Response.json` under schemaDir:
+ * `validators/<Action>.cjs`, one per action, and `validators.ts`, which requires an action's file on
+ * its first use. Only the actions a start-up uses are parsed then: the whole set is half a megabyte
+ * of code, a measurable part of start-up on a slow board. CommonJS, so a first use stays synchronous.
  */
 export function generateValidators(actions, folderOf, schemaDir, banner) {
   const ajv = makeAjv();
-  const refs = {};
-  const rows = [];
+  const files = {};
+  const getters = [];
   for (const [action, , profile] of actions) {
-    const names = {};
     for (const [direction, suffix] of [['request', ''], ['response', 'Response']]) {
       const file = `${folderOf(profile)}/${action}${suffix}.json`;
-      const id = `${action}.${direction}`;
-      ajv.addSchema(normalizeSchema(JSON.parse(readFileSync(join(schemaDir, file), 'utf8'))), id);
-      const exportName = `${action}_${direction}`;
-      refs[exportName] = id;
-      names[direction] = exportName;
+      ajv.addSchema(normalizeSchema(JSON.parse(readFileSync(join(schemaDir, file), 'utf8'))), `${action}.${direction}`);
     }
-    rows.push(`  ${action}: { request: ${names.request}, response: ${names.response} },`);
+    let code = standaloneCode(ajv, { request: `${action}.request`, response: `${action}.response` });
+    // The runtime helpers and the formats are the factory's parameters (formats.ts is an ES module).
+    code = code.replace(/require\("([^"]+)"\)\.default/g, (_m, mod) => {
+      const local = RUNTIME[mod];
+      if (local === undefined) throw new Error(`standalone code needs an unmapped runtime module ${mod}`);
+      return local.expr;
+    });
+    if (/\brequire\(/.test(code)) throw new Error('standalone code still contains require()');
+    code = code.replace(/^"use strict";/, '').replace(/export const (request|response) = /g, 'const $1 = ');
+    if (/\bexport\b/.test(code.replace(/"(?:[^"\\]|\\.)*"/g, ''))) throw new Error(`standalone code of ${action} still exports`);
+    files[`validators/${action}.cjs`] =
+      banner +
+      `// ajv ${ajvVersion()} standalone validators of the OCPP 1.6 ${action} request and response, required by ../validators.ts.\n` +
+      `'use strict';\n` +
+      `module.exports = (ocppFormats, ucs2length) => {\n` +
+      `${code.replace(/;(?=(const |function ))/g, ';\n')}\n` +
+      `return { request, response };\n};\n`;
+    getters.push(`  get ${action}() {\n    return load('${action}');\n  },`);
   }
-  let code = standaloneCode(ajv, refs);
-  // ES module output still `require`s ajv's runtime helpers: make them imports.
-  const used = new Set(['ocppFormats']);
-  code = code.replace(/require\("([^"]+)"\)\.default/g, (_m, mod) => {
-    const local = RUNTIME[mod];
-    if (local === undefined) throw new Error(`standalone code needs an unmapped runtime module ${mod}`);
-    used.add(local.expr);
-    return local.expr;
-  });
-  if (/\brequire\(/.test(code)) throw new Error('standalone code still contains require()');
-  return (
-    `// @ts-nocheck -- ajv standalone output below is plain JavaScript; the exported map at the end is typed.\n` +
+  files['validators.ts'] =
     banner +
-    `// ajv ${ajvVersion()} standalone validators of every OCPP 1.6 request and response (options in scripts/codegen/gen-validators.mjs).\n` +
+    `// ajv ${ajvVersion()} standalone validators of every OCPP 1.6 request and response (options in scripts/codegen/gen-validators.mjs),\n` +
+    `// one CommonJS file per action in validators/, required on the action's first use.\n` +
+    `import { createRequire } from 'node:module';\n` +
     `import type { ErrorObject } from 'ajv';\n` +
-    `import { ${[...used].sort().join(', ')} } from '../../rpc/formats.js';\n\n` +
-    `${code.replace(/^"use strict";/, '').replace(/;(?=(export |const |function ))/g, ';\n')}\n\n` +
+    `import { ocppFormats, ucs2length } from '../../rpc/formats.js';\n\n` +
     `export interface CompiledValidator {\n  (data: unknown): boolean;\n  errors?: ErrorObject[] | null;\n}\n\n` +
-    `/** Action -> compiled request and response validators. */\n` +
-    `export const VALIDATORS: { readonly [action: string]: { readonly request: CompiledValidator; readonly response: CompiledValidator } } = {\n` +
-    `${rows.join('\n')}\n};\n`
-  );
+    `export interface ActionValidators {\n  readonly request: CompiledValidator;\n  readonly response: CompiledValidator;\n}\n\n` +
+    `type ActionValidatorsFactory = (formats: typeof ocppFormats, length: typeof ucs2length) => ActionValidators;\n\n` +
+    `const require = createRequire(import.meta.url);\n` +
+    `const loaded = new Map<string, ActionValidators>();\n\n` +
+    `function load(action: string): ActionValidators {\n` +
+    `  let validators = loaded.get(action);\n` +
+    `  if (validators === undefined) {\n` +
+    `    validators = (require(\`./validators/\${action}.cjs\`) as ActionValidatorsFactory)(ocppFormats, ucs2length);\n` +
+    `    loaded.set(action, validators);\n  }\n  return validators;\n}\n\n` +
+    `/** Action -> compiled request and response validators (each action's file is required on first access). */\n` +
+    `export const VALIDATORS: { readonly [action: string]: ActionValidators } = {\n` +
+    `${getters.join('\n')}\n};\n`;
+  return files;
 }
 
 function ajvVersion() {

@@ -3,8 +3,7 @@
 // end is the built-in simulator.
 import { SerialController } from '../../hal/controller/serial-controller.js';
 import type { ChargeController } from '../../hal/controller/types.js';
-import { openPtyPair } from '../../hal/sim/pty-pair.js';
-import { SimulatedController } from '../../hal/sim/simulated-controller.js';
+import type { SimulatedController } from '../../hal/sim/simulated-controller.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Logger } from 'pino';
 import { childLogger } from '../platform/logger.js';
@@ -27,6 +26,8 @@ export async function buildController(cfg: AgentConfig, opts: ControllerOptions,
   let simulator: SimulatedController | null = null;
   let closeSimulator = async (): Promise<void> => {};
   if (cfg.controller.simulated) {
+    // Loaded only here: a board with a real controller does not compile the simulator at start.
+    const [{ openPtyPair }, { SimulatedController }] = await Promise.all([import('../../hal/sim/pty-pair.js'), import('../../hal/sim/simulated-controller.js')]);
     const pty = await openPtyPair();
     const sim = new SimulatedController({
       path: pty.controllerPath,

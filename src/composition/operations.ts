@@ -3,8 +3,8 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Clock } from '../platform/clock.js';
-import { transactionReport, type AgentParts } from '../diagnostics/agent-host.js';
-import { startOperations, type Operations } from '../diagnostics/operations.js';
+import type { AgentParts } from '../diagnostics/agent-host.js';
+import type { Operations } from '../diagnostics/operations.js';
 import { csmsTransactionIdOf, type TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from '../store/database.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
@@ -15,7 +15,10 @@ export interface OperationsSources {
   transactionStore: SqliteTransactionStore;
 }
 
-export function startAgentOperations(agent: AgentParts, src: OperationsSources, cfg: AgentConfig, clock: Clock, log: Logger): Promise<Operations> {
+export async function startAgentOperations(agent: AgentParts, src: OperationsSources, cfg: AgentConfig, clock: Clock, log: Logger): Promise<Operations> {
+  // Loaded here, once the CSMS connection is opening: the diagnostics socket's two dozen modules
+  // are not on the path to BootNotification, which a slow board feels (docs/benchmarks.md).
+  const [{ startOperations }, { transactionReport }] = await Promise.all([import('../diagnostics/operations.js'), import('../diagnostics/agent-host.js')]);
   return startOperations(agent, {
     cfg,
     clock,

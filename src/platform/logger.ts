@@ -1,9 +1,14 @@
 // Logging seam: one pino root writing JSON lines to stdout (journald keeps them) or readable
 // lines at a terminal, a child per module (each key once per line), and secrets redacted: OCPP 1.6 security whitepaper AuthorizationKey (the
 // Basic Auth password), private keys and Authorization headers never reach the log.
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import { pino, type ChildLoggerOptions, type DestinationStream, type Level, type Logger } from 'pino';
+import type { pino as PinoFactory, ChildLoggerOptions, DestinationStream, Level, Logger } from 'pino';
 import { formatLogLine } from './log-format.js';
+
+// Required, not imported: an ESM import of a CommonJS package makes Node lex it for named exports
+// first, start-up CPU a slow board feels (docs/benchmarks.md, start-up).
+const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof PinoFactory };
 
 /**
  * The logging surface every module of src/ depends on: a structural subset of pino's Logger, so

@@ -2,13 +2,18 @@
 // (WAL, 1 KiB pages, exclusive lock, memory temp store), migrated through numbered
 // migrations, with two commit levels: durable (fsync) and lazy (survives a crash
 // of the process, not a power cut). See docs/storage.md.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { errorText } from '../platform/errors.js';
 import type { AgentLogger } from '../platform/logger.js';
 
-export type SqliteDatabase = Database.Database;
+// Required, not imported: an ESM import of a CommonJS package makes Node lex it for named exports
+// first, start-up CPU a slow board feels (docs/benchmarks.md, start-up).
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+
+export type SqliteDatabase = BetterSqlite3.Database;
 
 /** The old name, kept while main.ts (being slimmed) still imports it. */
 export type StoreLogger = AgentLogger;

@@ -26,10 +26,10 @@ function importGraph(base: string, ext: '.js' | '.ts'): Map<string, string[]> {
   return graph;
 }
 
-/** Static `import ... from 'x'`, `import 'x'`, `export ... from 'x'` and dynamic `import('x')`. */
+/** Static `import ... from 'x'`, `import 'x'`, `export ... from 'x'`, dynamic `import('x')` and `createRequire(import.meta.url)('x')`. */
 function importsOf(code: string): string[] {
   const found: string[] = [];
-  const patterns = [/^\s*(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [/^\s*(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g, /\bcreateRequire\(import\.meta\.url\)\(\s*['"]([^'"]+)['"]\s*\)/g];
   for (const re of patterns) for (const m of code.matchAll(re)) found.push(m[1]!);
   return found;
 }
@@ -81,7 +81,7 @@ describe('import rules (docs/architecture.md)', () => {
 
   it('reads the compiled tree', () => {
     expect(graph.size).toBeGreaterThan(50);
-    expect(importsOf("import { a } from './a.js';\nimport type { T } from './t.js';\nimport './b.js';\nexport { c } from '../c.js';\nconst d = await import('d');")).toEqual(['./a.js', './t.js', '../c.js', './b.js', 'd']);
+    expect(importsOf("import { a } from './a.js';\nimport type { T } from './t.js';\nimport './b.js';\nexport { c } from '../c.js';\nconst d = await import('d');\nconst e = createRequire(import.meta.url)('e');")).toEqual(['./a.js', './t.js', '../c.js', './b.js', 'd', 'e']);
   });
 
   it('hal/ is a leaf: it imports nothing from src/', () => {

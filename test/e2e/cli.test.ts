@@ -100,4 +100,33 @@ describe('charger-agent run: lifecycle', () => {
       expect(lines.some((l) => l.module === 'controller')).toBe(true);
     });
   }
+
+  it('a SIGTERM while it is still starting (connecting to the CSMS) stops it cleanly once started: exit 0', async () => {
+    csms = new DevCsms();
+    await csms.start();
+    const dir = mkdtempSync(join(tmpdir(), 'ca-run-'));
+    const file = writeConfig({
+      ...GOOD,
+      csms: { url: csms.url, securityProfile: 0, basicAuthPassword: null },
+      controller: { simulated: true },
+      dataDir: dir,
+      diagnosticsSocket: join(dir, 'diag.sock'),
+    });
+    child = spawn(process.execPath, [CLI, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let signalled = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      // The connection opens before the diagnostics socket and `agent running`.
+      if (!signalled && out.includes('"msg":"connecting"')) {
+        signalled = true;
+        child!.kill('SIGTERM');
+      }
+    });
+    const exited = new Promise<[number | null, string | null]>((r) => child!.on('exit', (code, sig) => r([code, sig])));
+    expect(await exited).toEqual([0, null]);
+    expect(signalled).toBe(true);
+    const msgs = out.trim().split('\n').map((l) => (JSON.parse(l) as { msg?: string }).msg);
+    expect(msgs.indexOf('shutting down')).toBeGreaterThan(msgs.indexOf('agent running'));
+  });
 });

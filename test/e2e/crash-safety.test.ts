@@ -214,7 +214,8 @@ class Rig {
     const alive = (): void => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`agent exited:\n${log.slice(-30).join('\n')}`);
     };
-    await waitFor(() => (alive(), log.some((l) => l.includes('"controller link up"'))), LONG, 'controller link up');
+    // `agent running`: started, its diagnostics socket included (it opens after the CSMS connection).
+    await waitFor(() => (alive(), log.some((l) => l.includes('"agent running"'))), LONG, 'agent running');
     if (!this.csmsRunning) return;
     await waitFor(
       () => {

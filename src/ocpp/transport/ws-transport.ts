@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
-import type { ClientOptions, RawData } from 'ws';
+import { createRequire } from 'node:module';
+import type { default as WsWebSocket, ClientOptions, RawData } from 'ws';
 import { flooredNow } from '../../security/clock-floor.js';
 import { TlsCheckError, verifiedTlsConnect } from '../../security/tls-server-check.js';
 import { ReconnectBackoff, type ReconnectOptions } from './reconnect-backoff.js';
@@ -19,6 +19,11 @@ import {
   type TransportEvents,
 } from './transport.js';
 import type { AgentLogger } from '../../platform/logger.js';
+
+// Required, not imported: `ws`'s ESM wrapper makes Node lex each of its CommonJS files for named
+// exports, a cost on the start path a slow board feels (docs/benchmarks.md, start-up).
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
+type WebSocket = WsWebSocket;
 
 export type SecurityProfile = 0 | 1 | 2 | 3;
 
