@@ -5,13 +5,17 @@
 //   takeUpdateOutcome       once after start: the result of the last update, to report over OCPP
 // The install root and the running version come from the launcher (CHARGER_AGENT_INSTALL_ROOT,
 // CHARGER_AGENT_RELEASE in the environment); without a launcher there is no trial to deal with.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDirSync } from '../launcher/durable.js';
 import { readState, stateDir, writeState, type UpdateOutcome } from '../launcher/state.js';
 
 export type { UpdateOutcome } from '../launcher/state.js';
+
+// require, not import: an ESM import of the package costs start-up time (docs/benchmarks.md).
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 /** The launcher's install root and this release's version, when started by the launcher. */
 export function launcherContext(env: NodeJS.ProcessEnv = process.env): { installRoot: string; version: string } | null {
