@@ -389,10 +389,19 @@ describe('Heartbeat (OCPP 1.6 §4.6)', () => {
     expect(x.agent.config.get('HeartbeatInterval')).toBe('120');
     const heartbeatIds = (): unknown[] => parsedFrames(x, 'out').filter((f) => f[0] === 2 && f[2] === 'Heartbeat').map((f) => f[1]);
     const answered = (): number => parsedFrames(x, 'in').filter((f) => f[0] === 3 && heartbeatIds().includes(f[1])).length;
-    // A timer that fires puts its Heartbeat on the wire at once when no other CALL is outstanding.
+    // A Heartbeat due while another CALL is outstanding (a StatusNotification, a security event)
+    // waits its turn: so wait until nothing is outstanding, and after a round trip the other way
+    // once more, before counting what was sent.
+    const outstanding = (): number => {
+      const answeredIds = new Set(parsedFrames(x, 'in').filter((f) => f[0] === 3 || f[0] === 4).map((f) => f[1]));
+      return parsedFrames(x, 'out').filter((f) => f[0] === 2 && !answeredIds.has(f[1])).length;
+    };
     const sentAndAnswered = async (n: number): Promise<void> => {
+      await waitFor(() => heartbeatIds().length >= n && answered() >= n && outstanding() === 0, 8_000, `${n} heartbeats answered`);
+      await x.call('GetConfiguration', { key: ['HeartbeatInterval'] });
+      await waitFor(() => outstanding() === 0, 8_000, 'no CALL outstanding');
       expect(heartbeatIds()).toHaveLength(n);
-      await waitFor(() => answered() === n, 8_000, `${n} heartbeats answered`);
+      expect(answered()).toBe(n);
     };
     clock.advance(119_000);
     await sentAndAnswered(0);
