@@ -24,6 +24,8 @@ import { openStore } from './composition/store.js';
 import { buildAuthorization } from './composition/authorization.js';
 import { buildStation } from './composition/station.js';
 import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js';
+import { buildSecurity, loggedSecurityEvents } from './composition/security.js';
+import { DISCARD_SECURITY_EVENTS, type SecurityEventSink } from './security/security-events.js';
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
@@ -41,6 +43,8 @@ export interface AgentOptions {
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
   /** DataTransfer handlers by vendorId (OCPP 1.6 §5.6); any other vendorId is answered UnknownVendorId. */
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
+  /** Where security events go besides the log (default: nowhere else). */
+  securityEvents?: SecurityEventSink;
 }
 
 export interface RunningAgent {
@@ -69,7 +73,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
 
   const { controller, simulator, closeSimulator } = await buildController(cfg, opts, log);
   const { database, config, transactionStore, bootId, time } = openStore(cfg.dataDir, clock, log);
-  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, opts, log);
+  const events = loggedSecurityEvents(opts.securityEvents ?? DISCARD_SECURITY_EVENTS, log);
+  const security = buildSecurity(cfg, config, events, log);
+  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, security, events, opts, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
@@ -93,6 +99,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     messenger,
     session,
     csms,
+    security: security.profile,
     unbindLeds,
     controller,
     closeSimulator,

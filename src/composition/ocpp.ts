@@ -21,6 +21,8 @@ import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
+import type { SecurityEventSink } from '../security/security-events.js';
+import type { AgentSecurity } from './security.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -32,14 +34,16 @@ export interface LinkOptions {
   onOcppFrame?: ((direction: 'in' | 'out', text: string) => void) | undefined;
 }
 
-/** The CSMS connection (not opened yet) and Authorize.req. */
-export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, opts: LinkOptions, log: Logger): OcppLink {
+/** The CSMS connection (not opened yet), switched by the security settings, and Authorize.req. */
+export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, security: AgentSecurity, events: SecurityEventSink, opts: LinkOptions, log: Logger): OcppLink {
   const csms = connectCsms(cfg, {
     logger: childLogger(log, 'ocpp'),
     onFrame: opts.onOcppFrame,
-    authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
+    settings: security.settings,
+    securityEvents: events,
   });
+  security.profile.attach(csms);
   return { csms, remoteAuthorizer: new RemoteAuthorize() };
 }
 

@@ -30,6 +30,11 @@ export interface CsmsConfig {
    */
   clientCertFile: string | null;
   clientKeyFile: string | null;
+  /**
+   * After a SecurityProfile raise or a new AuthorizationKey, how long the new settings may take to
+   * connect before the previous ones are restored (security whitepaper A05: fall back, report it).
+   */
+  securitySwitchTimeoutS: number;
 }
 
 /** With `simulated` the agent runs the controller simulator on a pty itself and `port` is not used. */
@@ -68,6 +73,7 @@ export interface AgentConfig {
 
 export const CONFIG_DEFAULTS = {
   securityProfile: 0,
+  securitySwitchTimeoutS: 60,
   baudRate: 115200,
   /** The installation's per-phase limit (supply, hardware rating): 6..80 A, one fraction digit. */
   maxCurrentA: 32,
@@ -114,7 +120,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   if (!CHARGE_POINT_ID.test(chargePointId)) fail('chargePointId', CHARGE_POINT_ID_EXPECTED, chargePointId);
 
   const csms = objectAt('csms', orDefault(root['csms'], {}));
-  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile', 'clientCertFile', 'clientKeyFile']);
+  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile', 'clientCertFile', 'clientKeyFile', 'securitySwitchTimeoutS']);
   const securityProfile = oneOf('csms.securityProfile', csms['securityProfile'], SECURITY_PROFILES, CONFIG_DEFAULTS.securityProfile);
   const url = csmsUrl(csms['url'], securityProfile);
   const basicAuthPassword = password('csms.basicAuthPassword', csms['basicAuthPassword']);
@@ -122,6 +128,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   const clientCertFile = optionalPath('csms.clientCertFile', csms['clientCertFile'], opts.baseDir);
   const clientKeyFile = optionalPath('csms.clientKeyFile', csms['clientKeyFile'], opts.baseDir);
   provisionedCertificate(clientCertFile, clientKeyFile);
+  const securitySwitchTimeoutS = switchTimeout(orDefault(csms['securitySwitchTimeoutS'], CONFIG_DEFAULTS.securitySwitchTimeoutS));
   // Until the certificate store can supply one (CertificateSigned), profile 3 needs the provisioned pair.
   if (securityProfile === 3 && clientCertFile === null) {
     throw new ConfigError(
@@ -160,7 +167,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
 
   return {
     chargePointId,
-    csms: { url, securityProfile, basicAuthPassword, caFile, clientCertFile, clientKeyFile },
+    csms: { url, securityProfile, basicAuthPassword, caFile, clientCertFile, clientKeyFile, securitySwitchTimeoutS },
     controller,
     dataDir,
     diagnosticsSocket,
@@ -220,6 +227,14 @@ function provisionedCertificate(certFile: string | null, keyFile: string | null)
   }
   const problem = checkProvisionedCertificate(certFile, keyFile);
   if (problem !== undefined) throw new ConfigError(`config error: csms.${problem.field}: ${problem.problem}`, `csms.${problem.field}`);
+}
+
+/** Long enough for a TLS handshake over a slow cellular link, short enough not to leave a charger offline for long. */
+function switchTimeout(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 5 || value > 3600) {
+    fail('csms.securitySwitchTimeoutS', 'an integer number of seconds, 5..3600', value);
+  }
+  return value;
 }
 
 function ledMap(value: unknown): Record<string, LedPinConfig> {

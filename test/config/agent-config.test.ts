@@ -76,7 +76,7 @@ describe('valid files', () => {
     const cfg = loadAgentConfig(writeConfig(JSON.stringify(CONTRACT, null, 2)));
     expect(cfg).toEqual<AgentConfig>({
       chargePointId: 'CP-0001',
-      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null },
+      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null, securitySwitchTimeoutS: 60 },
       controller: { port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 },
       dataDir: '/var/lib/charger-agent',
       diagnosticsSocket: '/run/charger-agent/diag.sock',
@@ -90,7 +90,7 @@ describe('valid files', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(packageVersion()).toBe(pkg.version);
     const cfg = parseAgentConfig(MINIMAL);
-    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null });
+    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null, securitySwitchTimeoutS: 60 });
     expect(cfg.controller).toEqual({ port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 });
     expect(cfg.dataDir).toBe('/var/lib/charger-agent');
     expect(cfg.diagnosticsSocket).toBe('/run/charger-agent/diag.sock');
@@ -246,6 +246,9 @@ describe('bad files: one line naming the field', () => {
     ['password too short', { csms: { basicAuthPassword: 'short' } }, 'csms.basicAuthPassword: expected a string of 16..40 printable ASCII characters, or null, got a string of 5 characters'],
     ['password too long', { csms: { basicAuthPassword: 'p'.repeat(41) } }, 'csms.basicAuthPassword: expected a string of 16..40 printable ASCII characters, or null, got a string of 41 characters'],
     ['password a number', { csms: { basicAuthPassword: 12 } }, 'csms.basicAuthPassword: expected a string of 16..40'],
+    ['switch timeout below 5 s', { csms: { securitySwitchTimeoutS: 4 } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got 4'],
+    ['switch timeout a string', { csms: { securitySwitchTimeoutS: '60' } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got "60"'],
+    ['switch timeout fractional', { csms: { securitySwitchTimeoutS: 7.5 } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got 7.5'],
     ['port missing', { controller: { port: undefined } }, 'controller.port: required, expected a non-empty string (or set controller.simulated: true)'],
     ['port empty', { controller: { port: '' } }, 'controller.port: expected a non-empty string (or set controller.simulated: true), got ""'],
     ['baud rate not standard', { controller: { baudRate: 100000 } }, 'controller.baudRate: expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, got 100000'],

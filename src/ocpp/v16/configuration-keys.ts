@@ -86,14 +86,18 @@ export const CONFIGURATION_KEYS = {
   UnlockConnectorOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
   // The transport takes its ping period when the agent starts (main.ts): a change applies after a reboot.
   WebSocketPingInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400, rebootRequired: true },
+  // Security whitepaper §2.2: the Basic-auth password for profiles 1-2, 16..20 bytes given as hex.
+  // Write-only; a change closes the connection and reconnects with it (ocpp/v16/security-profile.ts).
   AuthorizationKey: {
     type: 'string',
     access: 'RW',
     default: '',
     writeOnly: true,
-    // Security whitepaper: 16..20 bytes as hex (32..40 hex digits) or 16..40 printable characters.
-    check: (v) => (/^[\x21-\x7e]{16,40}$/.test(v) ? null : 'must be 16 to 40 printable ASCII characters'),
+    check: (v) => (/^(?:[0-9a-fA-F]{2}){16,20}$/.test(v) ? null : 'must be 16 to 20 bytes as 32 to 40 hex digits'),
   },
+  // Security whitepaper §2.1: 0 = ws, 1 = ws + Basic, 2 = wss + Basic, 3 = wss + client certificate.
+  // Only raised, and only when its preconditions hold (security-profile.ts guards the change).
+  SecurityProfile: { type: 'integer', access: 'RW', default: '0', min: 0, max: 3 },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigurationKey = keyof typeof CONFIGURATION_KEYS;
