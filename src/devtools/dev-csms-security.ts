@@ -12,7 +12,7 @@ import { createServer as createHttps, type Server as HttpsServer } from 'node:ht
 import { createServer as createNet, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
@@ -36,11 +36,14 @@ export interface Admission {
 /** The admission rules: the profile each charge point must at least use and the key it must present. */
 export class SecurityPolicy {
   readonly #required = new Map<string, number>();
+  /** Profiles this CSMS set: they become required once the charge point has connected with them. */
+  readonly #targets = new Map<string, number>();
   readonly #keys = new Map<string, string>();
   constructor(private readonly o: DevCsmsSecurityOptions) {}
 
-  setRequiredProfile(identity: string, profile: number): void {
-    this.#required.set(identity, profile);
+  /** The CSMS set SecurityProfile: required from the first connection that uses it (the charger may fall back before). */
+  setTargetProfile(identity: string, profile: number): void {
+    this.#targets.set(identity, profile);
   }
 
   setAuthorizationKey(identity: string, key: string): void {
@@ -79,6 +82,8 @@ export class SecurityPolicy {
     }
     const required = this.requiredProfile(identity);
     if (profile < required) return refuse(profile, `profile ${profile} below the required ${required}`);
+    const target = this.#targets.get(identity);
+    if (target !== undefined && profile >= target) this.#required.set(identity, Math.max(required, target));
     return { identity, profile, tls };
   }
 }
@@ -125,14 +130,19 @@ export class DualListener {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       socket.once('data', (first: Buffer) => {
-        socket.pause();
-        socket.unshift(first);
         const tls = first[0] === 0x16;
         if (tls) this.tlsConnections++;
         else this.plainConnections++;
-        if (tls && this.https === null) return void socket.destroy();
-        (tls ? this.https! : this.http).emit('connection', socket);
-        socket.resume();
+        if (!tls) {
+          socket.pause();
+          socket.unshift(first);
+          this.http.emit('connection', socket);
+          socket.resume();
+          return;
+        }
+        if (this.https === null) return void socket.destroy();
+        // TLS reads a net.Socket's handle directly, past what was unshifted: hand it a stream instead.
+        this.https.emit('connection', replayingStream(socket, first));
       });
       socket.on('error', () => socket.destroy());
     });
@@ -155,6 +165,26 @@ export class DualListener {
     this.https?.closeAllConnections();
     await new Promise<void>((resolve) => this.#net.close(() => resolve()));
   }
+}
+
+/** A duplex over `socket` that first yields `first` (already read), then the socket's data. */
+function replayingStream(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _enc, done) => void socket.write(chunk, done),
+    final: (done) => void socket.end(done),
+    destroy: (err, done) => {
+      socket.destroy(err ?? undefined);
+      done(err);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (d: Buffer) => {
+    if (!stream.push(d)) socket.pause();
+  });
+  socket.once('end', () => stream.push(null));
+  socket.once('close', () => stream.destroy());
+  return stream;
 }
 
 /** Answer an upgrade with an HTTP error and drop the socket (the handshake never reaches ws). */

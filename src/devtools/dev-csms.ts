@@ -177,7 +177,7 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     const p = params as { key?: unknown; value?: unknown };
     if (this.policy !== null && action === 'ChangeConfiguration' && (answer as { status?: string }).status === 'Accepted' && typeof p.value === 'string') {
       if (p.key === 'AuthorizationKey') this.policy.setAuthorizationKey(identity, p.value);
-      if (p.key === 'SecurityProfile') this.policy.setRequiredProfile(identity, Number(p.value));
+      if (p.key === 'SecurityProfile') this.policy.setTargetProfile(identity, Number(p.value));
     }
     return answer;
   }

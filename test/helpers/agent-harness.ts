@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { childLogger, createLogger } from '../../src/platform/logger.js';
+import { ocppFrameLogger } from '../../src/diagnostics/ocpp-frame-log.js';
 import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
@@ -36,6 +38,10 @@ export interface HarnessOptions {
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
   /** A database file the agent finds in its dataDir at start (an upgrade over an older release's data). */
   seedDatabase?: string;
+  /** Agent log level (default info); the secret-leak tests read debug lines too. */
+  logLevel?: 'info' | 'debug';
+  /** csms.securitySwitchTimeoutS of the agent's config. */
+  securitySwitchTimeoutS?: number;
 }
 
 export interface FrameRecord {
@@ -91,12 +97,24 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       done();
     },
   });
-  const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir, logLevel: 'info' });
+  const cfg = simulatedAgentConfig({
+    chargePointId: cpId,
+    csmsUrl: csms.url,
+    dataDir,
+    logLevel: opts.logLevel ?? 'info',
+    ...(opts.securitySwitchTimeoutS !== undefined ? { securitySwitchTimeoutS: opts.securitySwitchTimeoutS } : {}),
+  });
+  // With a level asked for: the agent's own logger and frame log as the CLI wires them (the secret-leak tests).
+  const logger = opts.logLevel !== undefined ? createLogger({ level: opts.logLevel, destination: sink }) : pino({ level: 'info' }, sink);
+  const frameLog = opts.logLevel !== undefined ? ocppFrameLogger(childLogger(logger, 'ocpp')) : undefined;
   const launch = (): Promise<RunningAgent> =>
     startAgent(cfg, {
-      logger: pino({ level: 'info' }, sink),
+      logger,
       ...(opts.clock ? { clock: opts.clock } : {}),
-      onOcppFrame: (direction, text) => frames.push({ direction, text }),
+      onOcppFrame: (direction, text) => {
+        frames.push({ direction, text });
+        frameLog?.(direction, text);
+      },
       ...(opts.onResetRequested ? { onResetRequested: opts.onResetRequested } : {}),
       ...(opts.vendorHandlers ? { vendorHandlers: opts.vendorHandlers } : {}),
     });
