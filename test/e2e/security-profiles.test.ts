@@ -153,6 +153,21 @@ describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
     expect(h.agent.config.get('SecurityProfile')).toBe('1');
   }, 90_000);
 
+  it('a restart in the middle of a switch still falls back when the new profile cannot connect', async () => {
+    const h = await start({ securitySwitchTimeoutS: 5 });
+    expect(await change(h, 'AuthorizationKey', randomBytes(16).toString('hex'))).toBe('Accepted');
+    let mark = h.csms.admissions.length;
+    expect(await change(h, 'SecurityProfile', '1')).toBe('Accepted');
+    await connectedWith(h, 1, mark);
+    installRoot(h, strangerRoot);
+    expect(await change(h, 'SecurityProfile', '2')).toBe('Accepted');
+    mark = h.csms.admissions.length;
+    await h.restart(); // waits for Accepted: only the fallback to profile 1 can get there
+    await connectedWith(h, 1, mark);
+    expect(h.agent.config.get('SecurityProfile')).toBe('1');
+    expect(securityEvents(h, 'ReconfigurationOfSecurityParameters').at(-1)?.techInfo).toMatch(/^fallback to SecurityProfile 1: switch interrupted by a restart/);
+  }, 90_000);
+
   it('once on TLS, never a plain connection: a failed raise to 3 falls back to 2, and an outage reconnects over TLS', async () => {
     const h = await start({ securitySwitchTimeoutS: 5 });
     expect(await change(h, 'AuthorizationKey', randomBytes(16).toString('hex'))).toBe('Accepted');

@@ -33,6 +33,13 @@ export interface TlsMaterial {
   clientCertificate(): { cert: string; key: string } | undefined;
 }
 
+/** The settings to fall back to while a switch is being tried, kept across a restart (a crash mid-switch). */
+export interface PendingSwitchStore {
+  load(): { profile: SecurityProfile; storedKey: string } | undefined;
+  save(previous: { profile: SecurityProfile; storedKey: string }): void;
+  clear(): void;
+}
+
 export interface SecurityProfileOptions {
   config: ConfigurationStore;
   /** The config file's values: the profile at the factory, and a Basic password used while no key is stored. */
@@ -43,6 +50,7 @@ export interface SecurityProfileOptions {
   switchTimeoutMs: number;
   timers: TimerPort;
   logger: AgentLogger;
+  pendingStore?: PendingSwitchStore;
 }
 
 interface Settings {
@@ -66,6 +74,9 @@ export class SecurityProfileSwitch {
     // A factory profile above the stored one wins (an installer raised it); the stored one never goes down.
     if (o.factory.securityProfile > config.getInt('SecurityProfile')) this.#setInternal('SecurityProfile', String(o.factory.securityProfile));
     this.#committed = this.#settings();
+    // Restarted in the middle of a switch: the new settings get their time again, then the old ones come back.
+    const interrupted = o.pendingStore?.load();
+    if (interrupted !== undefined) this.#begin(interrupted, 'switch interrupted by a restart');
     config.guard('SecurityProfile', (value, current) => this.#refusal(Number(value), Number(current)));
     config.onChange((key) => {
       if (this.#internal || (key !== 'SecurityProfile' && key !== 'AuthorizationKey')) return;
@@ -140,11 +151,16 @@ export class SecurityProfileSwitch {
       this.#committed = { ...this.#committed, storedKey: now.storedKey };
       return;
     }
+    this.#begin(previous, what);
+    // After the CALLRESULT: the handler returns first, the answer is sent in the same turn.
+    setImmediate(() => this.#connection?.reconnect(what));
+  }
+
+  #begin(previous: Settings, what: string): void {
     if (this.#pending !== undefined) this.#o.timers.clearTimeout(this.#pending.timer);
     const timer = this.#o.timers.setTimeout(() => this.#fallBack(), this.#o.switchTimeoutMs);
     this.#pending = { previous, timer, what };
-    // After the CALLRESULT: the handler returns first, the answer is sent in the same turn.
-    setImmediate(() => this.#connection?.reconnect(what));
+    this.#o.pendingStore?.save(previous);
   }
 
   #connected(): void {
@@ -152,6 +168,7 @@ export class SecurityProfileSwitch {
     if (pending === undefined) return;
     this.#o.timers.clearTimeout(pending.timer);
     this.#pending = undefined;
+    this.#o.pendingStore?.clear();
     this.#committed = this.#settings();
     this.#o.logger.info({ securityProfile: this.#committed.profile }, 'connected with the new security settings');
   }
@@ -164,6 +181,7 @@ export class SecurityProfileSwitch {
     const back = pending.previous;
     this.#setInternal('SecurityProfile', String(back.profile));
     this.#setInternal('AuthorizationKey', back.storedKey);
+    this.#o.pendingStore?.clear();
     const seconds = Math.round(this.#o.switchTimeoutMs / 1000);
     const info = `fallback to SecurityProfile ${back.profile}: ${pending.what} did not connect within ${seconds} s (profile ${failed.profile})`;
     this.#o.logger.warn({ from: failed.profile, to: back.profile }, 'new security settings did not connect: previous ones restored');
