@@ -18,3 +18,21 @@ describe('demo', () => {
     expect(text).toMatch(/offline session delivered: card 0B0B0B0B/);
   }, 60_000);
 });
+
+describe('demo --security N', () => {
+  it('takes the charger from profile 0 to 1 over OCPP against the strict CSMS, then plays the session', async () => {
+    const lines: string[] = [];
+    const code = await runDemo(['--fast', '--security', '1'], (l) => lines.push(l));
+    const text = lines.join('\n');
+    expect(code).toBe(0);
+    expect(text).toMatch(/"ChangeConfiguration",\{"key":"AuthorizationKey","value":"\[Redacted\]"\}/);
+    expect(text).toMatch(/connected with profile 1/);
+    expect(text).toMatch(/session complete: transaction 1, [1-9][0-9]* Wh delivered/);
+  }, 60_000);
+
+  it('a bad --security value: one line, exit 2', async () => {
+    const lines: string[] = [];
+    expect(await runDemo(['--security', '4'], (l) => lines.push(l))).toBe(2);
+    expect(lines).toEqual(['demo: --security: expected 1, 2 or 3, got "4"']);
+  });
+});
