@@ -31,6 +31,7 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
+// The security whitepaper defines no feature-profile name: its support shows in the SecurityProfile key.
 const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
