@@ -27,6 +27,8 @@ import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
+import { invalidFrameWatcher, startSecurityEvents, watchSecurityConfiguration } from './composition/security.js';
+import type { SecurityParts } from './composition/store.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -57,6 +59,8 @@ export interface RunningAgent {
   /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  /** Certificate store, security log and the security-event sink. */
+  security: SecurityParts;
   stop(): Promise<void>;
 }
 
@@ -68,12 +72,14 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const clock = opts.clock ?? new SystemClock();
 
   const { controller, simulator, closeSimulator } = await buildController(cfg, opts, log);
-  const { database, config, transactionStore, bootId, time } = openStore(cfg.dataDir, clock, log);
-  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, opts, log);
+  const { database, config, transactionStore, bootId, time, security } = openStore(cfg.dataDir, clock, log);
+  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, { onOcppFrame: invalidFrameWatcher(security.events, opts.onOcppFrame) }, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
+  startSecurityEvents(security.events, messenger, cfg.identity.firmwareVersion);
+  watchSecurityConfiguration(config, security.events);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations };
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, security };
   const session = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
@@ -101,5 +107,5 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     database,
   });
 
-  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, stop };
+  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, security, stop };
 }

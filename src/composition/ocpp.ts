@@ -21,6 +21,7 @@ import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
+import type { SecurityParts } from './store.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -76,6 +77,7 @@ export interface SessionDeps extends OcppLink {
   clock: Clock;
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  security: SecurityParts;
 }
 
 export interface SessionOptions {
@@ -102,6 +104,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     return id;
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
+  session.reportClockChanges(d.security.events);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
   const ctx: HandlerContext = {
     station,
@@ -110,7 +113,17 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     vendorHandlers: opts.vendorHandlers ?? new Map(),
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
-    requestReset: (type) => reset.request(type),
+    requestReset: (type) => {
+      const accepted = reset.request(type);
+      if (accepted) d.security.events.report('ResetOrReboot', `${type} reset requested by the CSMS`);
+      return accepted;
+    },
+    security: {
+      certificates: d.security.certificates,
+      events: d.security.events,
+      reconnect: d.security.reconnect,
+      securityProfile: () => cfg.csms.securityProfile,
+    },
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());

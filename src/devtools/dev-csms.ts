@@ -33,6 +33,8 @@ export interface DevCsmsOptions {
   sameIdForRetransmittedStart?: boolean;
   /** A slow CSMS: the StopTransaction answer leaves this long after the call was received (recorded). */
   stopTransactionAnswerDelayMs?: number;
+  /** Answers for further actions (recorded like the others), e.g. SignCertificate in tests; they win over the built-in ones. */
+  answers?: Record<string, (params: Record<string, unknown>, identity: string) => unknown>;
 }
 
 /** A frame that failed ocpp-rpc's strict schema check (either direction). */
@@ -225,6 +227,9 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     });
     client.handle('MeterValues', ({ params }) => (record('MeterValues', params), {}));
     client.handle('DataTransfer', ({ params }) => (record('DataTransfer', params), { status: 'UnknownVendorId' }));
+    for (const [method, answer] of Object.entries(this.opts.answers ?? {})) {
+      client.handle(method, async ({ params }) => (record(method, params), await answer(params, id)));
+    }
     client.handle(({ method, params }) => (record(method, params), {}));
   }
 }
