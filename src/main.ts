@@ -24,11 +24,12 @@ import { openStore } from './composition/store.js';
 import { buildAuthorization } from './composition/authorization.js';
 import { buildStation } from './composition/station.js';
 import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js';
-import { buildSecurity, loggedSecurityEvents } from './composition/security.js';
-import { DISCARD_SECURITY_EVENTS, type SecurityEventSink } from './security/security-events.js';
+import { buildProfileSwitching } from './composition/security-profile.js';
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
+import { invalidFrameWatcher, startSecurityEvents, watchSecurityConfiguration } from './composition/security.js';
+import type { SecurityParts } from './composition/store.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -43,8 +44,6 @@ export interface AgentOptions {
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
   /** DataTransfer handlers by vendorId (OCPP 1.6 §5.6); any other vendorId is answered UnknownVendorId. */
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
-  /** Where security events go besides the log (default: nowhere else). */
-  securityEvents?: SecurityEventSink;
 }
 
 export interface RunningAgent {
@@ -61,6 +60,8 @@ export interface RunningAgent {
   /** Local authorization list, authorization cache and the decision order over them. */
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  /** Certificate store, security log and the security-event sink. */
+  security: SecurityParts;
   stop(): Promise<void>;
 }
 
@@ -72,14 +73,16 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const clock = opts.clock ?? new SystemClock();
 
   const { controller, simulator, closeSimulator } = await buildController(cfg, opts, log);
-  const { database, config, transactionStore, bootId, time } = openStore(cfg.dataDir, clock, log);
-  const events = loggedSecurityEvents(opts.securityEvents ?? DISCARD_SECURITY_EVENTS, log);
-  const security = buildSecurity(cfg, config, events, log);
-  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, security, events, opts, log);
+  const { database, config, transactionStore, bootId, time, security } = openStore(cfg.dataDir, clock, log);
+  const switching = buildProfileSwitching(cfg, config, security, log);
+  const link = { onOcppFrame: invalidFrameWatcher(security.events, opts.onOcppFrame) };
+  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, security, switching, link, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
+  startSecurityEvents(security.events, messenger, cfg.identity.firmwareVersion);
+  watchSecurityConfiguration(config, security.events);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations };
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, security };
   const session = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
@@ -99,7 +102,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     messenger,
     session,
     csms,
-    security: security.profile,
+    securitySwitch: switching.profile,
     unbindLeds,
     controller,
     closeSimulator,
@@ -108,5 +111,5 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     database,
   });
 
-  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, stop };
+  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, security, stop };
 }

@@ -21,8 +21,8 @@ import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
-import type { SecurityEventSink } from '../security/security-events.js';
-import type { AgentSecurity } from './security.js';
+import type { ProfileSwitching } from './security-profile.js';
+import type { SecurityParts } from './store.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -35,15 +35,17 @@ export interface LinkOptions {
 }
 
 /** The CSMS connection (not opened yet), switched by the security settings, and Authorize.req. */
-export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, security: AgentSecurity, events: SecurityEventSink, opts: LinkOptions, log: Logger): OcppLink {
+export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, security: SecurityParts, switching: ProfileSwitching, opts: LinkOptions, log: Logger): OcppLink {
   const csms = connectCsms(cfg, {
     logger: childLogger(log, 'ocpp'),
     onFrame: opts.onOcppFrame,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
-    settings: security.settings,
-    securityEvents: events,
+    settings: switching.settings,
+    securityEvents: security.events,
   });
-  security.profile.attach(csms);
+  switching.profile.attach(csms);
+  // CertificateSigned: the certificate actions reconnect through this port to present the new certificate.
+  security.reconnect.implement((reason) => csms.reconnect(reason));
   return { csms, remoteAuthorizer: new RemoteAuthorize() };
 }
 
@@ -80,6 +82,7 @@ export interface SessionDeps extends OcppLink {
   clock: Clock;
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
+  security: SecurityParts;
 }
 
 export interface SessionOptions {
@@ -106,6 +109,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     return id;
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
+  session.reportClockChanges(d.security.events);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
   const ctx: HandlerContext = {
     station,
@@ -114,7 +118,18 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     vendorHandlers: opts.vendorHandlers ?? new Map(),
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
-    requestReset: (type) => reset.request(type),
+    requestReset: (type) => {
+      const accepted = reset.request(type);
+      if (accepted) d.security.events.report('ResetOrReboot', `${type} reset requested by the CSMS`);
+      return accepted;
+    },
+    security: {
+      certificates: d.security.certificates,
+      events: d.security.events,
+      reconnect: d.security.reconnect,
+      // The profile in use: the switch keeps the stored key at max(config file, CSMS raises).
+      securityProfile: () => config.getInt('SecurityProfile'),
+    },
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());

@@ -1,49 +1,60 @@
-// Part of the composition root: the certificate store under the data dir, the TLS material the
-// CSMS connection reads before each attempt, and the SecurityProfile / AuthorizationKey switch.
-import type { Logger } from 'pino';
-import type { AgentConfig } from '../config/agent-config.js';
-import { childLogger } from '../platform/logger.js';
+// Part of the composition root: where the agent's security events are detected outside any one
+// module (security whitepaper): the CALLERRORs the agent answers invalid CSMS frames with
+// (InvalidMessages), a change of a security configuration key (ReconfigurationOfSecurityParameters),
+// the start of the agent (StartupOfTheDevice), and the critical events' way to the CSMS (the outbox).
+import type { SecurityEventSink } from '../security/security-events.js';
+import type { SecurityEventForwarder, SecurityEventRecorder } from '../security/security-event-recorder.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
-import { SecurityProfileSwitch } from '../ocpp/v16/security-profile.js';
-import { join } from 'node:path';
-import { PendingSwitchFile } from '../security/pending-switch-file.js';
-import { SYSTEM_TIMERS, type TimerPort } from '../ocpp/transport/transport.js';
-import type { ConnectionSettings } from '../ocpp/transport/ws-transport.js';
-import { CertificateStore } from '../security/certificate-store.js';
-import { ConnectionMaterial } from '../security/connection-material.js';
-import type { SecurityEventSink, SecurityEventType } from '../security/security-events.js';
 
-export interface AgentSecurity {
-  certificates: CertificateStore;
-  material: ConnectionMaterial;
-  profile: SecurityProfileSwitch;
-  /** The connection settings for the next attempt (profile, URL, key, roots, client certificate). */
-  settings(): ConnectionSettings;
-}
+type FrameListener = (direction: 'in' | 'out', text: string) => void;
 
-export function buildSecurity(cfg: AgentConfig, config: ConfigurationStore, events: SecurityEventSink, log: Logger, timers: TimerPort = SYSTEM_TIMERS): AgentSecurity {
-  const certificates = new CertificateStore({ dataDir: cfg.dataDir, logger: childLogger(log, 'certificates') });
-  const material = new ConnectionMaterial(certificates, cfg.csms);
-  const profile = new SecurityProfileSwitch({
-    config,
-    factory: cfg.csms,
-    preconditions: material,
-    events,
-    switchTimeoutMs: cfg.csms.securitySwitchTimeoutS * 1000,
-    timers,
-    logger: childLogger(log, 'security'),
-    pendingStore: new PendingSwitchFile(join(cfg.dataDir, 'security-switch.json'), childLogger(log, 'security')),
-  });
-  return { certificates, material, profile, settings: () => profile.connectionSettings(material) };
-}
+/** CALLERROR codes that say the CSMS's frame was not valid OCPP (not: unsupported, or our own failure). */
+const INVALID_FRAME_CODES: ReadonlySet<string> = new Set([
+  'FormationViolation',
+  'ProtocolError',
+  'PropertyConstraintViolation',
+  'OccurenceConstraintViolation',
+  'TypeConstraintViolation',
+  'NotImplemented',
+]);
 
-/** Every security event also goes to the log (type and techInfo only: no secret is ever put there). */
-export function loggedSecurityEvents(sink: SecurityEventSink, log: Logger): SecurityEventSink {
-  const events = childLogger(log, 'security');
-  return {
-    report(type: SecurityEventType, techInfo?: string) {
-      events.warn({ type, techInfo }, 'security event');
-      sink.report(type, techInfo);
-    },
+/**
+ * Configuration keys whose change is a ReconfigurationOfSecurityParameters here. SecurityProfile and
+ * AuthorizationKey are reported by the profile switch (ocpp/v16/security-profile.ts), with the
+ * profiles from and to, and again on a fallback.
+ */
+const SECURITY_KEYS: ReadonlySet<string> = new Set(['CpoName']);
+
+/** The frame listener to give the connection: reports each CALLERROR we send for an invalid frame, then calls `next`. */
+export function invalidFrameWatcher(events: SecurityEventSink, next?: FrameListener): FrameListener {
+  return (direction, text) => {
+    // Only our own CALLERRORs: a cheap prefix test first, JSON only for those few frames.
+    if (direction === 'out' && /^\s*\[\s*4\s*,/.test(text)) {
+      const code = callErrorCode(text);
+      if (code !== undefined && INVALID_FRAME_CODES.has(code)) events.report('InvalidMessages', `answered ${code} to a CSMS frame`);
+    }
+    next?.(direction, text);
   };
+}
+
+function callErrorCode(text: string): string | undefined {
+  try {
+    const frame: unknown = JSON.parse(text);
+    return Array.isArray(frame) && typeof frame[2] === 'string' ? frame[2] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A security key changed (by the CSMS or the diagnostics): the value itself is never recorded. */
+export function watchSecurityConfiguration(config: ConfigurationStore, events: SecurityEventSink): () => void {
+  return config.onChange((key) => {
+    if (SECURITY_KEYS.has(key)) events.report('ReconfigurationOfSecurityParameters', `${key} changed`);
+  });
+}
+
+/** The critical events reach the CSMS through the outbox from now on; StartupOfTheDevice is the first. */
+export function startSecurityEvents(events: SecurityEventRecorder, outbox: SecurityEventForwarder, firmwareVersion: string): void {
+  events.forwardTo(outbox);
+  events.report('StartupOfTheDevice', `agent started, firmware ${firmwareVersion}`);
 }

@@ -12,6 +12,10 @@ import { AgentDatabase } from '../store/database.js';
 import { SqliteConfigurationRepo } from '../store/configuration-repo.js';
 import { SqliteTransactionStore } from '../store/transaction-store.js';
 import { SqliteTimeBaseRepo } from '../store/time-base-repo.js';
+import { SqliteSecurityLog } from '../store/security-log-repo.js';
+import { CertificateStore } from '../security/certificate-store.js';
+import { SecurityEventRecorder } from '../security/security-event-recorder.js';
+import { ReconnectPort } from '../security/reconnect.js';
 
 export interface OpenedStore {
   database: AgentDatabase;
@@ -20,6 +24,17 @@ export interface OpenedStore {
   /** The kernel's id of this boot; a transaction recorded under another one was cut by a power loss. */
   bootId: string | null;
   time: TimeCorrector;
+  security: SecurityParts;
+}
+
+/** The certificate store and the security events (log + notifications), built before the CSMS connection that uses them. */
+export interface SecurityParts {
+  certificates: CertificateStore;
+  /** The SecurityEventSink: the security log, and SecurityEventNotification once the outbox is attached (buildMessenger). */
+  events: SecurityEventRecorder;
+  log: SqliteSecurityLog;
+  /** "Reconnect with the current credentials" (a new charge-point certificate); the transport implements it. */
+  reconnect: ReconnectPort;
 }
 
 export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedStore {
@@ -33,7 +48,19 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
   // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
   const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
-  return { database, config, transactionStore, bootId, time };
+  const securityLog = new SqliteSecurityLog(database);
+  const security: SecurityParts = {
+    certificates: new CertificateStore({
+      dataDir,
+      now: () => clock.now(),
+      maxCertificates: config.getInt('CertificateStoreMaxLength'),
+      logger: childLogger(log, 'certificates'),
+    }),
+    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security')),
+    log: securityLog,
+    reconnect: new ReconnectPort(childLogger(log, 'security')),
+  };
+  return { database, config, transactionStore, bootId, time, security };
 }
 
 function readBootId(): string | null {

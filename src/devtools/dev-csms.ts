@@ -39,6 +39,8 @@ export interface DevCsmsOptions {
    * only the profile and key this CSMS set (or the minimum), and sign CSRs. Without it: ws:// only, no checks.
    */
   security?: DevCsmsSecurityOptions;
+  /** Answers for further actions (recorded like the others), e.g. SignCertificate in tests; they win over the built-in ones. */
+  answers?: Record<string, (params: Record<string, unknown>, identity: string) => unknown>;
 }
 
 /** A frame that failed ocpp-rpc's strict schema check (either direction). */
@@ -268,6 +270,9 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
       return { status: 'Accepted' };
     });
     client.handle('DataTransfer', ({ params }) => (record('DataTransfer', params), { status: 'UnknownVendorId' }));
+    for (const [method, answer] of Object.entries(this.opts.answers ?? {})) {
+      client.handle(method, async ({ params }) => (record(method, params), await answer(params, id)));
+    }
     client.handle(({ method, params }) => (record(method, params), {}));
   }
 }

@@ -70,8 +70,11 @@ async function connectedWith(h: Harness, profile: number, since: number): Promis
   await waitFor(() => h.agent.session.registrationStatus === 'Accepted', 10_000, 'Accepted');
 }
 
+/** The security events the agent recorded (its security log writes one log line per event). */
 function securityEvents(h: Harness, type?: string): Array<{ type: string; techInfo?: string }> {
-  return h.logs.filter((l) => l.msg === 'security event' && (type === undefined || l['type'] === type)) as unknown as Array<{ type: string; techInfo?: string }>;
+  return h.logs
+    .filter((l) => l.msg === 'security event' && (type === undefined || l['securityEvent'] === type))
+    .map((l) => ({ type: String(l['securityEvent']), ...(typeof l['techInfo'] === 'string' ? { techInfo: l['techInfo'] } : {}) }));
 }
 
 describe('SecurityProfile over OCPP (security whitepaper A05)', () => {

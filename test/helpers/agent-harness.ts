@@ -133,8 +133,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       .slice(mark)
       .filter((c) => c.action === 'StatusNotification' && c.params.connectorId === connector)
       .map((c) => String(c.params.status));
-  const registered = (): Promise<void> =>
-    waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 10_000, 'boot and controller link');
+  const registered = async (): Promise<void> => {
+    await waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 10_000, 'boot and controller link');
+    // The start-up security events (StartupOfTheDevice, SettingSystemTime) delivered: no CALL of theirs outstanding.
+    await waitFor(() => agent.messenger.queueDepth === 0, 10_000, 'start-up messages delivered');
+  };
 
   const h: Harness = {
     csms,

@@ -35,17 +35,27 @@ const INT_MAX = 2_147_483_647;
 const SUPPORTED_FEATURE_PROFILES = ['Core', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
+/** Security whitepaper: CertificateSignedMaxChainSize is at most 10,000 characters (the schema's own limit). */
+export const CERTIFICATE_CHAIN_MAX_CHARS = 10_000;
 
 export const CONFIGURATION_KEYS = {
+  // Security whitepaper: no extra check of a new CentralSystemRootCertificate against the old one.
+  AdditionalRootCertificateCheck: { type: 'boolean', access: 'R', default: 'false' },
   AllowOfflineTxForUnknownId: { type: 'boolean', access: 'RW', default: 'false' },
   AuthorizationCacheEnabled: { type: 'boolean', access: 'RW', default: 'true' },
   AuthorizeRemoteTxRequests: { type: 'boolean', access: 'RW', default: 'true' },
   // Pulses of the status LEDs' attention flashes (card rejected, entering a fault); 300 ms each.
   BlinkRepeat: { type: 'integer', access: 'RW', default: '3', min: 1, max: 20 },
+  // Security whitepaper: the longest CertificateSigned.req certificateChain accepted (characters).
+  CertificateSignedMaxChainSize: { type: 'integer', access: 'R', default: String(CERTIFICATE_CHAIN_MAX_CHARS) },
+  // Security whitepaper: root certificates of both kinds the store holds (InstallCertificate past it: Rejected).
+  CertificateStoreMaxLength: { type: 'integer', access: 'R', default: '20' },
   ClockAlignedDataInterval: { type: 'integer', access: 'RW', default: '0', min: 0, max: 86_400 },
   ConnectionTimeOut: { type: 'integer', access: 'RW', default: '60', min: 1, max: 3_600 },
   ConnectorPhaseRotation: { type: 'csl', access: 'RW', default: '0.RST,1.RST' },
   ConnectorPhaseRotationMaxLength: { type: 'integer', access: 'R', default: '8' },
+  // Security whitepaper: the O of the charge point's certificate signing requests (SignCertificate).
+  CpoName: { type: 'string', access: 'RW', default: '', check: (v) => (v.length <= 64 ? null : 'must be at most 64 characters') },
   GetConfigurationMaxKeys: { type: 'integer', access: 'R', default: '64' },
   // Percent; on/off GPIO LEDs honour 0 (dark) or 100, and the value reads back as what is honoured.
   LightIntensity: { type: 'integer', access: 'RW', default: '100', min: 0, max: 100 },

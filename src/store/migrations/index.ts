@@ -8,6 +8,7 @@ import { m004TransactionRecovery } from './004-transaction-recovery.js';
 import { m005TimeBases } from './005-time-bases.js';
 import { m006NeutralOutbox } from './006-neutral-outbox.js';
 import { m007DomainVocabulary } from './007-domain-vocabulary.js';
+import { m009SecurityLog } from './009-security-log.js';
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m005TimeBases,
   m006NeutralOutbox,
   m007DomainVocabulary,
+  m009SecurityLog,
 ];

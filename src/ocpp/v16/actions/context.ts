@@ -6,6 +6,19 @@ import type { ReservationBook } from '../../../domain/reservation/reservations.j
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
+import type { CertificateStore } from '../../../security/certificate-store.js';
+import type { SecurityEventSink } from '../../../security/security-events.js';
+import type { CsmsReconnector } from '../../../security/reconnect.js';
+
+/** Certificate management and security events (security whitepaper). */
+export interface SecurityContext {
+  certificates: CertificateStore;
+  events: SecurityEventSink;
+  /** A new charge-point certificate was installed: reconnect so that it is used. */
+  reconnect: CsmsReconnector;
+  /** The security profile in use (0-3). */
+  securityProfile(): number;
+}
 
 export interface HandlerContext {
   station: ChargingStation;
@@ -19,6 +32,7 @@ export interface HandlerContext {
   authorization: { localList: LocalAuthorizationList; cache: AuthorizationCache };
   /** Reservation profile (ReserveNow, CancelReservation). */
   reservations: ReservationBook;
+  security: SecurityContext;
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

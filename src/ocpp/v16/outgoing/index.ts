@@ -13,6 +13,7 @@ import { MeterValues } from './MeterValues.js';
 import { StartTransaction } from './StartTransaction.js';
 import { StatusNotification } from './StatusNotification.js';
 import { StopTransaction } from './StopTransaction.js';
+import { SecurityEventNotification } from './SecurityEventNotification.js';
 
 export type OutgoingRegistry = { [A in CpAction]: OutgoingAction<A> | 'NotSent' };
 
@@ -29,7 +30,7 @@ export const OUTGOING_ACTIONS: OutgoingRegistry = {
   FirmwareStatusNotification,
   // Security whitepaper (OCPP 1.6 security edition), arriving with its own issue:
   LogStatusNotification: 'NotSent',
-  SecurityEventNotification: 'NotSent',
+  SecurityEventNotification,
   SignCertificate: 'NotSent',
   SignedFirmwareStatusNotification: 'NotSent',
 };
