@@ -95,12 +95,13 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   csms.open();
 
   // Operations (diagnostics socket, systemd READY/WATCHDOG) start last and stop first.
-  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator }, { messenger, database, transactionStore }, cfg, clock, log);
+  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator }, { messenger, database, transactionStore, security }, cfg, clock, log);
   const stop = shutdownSequence({
     operations,
     station,
     messenger,
-    session,
+    // The renewal's timers stop with the session.
+    session: { stop: () => (security.renewal?.stop(), session.stop()) },
     csms,
     securitySwitch: switching.profile,
     unbindLeds,

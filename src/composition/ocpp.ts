@@ -22,7 +22,8 @@ import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
 import type { ProfileSwitching } from './security-profile.js';
-import type { SecurityParts } from './store.js';
+import { currentChargePointCertificate, type SecurityParts } from './store.js';
+import { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -110,6 +111,7 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
   session.reportClockChanges(d.security.events);
+  const renewal = buildRenewal(cfg, d, session, log);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
   const ctx: HandlerContext = {
     station,
@@ -129,10 +131,31 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
       reconnect: d.security.reconnect,
       // The profile in use: the switch keeps the stored key at max(config file, CSMS raises).
       securityProfile: () => config.getInt('SecurityProfile'),
+      renewal,
+      chargePointId: cfg.chargePointId,
     },
   };
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());
   csms.on('disconnected', () => session.onDisconnected());
   return session;
+}
+
+/** Certificate renewal: checked after the first accepted BootNotification, then every 12 h. */
+function buildRenewal(cfg: AgentConfig, d: SessionDeps, session: OcppSession, log: Logger): CertificateRenewal {
+  const renewal = new CertificateRenewal(
+    {
+      rpc: d.csms.rpc,
+      certificates: d.security.certificates,
+      config: d.config,
+      clock: d.clock,
+      log: childLogger(log, 'certificates'),
+      canSend: () => session.outgoing.canSend(),
+      current: () => currentChargePointCertificate(d.security.certificates, cfg.csms.clientCertFile),
+    },
+    { chargePointId: cfg.chargePointId, keyType: cfg.security.csrKeyType, renewBeforeDays: cfg.security.renewBeforeDays },
+  );
+  session.onAccepted(() => renewal.start());
+  d.security.renewal = renewal;
+  return renewal;
 }

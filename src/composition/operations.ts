@@ -8,11 +8,13 @@ import { startOperations, type Operations } from '../diagnostics/operations.js';
 import { csmsTransactionIdOf, type TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from '../store/database.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
+import type { SecurityParts } from './store.js';
 
 export interface OperationsSources {
   messenger: TransactionMessenger;
   database: AgentDatabase;
   transactionStore: SqliteTransactionStore;
+  security: SecurityParts;
 }
 
 export function startAgentOperations(agent: AgentParts, src: OperationsSources, cfg: AgentConfig, clock: Clock, log: Logger): Promise<Operations> {
@@ -21,6 +23,11 @@ export function startAgentOperations(agent: AgentParts, src: OperationsSources, 
     clock,
     logger: log,
     queueDepth: () => src.messenger.queueDepth,
+    certificateExpiry: () => src.security.renewal?.expiry() ?? null,
+    installedRoots: () => ({
+      centralSystem: src.security.certificates.count('CentralSystemRootCertificate'),
+      manufacturer: src.security.certificates.count('ManufacturerRootCertificate'),
+    }),
     storeStats: () => {
       const bytes = src.database.stats().processWriteBytes;
       return bytes === null ? null : { bytesWritten: bytes };

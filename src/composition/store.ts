@@ -16,6 +16,9 @@ import { SqliteSecurityLog } from '../store/security-log-repo.js';
 import { CertificateStore } from '../security/certificate-store.js';
 import { SecurityEventRecorder } from '../security/security-event-recorder.js';
 import { ReconnectPort } from '../security/reconnect.js';
+import { parsePemChain } from '../security/certificate-validation.js';
+import type { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
+import type { X509Certificate } from 'node:crypto';
 
 export interface OpenedStore {
   database: AgentDatabase;
@@ -35,6 +38,28 @@ export interface SecurityParts {
   log: SqliteSecurityLog;
   /** "Reconnect with the current credentials" (a new charge-point certificate); the transport implements it. */
   reconnect: ReconnectPort;
+  /** Set once the session exists (composition/ocpp.ts): renewal state and the certificate's expiry. */
+  renewal: CertificateRenewal | null;
+}
+
+/** The charge-point certificate in use: the one CertificateSigned installed, else the factory-provisioned file. */
+export function currentChargePointCertificate(store: CertificateStore, provisionedFile: string | null): X509Certificate | undefined {
+  const installed = store.chargePointCertificate();
+  const pem = installed?.cert ?? (provisionedFile !== null ? readIfPresent(provisionedFile) : undefined);
+  if (pem === undefined) return undefined;
+  try {
+    return parsePemChain(pem)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedStore {
@@ -59,6 +84,7 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
     events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security')),
     log: securityLog,
     reconnect: new ReconnectPort(childLogger(log, 'security')),
+    renewal: null,
   };
   return { database, config, transactionStore, bootId, time, security };
 }

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
 import { checkProvisionedCertificate } from '../security/provisioned-certificate.js';
+import type { CsrKeyType } from '../security/csr.js';
 import { ConfigError, fail, describe, orDefault, isPlainObject, objectAt, onlyKeys, requireString, nonEmpty, ciString, oneOf, currentLimit, optionalBoolean, pathAt, optionalPath, readProblem, lineColumn, locateJsonError } from './config-fields.js';
 
 export { ConfigError, locateJsonError };
@@ -58,6 +59,16 @@ export interface LedPinConfig {
   activeLow: boolean;
 }
 
+/** Key types of the charge point's certificate signing requests (SignCertificate). */
+export const CSR_KEY_TYPES: readonly CsrKeyType[] = ['rsa2048', 'ec-p256'];
+
+/** Certificate management (security whitepaper). */
+export interface SecurityConfig {
+  /** Renew the charge-point certificate when it expires within this many days (1..365). */
+  renewBeforeDays: number;
+  csrKeyType: CsrKeyType;
+}
+
 /** The configuration with every default applied. */
 export interface AgentConfig {
   chargePointId: string;
@@ -69,6 +80,7 @@ export interface AgentConfig {
   /** LED name -> pin, for hal/gpio/status-leds.ts. */
   leds: Record<string, LedPinConfig>;
   logLevel: LogLevel;
+  security: SecurityConfig;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -80,6 +92,8 @@ export const CONFIG_DEFAULTS = {
   dataDir: '/var/lib/charger-agent',
   diagnosticsSocket: '/run/charger-agent/diag.sock',
   logLevel: 'info',
+  renewBeforeDays: 30,
+  csrKeyType: 'rsa2048',
 } as const;
 
 export interface ParseOptions {
@@ -114,7 +128,7 @@ export function loadAgentConfig(path: string): AgentConfig {
 /** Validate an already-parsed value and apply defaults; throws ConfigError with one line. */
 export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): AgentConfig {
   const root = objectAt('', value);
-  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel']);
+  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel', 'security']);
 
   const chargePointId = requireString('chargePointId', root['chargePointId'], CHARGE_POINT_ID_EXPECTED);
   if (!CHARGE_POINT_ID.test(chargePointId)) fail('chargePointId', CHARGE_POINT_ID_EXPECTED, chargePointId);
@@ -164,6 +178,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
 
   const leds = ledMap(orDefault(root['leds'], {}));
   const logLevel = oneOf('logLevel', root['logLevel'], LOG_LEVELS, CONFIG_DEFAULTS.logLevel);
+  const security = securityConfig(orDefault(root['security'], {}));
 
   return {
     chargePointId,
@@ -174,6 +189,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
     identity,
     leds,
     logLevel,
+    security,
   };
 }
 
@@ -235,6 +251,19 @@ function switchTimeout(value: unknown): number {
     fail('csms.securitySwitchTimeoutS', 'an integer number of seconds, 5..3600', value);
   }
   return value;
+}
+
+function securityConfig(value: unknown): SecurityConfig {
+  const obj = objectAt('security', value);
+  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType']);
+  const days = obj['renewBeforeDays'];
+  if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365)) {
+    fail('security.renewBeforeDays', 'a whole number of days from 1 to 365', days);
+  }
+  return {
+    renewBeforeDays: typeof days === 'number' ? days : CONFIG_DEFAULTS.renewBeforeDays,
+    csrKeyType: oneOf('security.csrKeyType', obj['csrKeyType'], CSR_KEY_TYPES, CONFIG_DEFAULTS.csrKeyType),
+  };
 }
 
 function ledMap(value: unknown): Record<string, LedPinConfig> {

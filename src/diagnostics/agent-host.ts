@@ -41,6 +41,8 @@ export interface AgentHostOptions {
   storeStats?: () => { bytesWritten: number } | null;
   /** Expiry of the client certificate (security profile 3); the security work connects it. */
   certificateExpiry?: () => Date | null;
+  /** Root certificates installed, by kind. */
+  installedRoots?: () => { centralSystem: number; manufacturer: number };
   /** Recent finished transactions from the store; without it, the ones since start are kept in memory. */
   recentTransactions?: (limit: number) => TransactionReport[];
 }
@@ -167,6 +169,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
         queueDepth: opts.queueDepth?.() ?? null,
         clock: { synced: clock.synced, offsetMs: Math.round(clock.offsetMs) },
         certificateExpiry: opts.certificateExpiry?.()?.toISOString() ?? null,
+        installedRoots: opts.installedRoots?.() ?? null,
         flashBytesWritten: opts.storeStats?.()?.bytesWritten ?? null,
         logLevel: logger.level as LogLevel,
       };

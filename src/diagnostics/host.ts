@@ -45,6 +45,8 @@ export type StatusReport = {
   clock: { synced: boolean; offsetMs: number };
   /** Client certificate expiry (security profile 3), ISO time; null when there is none. */
   certificateExpiry: string | null;
+  /** Root certificates installed (InstallCertificate); null when the agent has no certificate store. */
+  installedRoots: { centralSystem: number; manufacturer: number } | null;
   /** Bytes written to flash by the store since start; null when the store does not count. */
   flashBytesWritten: number | null;
   logLevel: LogLevel;

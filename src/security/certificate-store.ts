@@ -126,13 +126,16 @@ export class CertificateStore {
     return this.#installed(use).map((i) => i.cert);
   }
 
-  /** DeleteCertificate; the last CentralSystemRootCertificate is kept (Failed): without it no TLS connection. */
-  delete(hash: CertificateHashData): DeleteStatus {
+  /**
+   * DeleteCertificate; the last CentralSystemRootCertificate is kept (Failed) while TLS depends on it
+   * (security profiles 2-3: without it no connection); `keepLastCentralSystemRoot: false` lets it go.
+   */
+  delete(hash: CertificateHashData, opts: { keepLastCentralSystemRoot?: boolean } = {}): DeleteStatus {
     for (const use of CERTIFICATE_USES) {
       const installed = this.#installed(use);
       const hit = installed.find((i) => sameHashData(certificateHashData(i.cert, i.cert, hash.hashAlgorithm), hash));
       if (hit === undefined) continue;
-      if (use === 'CentralSystemRootCertificate' && installed.length === 1) return 'Failed';
+      if (use === 'CentralSystemRootCertificate' && installed.length === 1 && opts.keepLastCentralSystemRoot !== false) return 'Failed';
       try {
         removeFileDurably(hit.file);
       } catch (err) {
@@ -163,7 +166,7 @@ export class CertificateStore {
    * CentralSystemRootCertificate and pass the policy. Then leaf chain + key replace the old pair in one
    * atomic write, and the pending keys are deleted.
    */
-  installChargePointCertificate(chainPem: string): SignedResult {
+  installChargePointCertificate(chainPem: string, opts: { commonName?: string } = {}): SignedResult {
     let chain: X509Certificate[];
     try {
       chain = parsePemChain(chainPem);
@@ -173,6 +176,11 @@ export class CertificateStore {
       throw err;
     }
     const leaf = chain[0]!;
+    // Whitepaper: the charge-point certificate's CN is the charge point's identity.
+    const cn = commonNameOf(leaf);
+    if (opts.commonName !== undefined && cn !== opts.commonName) {
+      return { status: 'Rejected', reason: `certificate CN ${JSON.stringify(cn ?? '')} is not the charge point identity ${JSON.stringify(opts.commonName)}` };
+    }
     const pending = this.#pendingFiles().find((f) => matchesPrivateKey(leaf, readFileSync(f.path, 'utf8')));
     if (pending === undefined) return { status: 'Rejected', reason: 'certificate does not match any pending CSR key' };
     const key = readFileSync(pending.path, 'utf8');
@@ -213,6 +221,11 @@ export class CertificateStore {
     return out.sort((a, b) => a.daysLeft - b.daysLeft);
   }
 
+  /** How many root certificates of one kind are installed (diagnostics). */
+  count(use: CertificateUse): number {
+    return this.#installed(use).length;
+  }
+
   #installed(use: CertificateUse): Installed[] {
     const dir = join(this.dir, KIND_DIR[use]);
     const out: Installed[] = [];
@@ -242,4 +255,10 @@ export class CertificateStore {
   #prunePending(): void {
     for (const f of this.#pendingFiles().slice(this.#maxPending)) removeFileDurably(f.path);
   }
+}
+
+/** The subject's CN (the last one when there are several), as Node prints the subject. */
+export function commonNameOf(cert: X509Certificate): string | undefined {
+  const cns = cert.subject.split('\n').filter((l) => l.startsWith('CN='));
+  return cns.at(-1)?.slice(3);
 }

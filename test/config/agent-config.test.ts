@@ -83,6 +83,7 @@ describe('valid files', () => {
       identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042', firmwareVersion: '1.0.0' },
       leds: {},
       logLevel: 'info',
+      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048' },
     });
   });
 
@@ -219,7 +220,7 @@ describe('bad files: one line naming the field', () => {
 
   it.each<[string, Json, string]>([
     ['unknown top-level key, near a real one', { chargePointID: 'x' }, 'config error: chargePointID: unknown key (did you mean "chargePointId"?)'],
-    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel)'],
+    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel, security)'],
     ['unknown nested key', { csms: { ur1: 'x' } }, 'config error: csms.ur1: unknown key (did you mean "url"?)'],
     ['unknown LED key', { leds: { green: { pin: 17, activelow: true } } }, 'config error: leds.green.activelow: unknown key (did you mean "activeLow"?)'],
   ])('%s', (_name, patch, message) => {
@@ -288,6 +289,23 @@ describe('bad files: one line naming the field', () => {
   it('parseAgentConfig rejects a non-object value', () => {
     expect(parseError([])).toBe('config error: expected a JSON object, got an array');
     expect(parseError(undefined)).toBe('config error: required, expected a JSON object');
+  });
+});
+
+describe('security (certificate renewal)', () => {
+  it('defaults: renew 30 days before expiry, RSA 2048 keys', () => {
+    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048' });
+    expect(parseAgentConfig(patched(MINIMAL, { security: { renewBeforeDays: 60, csrKeyType: 'ec-p256' } })).security).toEqual({ renewBeforeDays: 60, csrKeyType: 'ec-p256' });
+  });
+
+  it.each<[Json, string]>([
+    [{ security: { renewBeforeDays: 0 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 0'],
+    [{ security: { renewBeforeDays: 7.5 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 7.5'],
+    [{ security: { renewBeforeDays: '30' } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got "30"'],
+    [{ security: { csrKeyType: 'rsa1024' } }, 'config error: security.csrKeyType: expected one of rsa2048, ec-p256, got "rsa1024"'],
+    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType)'],
+  ])('%j', (patch, message) => {
+    expect(parseError(patched(MINIMAL, patch))).toBe(message);
   });
 });
 

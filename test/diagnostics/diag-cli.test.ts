@@ -138,25 +138,25 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
   });
 
   it('config set KEY - reads the value from stdin (first line, line ending removed); the positional form still works', async () => {
-    const secret = 'stdin-secret-0123456789';
+    const secret = '5d1a0000000000000000000000000001';
     const r = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--json', '--socket', fx.socketPath], { input: `${secret}\n` });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ key: 'AuthorizationKey', result: 'Accepted' });
     expect(fx.agent.config.get('AuthorizationKey')).toBe(secret);
-    const crlf = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'second-secret-0123456789\r\nnot this line\n' });
+    const crlf = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '5d1a0000000000000000000000000002\r\nnot this line\n' });
     expect(crlf.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('second-secret-0123456789');
-    const noNewline = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'third-secret-0123456789' });
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000002');
+    const noNewline = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '5d1a0000000000000000000000000003' });
     expect(noNewline.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('third-secret-0123456789');
-    const positional = await runCli(['diag', 'config', 'set', 'AuthorizationKey', 'positional-secret-0123', '--socket', fx.socketPath]);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000003');
+    const positional = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '5d1a0000000000000000000000000004', '--socket', fx.socketPath]);
     expect(positional.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000004');
     const empty = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '' });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/^charger-agent diag: config set KEY -: stdin held no value$/m);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000004');
   });
 
   it('controller: queries go as they are; commands that act on the charger need --force', async () => {

@@ -39,6 +39,7 @@ export class OcppSession {
   private readonly sampler: MeterSampler;
   private stopped = false;
   private securityEvents: SecurityEventSink | null = null;
+  private readonly acceptedListeners: Array<() => void> = [];
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
   readonly outgoing: OutgoingContext;
 
@@ -85,6 +86,11 @@ export class OcppSession {
     config.onChange((key) => {
       if (key === 'HeartbeatInterval' && this.registration === 'Accepted') this.scheduleHeartbeat();
     });
+  }
+
+  /** Called after every accepted BootNotification (certificate renewal starts after the first). */
+  onAccepted(listener: () => void): void {
+    this.acceptedListeners.push(listener);
   }
 
   /** Where SettingSystemTime goes when a CSMS time moves the clock (security whitepaper). */
@@ -155,6 +161,7 @@ export class OcppSession {
       this.scheduleHeartbeat();
       this.statusReporter.sendAll();
       this.messenger.setOnline(true);
+      for (const l of this.acceptedListeners) l();
     } else {
       // Pending or Rejected (e.g. a triggered BootNotification answered so): transaction messages wait.
       this.messenger.setOnline(false);

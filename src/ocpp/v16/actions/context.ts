@@ -9,6 +9,7 @@ import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
 import type { CertificateStore } from '../../../security/certificate-store.js';
 import type { SecurityEventSink } from '../../../security/security-events.js';
 import type { CsmsReconnector } from '../../../security/reconnect.js';
+import type { CertificateRenewal } from '../certificate-renewal.js';
 
 /** Certificate management and security events (security whitepaper). */
 export interface SecurityContext {
@@ -18,6 +19,10 @@ export interface SecurityContext {
   reconnect: CsmsReconnector;
   /** The security profile in use (0-3). */
   securityProfile(): number;
+  /** CSRs: SignCertificate now (ExtendedTriggerMessage), and the end of a renewal (CertificateSigned). */
+  renewal: CertificateRenewal;
+  /** The charge point's identity: the CN its certificate must carry. */
+  chargePointId: string;
 }
 
 export interface HandlerContext {

@@ -16,6 +16,11 @@ import { GetLocalListVersion } from './GetLocalListVersion.js';
 import { SendLocalList } from './SendLocalList.js';
 import { ReserveNow } from './ReserveNow.js';
 import { CancelReservation } from './CancelReservation.js';
+import { CertificateSigned } from './CertificateSigned.js';
+import { DeleteCertificate } from './DeleteCertificate.js';
+import { ExtendedTriggerMessage } from './ExtendedTriggerMessage.js';
+import { GetInstalledCertificateIds } from './GetInstalledCertificateIds.js';
+import { InstallCertificate } from './InstallCertificate.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
@@ -40,11 +45,11 @@ export const INCOMING_ACTIONS: IncomingRegistry = {
   ClearChargingProfile: 'NotSupported',
   GetCompositeSchedule: 'NotSupported',
   SetChargingProfile: 'NotSupported',
-  CertificateSigned: 'NotSupported',
-  DeleteCertificate: 'NotSupported',
-  ExtendedTriggerMessage: 'NotSupported',
-  GetInstalledCertificateIds: 'NotSupported',
+  CertificateSigned,
+  DeleteCertificate,
+  ExtendedTriggerMessage,
+  GetInstalledCertificateIds,
   GetLog: 'NotSupported',
-  InstallCertificate: 'NotSupported',
+  InstallCertificate,
   SignedUpdateFirmware: 'NotSupported',
 };

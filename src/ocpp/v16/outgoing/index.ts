@@ -14,6 +14,7 @@ import { StartTransaction } from './StartTransaction.js';
 import { StatusNotification } from './StatusNotification.js';
 import { StopTransaction } from './StopTransaction.js';
 import { SecurityEventNotification } from './SecurityEventNotification.js';
+import { SignCertificate } from './SignCertificate.js';
 
 export type OutgoingRegistry = { [A in CpAction]: OutgoingAction<A> | 'NotSent' };
 
@@ -31,7 +32,7 @@ export const OUTGOING_ACTIONS: OutgoingRegistry = {
   // Security whitepaper (OCPP 1.6 security edition), arriving with its own issue:
   LogStatusNotification: 'NotSent',
   SecurityEventNotification,
-  SignCertificate: 'NotSent',
+  SignCertificate,
   SignedFirmwareStatusNotification: 'NotSent',
 };
 
