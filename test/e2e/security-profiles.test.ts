@@ -80,7 +80,7 @@ function securityEvents(h: Harness, type?: string): Array<{ type: string; techIn
 describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
   it('goes 0 -> 1 -> 2 -> 3 with the preconditions checked at each step, keeps profile 3 over a restart, and never leaks the key', async () => {
     const h = await start({ logLevel: 'debug' });
-    const key = randomBytes(20).toString('hex');
+    let key = randomBytes(20).toString('hex');
     expect(await change(h, 'SecurityProfile', '1')).toBe('Rejected'); // no AuthorizationKey yet
     expect(await change(h, 'AuthorizationKey', key)).toBe('Accepted');
     expect(await change(h, 'SecurityProfile', '0')).toBe('Rejected'); // the same value
@@ -90,6 +90,12 @@ describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
     expect(await change(h, 'SecurityProfile', '1')).toBe('Accepted');
     await connectedWith(h, 1, mark);
     expect(await change(h, 'SecurityProfile', '0')).toBe('Rejected'); // lowering
+    // A new key while profile 1 uses it: the charger reconnects with it (the CSMS admits only the new one).
+    const oldKey = key;
+    key = randomBytes(16).toString('hex');
+    mark = h.csms.admissions.length;
+    expect(await change(h, 'AuthorizationKey', key)).toBe('Accepted');
+    await connectedWith(h, 1, mark);
 
     installRoot(h);
     expect(await change(h, 'SecurityProfile', '3')).toBe('Rejected'); // no charge-point certificate
@@ -110,6 +116,7 @@ describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
     expect(securityEvents(h, 'ReconfigurationOfSecurityParameters').map((e) => e.techInfo)).toEqual([
       'AuthorizationKey changed',
       'SecurityProfile 0 -> 1',
+      'AuthorizationKey changed',
       'SecurityProfile 1 -> 2',
       'SecurityProfile 2 -> 3',
     ]);
@@ -122,8 +129,8 @@ describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
     // The key, and the Basic credentials made from it, appear in no log line and no frame the agent sent.
     const logged = h.logs.map((l) => JSON.stringify(l)).join('\n');
     const sent = h.frames.filter((f) => f.direction === 'out').map((f) => f.text).join('\n');
-    const basic = Buffer.from(`${h.cpId}:${key}`).toString('base64');
-    for (const secret of [key, key.toUpperCase(), basic, Buffer.from(key).toString('base64')]) {
+    const secrets = [key, oldKey].flatMap((k) => [k, k.toUpperCase(), Buffer.from(`${h.cpId}:${k}`).toString('base64'), Buffer.from(k).toString('base64')]);
+    for (const secret of secrets) {
       expect(logged).not.toContain(secret);
       expect(sent).not.toContain(secret);
     }
