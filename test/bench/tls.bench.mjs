@@ -6,7 +6,7 @@
 // to the dev CSMS: its RSS after BENCH_TLS_IDLE_SECONDS, the cost of TLS on the idle agent. Prints
 // figures; asserts nothing. Runs against the compiled code in dist/ (build first).
 // Env: BENCH_TLS_CONNECTS (default 100), BENCH_TLS_HOLD (connections held for the RSS figure, default 50),
-// BENCH_TLS_IDLE_SECONDS (default 20).
+// BENCH_TLS_IDLE_SECONDS (default 30).
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 const root = new URL('../..', import.meta.url).pathname;
 const CONNECTS = Number(process.env.BENCH_TLS_CONNECTS ?? 100);
 const HOLD = Number(process.env.BENCH_TLS_HOLD ?? 50);
-const IDLE_S = Number(process.env.BENCH_TLS_IDLE_SECONDS ?? 20);
+const IDLE_S = Number(process.env.BENCH_TLS_IDLE_SECONDS ?? 30);
 const KEY = '00112233445566778899aabbccddeeff';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
