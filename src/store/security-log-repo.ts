@@ -36,7 +36,8 @@ export class SqliteSecurityLog implements SecurityLogReader, SecurityLogWriter {
   append(entry: Omit<SecurityLogEntry, 'seq'>): number {
     return this.store.lazy(() => {
       const seq = Number(this.s.insert.run(Math.round(entry.atMs), entry.type, entry.techInfo).lastInsertRowid);
-      // AUTOINCREMENT: seq never goes back, so everything at or below seq - max is older than the newest max.
+      // A new rowid is the largest + 1 (no AUTOINCREMENT: one page less written per append), so
+      // everything at or below seq - max is older than the newest max.
       this.s.trim.run(seq - this.maxEntries);
       return seq;
     });
