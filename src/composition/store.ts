@@ -84,7 +84,8 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
       maxCertificates: config.getInt('CertificateStoreMaxLength'),
       logger: childLogger(log, 'certificates'),
     }),
-    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security')),
+    // Times taken before the clock is set are corrected with the outbox's at the sync.
+    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security'), { timeBase: () => time.current() }),
     log: securityLog,
     reconnect: new ReconnectPort(childLogger(log, 'security')),
     renewal: null,

@@ -14,7 +14,10 @@ export const m009SecurityLog: Migration = {
         seq       INTEGER PRIMARY KEY,
         at_ms     INTEGER NOT NULL,
         type      TEXT NOT NULL,
-        tech_info TEXT
+        tech_info TEXT,
+        -- Set while at_ms is provisional (recorded before the clock was set): see time-base-repo.ts.
+        time_boot_id TEXT,
+        time_base_ms REAL
       );
     `);
   },
