@@ -28,7 +28,7 @@ import { buildProfileSwitching } from './composition/security-profile.js';
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
-import { invalidFrameWatcher, startSecurityEvents, watchSecurityConfiguration } from './composition/security.js';
+import { invalidFrameWatcher, startSecurityEvents, stopSecurityTimers, watchSecurityConfiguration } from './composition/security.js';
 import type { SecurityParts } from './composition/store.js';
 
 export interface AgentOptions {
@@ -79,7 +79,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const { csms, remoteAuthorizer } = connectOcpp(cfg, config, security, switching, link, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
-  startSecurityEvents(security.events, messenger, cfg.identity.firmwareVersion);
+  startSecurityEvents(security, messenger, cfg, clock);
   watchSecurityConfiguration(config, security.events);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
   const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, security };
@@ -100,8 +100,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     operations,
     station,
     messenger,
-    // The renewal's timers stop with the session.
-    session: { stop: () => (security.renewal?.stop(), session.stop()) },
+    session: { stop: () => (stopSecurityTimers(security), session.stop()) },
     csms,
     securitySwitch: switching.profile,
     unbindLeds,

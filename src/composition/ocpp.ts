@@ -151,6 +151,7 @@ function buildRenewal(cfg: AgentConfig, d: SessionDeps, session: OcppSession, lo
       clock: d.clock,
       log: childLogger(log, 'certificates'),
       canSend: () => session.outgoing.canSend(),
+      canSendTriggered: () => session.outgoing.canSendTriggered(),
       current: () => currentChargePointCertificate(d.security.certificates, cfg.csms.clientCertFile),
     },
     { chargePointId: cfg.chargePointId, keyType: cfg.security.csrKeyType, renewBeforeDays: cfg.security.renewBeforeDays },

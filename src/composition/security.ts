@@ -1,10 +1,15 @@
 // Part of the composition root: where the agent's security events are detected outside any one
 // module (security whitepaper): the CALLERRORs the agent answers invalid CSMS frames with
 // (InvalidMessages), a change of a security configuration key (ReconfigurationOfSecurityParameters),
-// the start of the agent (StartupOfTheDevice), and the critical events' way to the CSMS (the outbox).
+// the start of the agent (StartupOfTheDevice), the memory bound (MemoryExhaustion), and the
+// critical events' way to the CSMS (the outbox).
 import type { SecurityEventSink } from '../security/security-events.js';
-import type { SecurityEventForwarder, SecurityEventRecorder } from '../security/security-event-recorder.js';
+import type { SecurityEventForwarder } from '../security/security-event-recorder.js';
+import { MemoryWatch } from '../security/memory-watch.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { Clock } from '../platform/clock.js';
+import type { SecurityParts } from './store.js';
 
 type FrameListener = (direction: 'in' | 'out', text: string) => void;
 
@@ -53,8 +58,21 @@ export function watchSecurityConfiguration(config: ConfigurationStore, events: S
   });
 }
 
-/** The critical events reach the CSMS through the outbox from now on; StartupOfTheDevice is the first. */
-export function startSecurityEvents(events: SecurityEventRecorder, outbox: SecurityEventForwarder, firmwareVersion: string): void {
-  events.forwardTo(outbox);
-  events.report('StartupOfTheDevice', `agent started, firmware ${firmwareVersion}`);
+/**
+ * The critical events reach the CSMS through the outbox from now on; StartupOfTheDevice is the
+ * first. The memory bound, when configured, is watched from now on too (security.memory).
+ */
+export function startSecurityEvents(security: SecurityParts, outbox: SecurityEventForwarder, cfg: AgentConfig, clock: Clock): void {
+  security.events.forwardTo(outbox);
+  security.events.report('StartupOfTheDevice', `agent started, firmware ${cfg.identity.firmwareVersion}`);
+  if (cfg.security.memoryLimitMb !== null) {
+    security.memory = new MemoryWatch(cfg.security.memoryLimitMb * 1_048_576, security.events, clock);
+    security.memory.start();
+  }
+}
+
+/** The security timers (renewal checks, memory watch) stop with the session. */
+export function stopSecurityTimers(security: SecurityParts): void {
+  security.renewal?.stop();
+  security.memory?.stop();
 }

@@ -18,6 +18,7 @@ import { SecurityEventRecorder } from '../security/security-event-recorder.js';
 import { ReconnectPort } from '../security/reconnect.js';
 import { parsePemChain } from '../security/certificate-validation.js';
 import type { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
+import type { MemoryWatch } from '../security/memory-watch.js';
 import type { X509Certificate } from 'node:crypto';
 
 export interface OpenedStore {
@@ -40,6 +41,8 @@ export interface SecurityParts {
   reconnect: ReconnectPort;
   /** Set once the session exists (composition/ocpp.ts): renewal state and the certificate's expiry. */
   renewal: CertificateRenewal | null;
+  /** The MemoryExhaustion watch, when security.memoryLimitMb is set (composition/security.ts). */
+  memory: MemoryWatch | null;
 }
 
 /** The charge-point certificate in use: the one CertificateSigned installed, else the factory-provisioned file. */
@@ -81,10 +84,12 @@ export function openStore(dataDir: string, clock: Clock, log: Logger): OpenedSto
       maxCertificates: config.getInt('CertificateStoreMaxLength'),
       logger: childLogger(log, 'certificates'),
     }),
-    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security')),
+    // Times taken before the clock is set are corrected with the outbox's at the sync.
+    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security'), { timeBase: () => time.current() }),
     log: securityLog,
     reconnect: new ReconnectPort(childLogger(log, 'security')),
     renewal: null,
+    memory: null,
   };
   return { database, config, transactionStore, bootId, time, security };
 }

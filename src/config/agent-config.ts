@@ -67,6 +67,8 @@ export interface SecurityConfig {
   /** Renew the charge-point certificate when it expires within this many days (1..365). */
   renewBeforeDays: number;
   csrKeyType: CsrKeyType;
+  /** Resident memory above which MemoryExhaustion is reported, in MB; null: not watched. */
+  memoryLimitMb: number | null;
 }
 
 /** The configuration with every default applied. */
@@ -255,13 +257,18 @@ function switchTimeout(value: unknown): number {
 
 function securityConfig(value: unknown): SecurityConfig {
   const obj = objectAt('security', value);
-  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType']);
+  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType', 'memoryLimitMb']);
   const days = obj['renewBeforeDays'];
   if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365)) {
     fail('security.renewBeforeDays', 'a whole number of days from 1 to 365', days);
   }
+  const memory = obj['memoryLimitMb'];
+  if (memory !== undefined && memory !== null && (typeof memory !== 'number' || !Number.isInteger(memory) || memory < 32 || memory > 65_536)) {
+    fail('security.memoryLimitMb', 'a whole number of MB from 32 to 65536, or null', memory);
+  }
   return {
     renewBeforeDays: typeof days === 'number' ? days : CONFIG_DEFAULTS.renewBeforeDays,
+    memoryLimitMb: typeof memory === 'number' ? memory : null,
     csrKeyType: oneOf('security.csrKeyType', obj['csrKeyType'], CSR_KEY_TYPES, CONFIG_DEFAULTS.csrKeyType),
   };
 }

@@ -7,7 +7,7 @@
 import type { Clock } from '../platform/clock.js';
 import type { AgentLogger } from '../platform/logger.js';
 import { errorText } from '../platform/errors.js';
-import { CRITICAL_SECURITY_EVENTS, type SecurityEventSink, type SecurityEventType, type SecurityLogWriter } from './security-events.js';
+import { CRITICAL_SECURITY_EVENTS, type ProvisionalTimeBase, type SecurityEventSink, type SecurityEventType, type SecurityLogWriter } from './security-events.js';
 
 /** One event as the CSMS is told it. */
 export interface ForwardedSecurityEvent {
@@ -27,6 +27,8 @@ export interface RecorderOptions {
   readonly forwardWindowMs?: number;
   /** Types that can flood (InvalidMessages): at most one log row per window too, counting the rest. */
   readonly logWindowMs?: number;
+  /** The base of a time taken now while the clock is not set yet (undefined once it is). */
+  readonly timeBase?: () => ProvisionalTimeBase | undefined;
 }
 
 export const DEFAULT_FORWARD_WINDOW_MS = 60_000;
@@ -48,6 +50,7 @@ export class SecurityEventRecorder implements SecurityEventSink {
   private readonly logWindows = new Map<SecurityEventType, Window>();
   private readonly forwardWindowMs: number;
   private readonly logWindowMs: number;
+  private readonly timeBase: () => ProvisionalTimeBase | undefined;
   /** Counters for diagnostics and tests. */
   readonly stats = { logged: 0, forwarded: 0, heldBack: 0, failures: 0 };
 
@@ -59,6 +62,7 @@ export class SecurityEventRecorder implements SecurityEventSink {
   ) {
     this.forwardWindowMs = opts.forwardWindowMs ?? DEFAULT_FORWARD_WINDOW_MS;
     this.logWindowMs = opts.logWindowMs ?? this.forwardWindowMs;
+    this.timeBase = opts.timeBase ?? (() => undefined);
   }
 
   /** Where critical events go from now on; the ones reported before follow now, in order. */
@@ -92,7 +96,7 @@ export class SecurityEventRecorder implements SecurityEventSink {
     this.logger.info({ securityEvent: type, techInfo, critical }, 'security event');
     const logHeld = FLOOD_PRONE.has(type) ? this.windowed(this.logWindows, type, mono, this.logWindowMs) : 0;
     if (logHeld >= 0) {
-      this.log.append({ atMs: at.getTime(), type, techInfo: withHeldBack(techInfo, logHeld) ?? null });
+      this.log.append({ atMs: at.getTime(), type, techInfo: withHeldBack(techInfo, logHeld) ?? null }, this.timeBase());
       this.stats.logged++;
     }
     if (!critical) return;

@@ -68,10 +68,19 @@ export interface SecurityLogReader {
 /** A sink that drops events: for tests and tools that run without a station. */
 export const DISCARD_SECURITY_EVENTS: SecurityEventSink = { report: () => undefined };
 
+/**
+ * The time base of a time taken before the clock was set (ocpp/outbox/time-correction.ts): the
+ * store corrects such entries with the queued messages once the CSMS gives the time.
+ */
+export interface ProvisionalTimeBase {
+  bootId: string | null;
+  wallMinusMonoMs: number;
+}
+
 /** Write side of the security log (the SQLite store implements it with SecurityLogReader). */
 export interface SecurityLogWriter {
   /** Appends one entry; past the bound the oldest go, in the same commit. Returns the entry's seq. */
-  append(entry: Omit<SecurityLogEntry, 'seq'>): number;
+  append(entry: Omit<SecurityLogEntry, 'seq'>, timeBase?: ProvisionalTimeBase): number;
   /** Deletes every entry; returns how many there were. */
   clear(): number;
 }

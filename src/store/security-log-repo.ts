@@ -3,7 +3,7 @@
 // same commit, so the table never grows and the delete is one range on the primary key.
 // Appends are lazy commits (a crash of the process loses nothing; a power cut may lose the last
 // ones): the critical events also go to the outbox, which is fsynced.
-import { isSecurityEventType, type SecurityLogEntry, type SecurityLogReader, type SecurityLogWriter } from '../security/security-events.js';
+import { isSecurityEventType, type ProvisionalTimeBase, type SecurityLogEntry, type SecurityLogReader, type SecurityLogWriter } from '../security/security-events.js';
 import type { AgentDatabase } from './database.js';
 
 export const DEFAULT_SECURITY_LOG_ENTRIES = 10_000;
@@ -25,7 +25,7 @@ export class SqliteSecurityLog implements SecurityLogReader, SecurityLogWriter {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`security log bound must be a positive integer, got ${maxEntries}`);
     const db = store.db;
     this.s = {
-      insert: db.prepare('INSERT INTO security_log (at_ms, type, tech_info) VALUES (?, ?, ?)'),
+      insert: db.prepare('INSERT INTO security_log (at_ms, type, tech_info, time_boot_id, time_base_ms) VALUES (?, ?, ?, ?, ?)'),
       trim: db.prepare('DELETE FROM security_log WHERE seq <= ?'),
       range: db.prepare('SELECT * FROM security_log WHERE at_ms >= ? AND at_ms <= ? ORDER BY seq'),
       clear: db.prepare('DELETE FROM security_log'),
@@ -33,10 +33,12 @@ export class SqliteSecurityLog implements SecurityLogReader, SecurityLogWriter {
     };
   }
 
-  append(entry: Omit<SecurityLogEntry, 'seq'>): number {
+  /** `timeBase`: the time is provisional (before the clock was set); corrected with the outbox at the sync. */
+  append(entry: Omit<SecurityLogEntry, 'seq'>, timeBase?: ProvisionalTimeBase): number {
     return this.store.lazy(() => {
-      const seq = Number(this.s.insert.run(Math.round(entry.atMs), entry.type, entry.techInfo).lastInsertRowid);
-      // AUTOINCREMENT: seq never goes back, so everything at or below seq - max is older than the newest max.
+      const seq = Number(this.s.insert.run(Math.round(entry.atMs), entry.type, entry.techInfo, timeBase?.bootId ?? null, timeBase?.wallMinusMonoMs ?? null).lastInsertRowid);
+      // A new rowid is the largest + 1 (no AUTOINCREMENT: one page less written per append), so
+      // everything at or below seq - max is older than the newest max.
       this.s.trim.run(seq - this.maxEntries);
       return seq;
     });

@@ -83,7 +83,7 @@ describe('valid files', () => {
       identity: { vendor: 'Acme', model: 'AC22', serialNumber: 'SN0042', firmwareVersion: '1.0.0' },
       leds: {},
       logLevel: 'info',
-      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048' },
+      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null },
     });
   });
 
@@ -294,8 +294,12 @@ describe('bad files: one line naming the field', () => {
 
 describe('security (certificate renewal)', () => {
   it('defaults: renew 30 days before expiry, RSA 2048 keys', () => {
-    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048' });
-    expect(parseAgentConfig(patched(MINIMAL, { security: { renewBeforeDays: 60, csrKeyType: 'ec-p256' } })).security).toEqual({ renewBeforeDays: 60, csrKeyType: 'ec-p256' });
+    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null });
+    expect(parseAgentConfig(patched(MINIMAL, { security: { renewBeforeDays: 60, csrKeyType: 'ec-p256', memoryLimitMb: 256 } })).security).toEqual({
+      renewBeforeDays: 60,
+      csrKeyType: 'ec-p256',
+      memoryLimitMb: 256,
+    });
   });
 
   it.each<[Json, string]>([
@@ -303,7 +307,8 @@ describe('security (certificate renewal)', () => {
     [{ security: { renewBeforeDays: 7.5 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 7.5'],
     [{ security: { renewBeforeDays: '30' } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got "30"'],
     [{ security: { csrKeyType: 'rsa1024' } }, 'config error: security.csrKeyType: expected one of rsa2048, ec-p256, got "rsa1024"'],
-    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType)'],
+    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType, memoryLimitMb)'],
+    [{ security: { memoryLimitMb: 8 } }, 'config error: security.memoryLimitMb: expected a whole number of MB from 32 to 65536, or null, got 8'],
   ])('%j', (patch, message) => {
     expect(parseError(patched(MINIMAL, patch))).toBe(message);
   });

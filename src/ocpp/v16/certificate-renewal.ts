@@ -35,6 +35,8 @@ export interface RenewalDeps {
   readonly log: AgentLogger;
   /** Registered and connected. */
   canSend(): boolean;
+  /** Connected, and Accepted or Pending: what a CSMS trigger may send (OCPP 1.6 §4.2). */
+  canSendTriggered(): boolean;
   /** The charge-point certificate in use (the store's, else a factory-provisioned one); undefined when there is none. */
   current(): X509Certificate | undefined;
 }
@@ -117,7 +119,8 @@ export class CertificateRenewal {
 
   private async send(kind: 'renewal' | 'triggered'): Promise<CsrOutcome> {
     const { log } = this.deps;
-    if (!this.deps.canSend()) return this.failed(kind, 'not registered with the CSMS');
+    const may = kind === 'triggered' ? this.deps.canSendTriggered() : this.deps.canSend();
+    if (!may) return this.failed(kind, 'not registered with the CSMS');
     this.stats.requests++;
     let csrPem: string;
     try {

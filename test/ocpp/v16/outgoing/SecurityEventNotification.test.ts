@@ -1,6 +1,6 @@
 // Security whitepaper SecurityEventNotification against the real agent and the strict DevCsms:
 // StartupOfTheDevice once per start; ResetOrReboot on an accepted Reset; SettingSystemTime when
-// the CSMS time moves the clock; events of an outage arrive afterwards, in order with the
+// the CSMS time moves the clock, and what was stamped before it (log and notification) corrected; events of an outage arrive afterwards, in order with the
 // transaction messages, with the time they happened; non-critical events (InvalidMessages,
 // ReconfigurationOfSecurityParameters) only reach the security log.
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,12 @@ describe('SecurityEventNotification (security whitepaper)', () => {
     const e = eventsOf(h).find((x) => x.type === 'SettingSystemTime')!;
     expect(String(e.techInfo)).toMatch(/^set from the CSMS time, moved by \d+\.\d s$/);
     expect(Date.parse(String(e.timestamp))).toBeGreaterThan(Date.UTC(2026, 0, 1));
+    // StartupOfTheDevice was stamped before the sync, at the board's 2025: its notification and
+    // its security-log entry were both corrected, to the same moment.
+    const startup = h.agent.security.log.entries().find((x) => x.type === 'StartupOfTheDevice')!;
+    const sent = eventsOf(h).find((x) => x.type === 'StartupOfTheDevice')!;
+    expect(startup.atMs).toBeGreaterThan(Date.UTC(2026, 0, 1));
+    expect(Date.parse(String(sent.timestamp))).toBe(startup.atMs);
   });
 
   it('InvalidMessages and ReconfigurationOfSecurityParameters go to the security log only', async () => {

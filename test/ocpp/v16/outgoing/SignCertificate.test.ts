@@ -83,7 +83,7 @@ describe('SignCertificate and renewal (security whitepaper)', () => {
       },
     } as unknown as RpcCaller;
     const renewal = new CertificateRenewal(
-      { rpc, certificates: new CertificateStore({ dataDir }), config: new ConfigurationStore(), clock, log: pino({ level: 'silent' }), canSend: () => true, current: () => undefined },
+      { rpc, certificates: new CertificateStore({ dataDir }), config: new ConfigurationStore(), clock, log: pino({ level: 'silent' }), canSend: () => true, canSendTriggered: () => true, current: () => undefined },
       { chargePointId: 'CP-EC-1', keyType: 'ec-p256', renewBeforeDays: 30 },
     );
     expect(await renewal.request('triggered')).toBe('Accepted');
