@@ -126,8 +126,7 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
   #stableTimer: TimerHandle | undefined;
   #awaitingPong = false;
   #closed: Promise<void> = Promise.resolve();
-  /** A TLS connection has been open: from then on no plain connection is attempted (no downgrade). */
-  #tlsSeen = false;
+  #tlsSeen = false; // a TLS connection has been open: no plain attempt from then on (no downgrade)
   /** Security events reported since the last open connection (once per outage, not per retry). */
   readonly #reportedEvents = new Set<SecurityEventType>();
   /** reconnect() asked for the next attempt at once rather than after a backoff delay. */

@@ -93,11 +93,6 @@ export class SecurityProfileSwitch {
     return this.#o.config.get('AuthorizationKey') || this.#o.factory.basicAuthPassword || undefined;
   }
 
-  /** True while new settings are being tried. */
-  get switching(): boolean {
-    return this.#pending !== undefined;
-  }
-
   /** The connection settings for the next attempt: ws:// becomes wss:// on the same host, port and path. */
   connectionSettings(tls: TlsMaterial): ConnectionSettings {
     const profile = this.profile;
