@@ -163,6 +163,23 @@ describe('SecurityProfile over OCPP (security whitepaper A05)', () => {
     expect(h.agent.config.get('SecurityProfile')).toBe('1');
   }, 90_000);
 
+  it('a new AuthorizationKey the CSMS refuses (401) falls back to the previous key', async () => {
+    const h = await start({ securitySwitchTimeoutS: 5 });
+    const key = randomBytes(16).toString('hex');
+    expect(await change(h, 'AuthorizationKey', key)).toBe('Accepted');
+    let mark = h.csms.admissions.length;
+    expect(await change(h, 'SecurityProfile', '1')).toBe('Accepted');
+    await connectedWith(h, 1, mark);
+    // Set on the charger only (as `diag config set` would): the CSMS still expects the old key.
+    mark = h.csms.admissions.length;
+    expect(h.agent.config.change('AuthorizationKey', randomBytes(16).toString('hex')).result).toBe('Accepted');
+    await waitFor(() => securityEvents(h, 'ReconfigurationOfSecurityParameters').some((e) => /fallback/.test(e.techInfo ?? '')), 20_000, 'the fallback');
+    await connectedWith(h, 1, mark);
+    expect(h.agent.config.get('AuthorizationKey')).toBe(key);
+    expect(securityEvents(h, 'FailedToAuthenticateAtCentralSystem')).toHaveLength(1);
+    expect(h.csms.admissions.slice(mark).filter((a) => a.refused !== undefined).length).toBeGreaterThan(0);
+  }, 90_000);
+
   it('a restart in the middle of a switch still falls back when the new profile cannot connect', async () => {
     const h = await start({ securitySwitchTimeoutS: 5 });
     expect(await change(h, 'AuthorizationKey', randomBytes(16).toString('hex'))).toBe('Accepted');
