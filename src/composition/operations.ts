@@ -24,6 +24,13 @@ export function startAgentOperations(agent: AgentParts, src: OperationsSources, 
     logger: log,
     queueDepth: () => src.messenger.queueDepth,
     certificateExpiry: () => src.security.renewal?.expiry() ?? null,
+    securityLog: {
+      tail: (n) =>
+        src.security.log
+          .tail(n)
+          .map((e) => ({ seq: e.seq, at: new Date(e.atMs).toISOString(), type: e.type, techInfo: e.techInfo })),
+      clear: () => src.security.events.clearLog('requested through diagnostics'),
+    },
     installedRoots: () => ({
       centralSystem: src.security.certificates.count('CentralSystemRootCertificate'),
       manufacturer: src.security.certificates.count('ManufacturerRootCertificate'),

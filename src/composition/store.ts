@@ -45,9 +45,12 @@ export interface SecurityParts {
   memory: MemoryWatch | null;
 }
 
-/** The charge-point certificate in use: the one CertificateSigned installed, else the factory-provisioned file. */
+/**
+ * The newest charge-point certificate: one signed in advance and waiting for its start, else the one
+ * CertificateSigned installed, else the factory-provisioned file (renewal and diagnostics read it).
+ */
 export function currentChargePointCertificate(store: CertificateStore, provisionedFile: string | null): X509Certificate | undefined {
-  const installed = store.chargePointCertificate();
+  const installed = store.nextChargePointCertificate() ?? store.chargePointCertificate();
   const pem = installed?.cert ?? (provisionedFile !== null ? readIfPresent(provisionedFile) : undefined);
   if (pem === undefined) return undefined;
   try {

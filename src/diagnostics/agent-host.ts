@@ -12,7 +12,7 @@ import { CONFIGURATION_KEYS, isConfigurationKey, type KeySpec } from '../ocpp/v1
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { logRingOf, setLogLevel, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
-import type { DiagConfig, DiagnosticsHost, LogSource, SimulateAction, StatusReport, TransactionReport, TriggerKind } from './host.js';
+import type { DiagConfig, DiagnosticsHost, LogSource, SecurityLogSource, SimulateAction, StatusReport, TransactionReport, TriggerKind } from './host.js';
 import { DIAG_PROTOCOL_VERSION, DiagError } from './protocol.js';
 
 /** The parts of RunningAgent the host reads (structural, so main.ts passes them as they are). */
@@ -43,6 +43,8 @@ export interface AgentHostOptions {
   certificateExpiry?: () => Date | null;
   /** Root certificates installed, by kind. */
   installedRoots?: () => { centralSystem: number; manufacturer: number };
+  /** The security log (security whitepaper) for `diag security-log`. */
+  securityLog?: SecurityLogSource;
   /** Recent finished transactions from the store; without it, the ones since start are kept in memory. */
   recentTransactions?: (limit: number) => TransactionReport[];
 }
@@ -129,6 +131,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
     config,
     logs,
     simulate,
+    securityLog: opts.securityLog ?? null,
 
     status(): StatusReport {
       const info = controller.info;

@@ -135,6 +135,15 @@ export function formatTransactions(result: Json): string {
   return formatTable(['CONNECTOR', 'ID', 'LOCAL ID', 'ID TAG', 'STARTED', 'STOPPED', 'ENERGY'], rows);
 }
 
+export function formatSecurityLog(result: Json): string {
+  const rows = list(obj(result)['entries']).map((e) => {
+    const x = obj(e);
+    return [text(x['at']), text(x['type']), text(x['techInfo'], '')];
+  });
+  if (rows.length === 0) return 'the security log is empty';
+  return formatTable(['TIME', 'EVENT', 'DETAIL'], rows);
+}
+
 /** Small results (config set, trigger, log-level, controller, simulate) as `key: value` lines. */
 export function formatPlain(result: Json): string {
   if (!isJsonObject(result)) return text(result);

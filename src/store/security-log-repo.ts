@@ -29,6 +29,7 @@ export class SqliteSecurityLog implements SecurityLogReader, SecurityLogWriter {
       trim: db.prepare('DELETE FROM security_log WHERE seq <= ?'),
       range: db.prepare('SELECT * FROM security_log WHERE at_ms >= ? AND at_ms <= ? ORDER BY seq'),
       clear: db.prepare('DELETE FROM security_log'),
+      newest: db.prepare('SELECT * FROM security_log ORDER BY seq DESC LIMIT ?'),
       count: db.prepare('SELECT COUNT(*) AS n FROM security_log'),
     };
   }
@@ -53,7 +54,15 @@ export class SqliteSecurityLog implements SecurityLogReader, SecurityLogWriter {
   }
 
   entries(range: { fromMs?: number; toMs?: number } = {}): SecurityLogEntry[] {
-    const rows = this.s.range.all(range.fromMs ?? Number.MIN_SAFE_INTEGER, range.toMs ?? Number.MAX_SAFE_INTEGER) as Row[];
+    return this.toEntries(this.s.range.all(range.fromMs ?? Number.MIN_SAFE_INTEGER, range.toMs ?? Number.MAX_SAFE_INTEGER) as Row[]);
+  }
+
+  /** The newest `n` entries, oldest first. */
+  tail(n: number): SecurityLogEntry[] {
+    return this.toEntries((this.s.newest.all(n) as Row[]).reverse());
+  }
+
+  private toEntries(rows: readonly Row[]): SecurityLogEntry[] {
     const out: SecurityLogEntry[] = [];
     for (const r of rows) {
       // A type only a newer release knows (a downgrade): this one cannot name it, so it is not shown.

@@ -76,6 +76,23 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
     expect(r.stdout).toMatch(/^1 +A +Available /m);
   });
 
+  it('security-log shows the security events; security-log clear empties it, which is recorded and sent to the CSMS', async () => {
+    const shown = await runCli(['diag', 'security-log', '--socket', fx.socketPath]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^TIME +EVENT +DETAIL$/m);
+    expect(shown.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+ +StartupOfTheDevice +agent started, firmware /m);
+    const cleared = await runCli(['diag', 'security-log', 'clear', '--socket', fx.socketPath]);
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toMatch(/^removed: [1-9]\d*$/m);
+    const after = await runCli(['diag', 'security-log', '--lines', '5', '--json', '--socket', fx.socketPath]);
+    const entries = (JSON.parse(after.stdout) as { entries: Array<{ type: string; techInfo: string }> }).entries;
+    expect(entries.map((e) => e.type)).toEqual(['SecurityLogWasCleared']);
+    expect(entries[0]!.techInfo).toMatch(/entries removed: requested through diagnostics$/);
+    await waitFor(() => fx.csms.callsOf('SecurityEventNotification').some((c) => c.params.type === 'SecurityLogWasCleared'), 10_000, 'SecurityLogWasCleared at the CSMS');
+    const bad = await runCli(['diag', 'security-log', 'clear', '--lines', '3', '--socket', fx.socketPath]);
+    expect(bad.code).toBe(2);
+  });
+
   it('status --json prints exactly one JSON document', async () => {
     const r = await runCli(['diag', 'status', '--json', '--socket', fx.socketPath]);
     expect(r.code).toBe(0);

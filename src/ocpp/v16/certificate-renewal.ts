@@ -51,6 +51,7 @@ export class CertificateRenewal {
   private checkTimer: TimerHandle | null = null;
   private retryTimer: TimerHandle | null = null;
   private waitTimer: TimerHandle | null = null;
+  private activationTimer: TimerHandle | null = null;
   private failures = 0;
   private inFlight: Promise<CsrOutcome> | null = null;
   private stopped = false;
@@ -71,7 +72,9 @@ export class CertificateRenewal {
   stop(): void {
     this.stopped = true;
     if (this.checkTimer !== null) this.deps.clock.clearInterval(this.checkTimer);
+    if (this.activationTimer !== null) this.deps.clock.clearTimeout(this.activationTimer);
     this.checkTimer = null;
+    this.activationTimer = null;
     this.clearPending();
   }
 
@@ -111,10 +114,29 @@ export class CertificateRenewal {
     return this.inFlight;
   }
 
-  /** CertificateSigned installed a certificate: nothing left to wait for or retry. */
-  signed(): void {
+  /**
+   * CertificateSigned installed a certificate: nothing left to wait for or retry. One signed for a
+   * later time (`later`) replaces the one in use at `later.at` (the store switches, then `activated`).
+   */
+  signed(later?: { at: Date; activated: () => void }): void {
     this.clearPending();
     this.failures = 0;
+    if (this.activationTimer !== null) this.deps.clock.clearTimeout(this.activationTimer);
+    this.activationTimer = null;
+    if (later !== undefined) this.armActivation(later.at, later.activated);
+  }
+
+  private armActivation(at: Date, activated: () => void): void {
+    // Node's timers take at most 2^31-1 ms: a start further away is waited for in steps of a day.
+    const delay = Math.min(Math.max(at.getTime() - this.deps.clock.now().getTime(), 0) + 1_000, DAY_MS);
+    this.activationTimer = this.deps.clock.setTimeout(() => {
+      this.activationTimer = null;
+      if (this.deps.certificates.activateNext()) activated();
+      else {
+        const next = this.deps.certificates.nextActivation();
+        if (next !== undefined) this.armActivation(next, activated); // not yet (or our clock moved)
+      }
+    }, delay);
   }
 
   private async send(kind: 'renewal' | 'triggered'): Promise<CsrOutcome> {

@@ -1,7 +1,7 @@
 // Security whitepaper CertificateSigned, the whole path against the real agent and the strict
 // DevCsms: ExtendedTriggerMessage -> SignCertificate (the agent's CSR) -> the test's CA signs it with
 // `openssl x509 -req` -> CertificateSigned (leaf + CA) -> Accepted, installed (key 0600, pending keys
-// gone) and a reconnect asked for. Rejected, with an InvalidChargePointCertificate security event and
+// gone) and a reconnect asked for; one valid from a later time is switched to then (injected clock). Rejected, with an InvalidChargePointCertificate security event and
 // nothing installed: a CN that is not the charge point, a chain to a root not installed, a
 // certificate for a key we never generated, and text that is no certificate.
 import { statSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { Harness } from '../../../helpers/agent-harness.js';
 import { signCsr } from '../../../helpers/csr-signer.js';
 import { TestPki } from '../../../helpers/test-pki.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
 import { commonNameOf } from '../../../../src/security/certificate-store.js';
 import { parsePemChain } from '../../../../src/security/certificate-validation.js';
 
@@ -50,6 +51,31 @@ describe('CertificateSigned (security whitepaper)', () => {
     await waitFor(() => reconnects.length === 1, 10_000, 'reconnect requested');
     expect(invalidEvents(h)).toEqual([]);
     expect(h.csms.strictFailures).toEqual([]);
+  });
+
+  it('a certificate valid from a later time: Accepted, kept beside the one in use, switched to (and reconnected) at its start', async () => {
+    const clock = new FakeClock();
+    const h = await fx.start({ clock, csms: { heartbeatIntervalS: 0, answers: { SignCertificate: () => ({ status: 'Accepted' }) } } });
+    const reconnects: string[] = [];
+    h.agent.security.reconnect.implement((why) => reconnects.push(why));
+    await h.call('InstallCertificate', { certificateType: 'CentralSystemRootCertificate', certificate: root.cert });
+    const m = h.mark();
+    await h.call('ExtendedTriggerMessage', { requestedMessage: 'SignChargePointCertificate' });
+    const [call] = await h.waitCalls(m, 'SignCertificate');
+    await waitFor(() => h.agent.security.certificates.pendingKeyIds().length === 1, 10_000, 'pending key');
+    const start = new Date(Math.ceil((clock.now().getTime() + 2 * 3600_000) / 1000) * 1000);
+    const leaf = signCsr(pki, String(call!.params.csr), cpCa, { start });
+    expect(await h.call('CertificateSigned', { certificateChain: `${leaf}${cpCa.cert}` })).toEqual({ status: 'Accepted' });
+    const store = h.agent.security.certificates;
+    expect(store.chargePointCertificate()).toBeUndefined();
+    expect(store.nextActivation()).toEqual(start);
+    expect(store.pendingKeyIds()).toEqual([]);
+    await clock.advanceAsync(2 * 3600_000 - 60_000);
+    expect(reconnects).toEqual([]);
+    await clock.advanceAsync(62_000);
+    expect(reconnects).toEqual(['charge point certificate signed in advance now valid']);
+    expect(commonNameOf(parsePemChain(store.chargePointCertificate()!.cert)[0]!)).toBe(h.cpId);
+    expect(store.nextActivation()).toBeUndefined();
   });
 
   it.each([
