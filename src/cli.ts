@@ -17,7 +17,7 @@ import { errorText } from './platform/errors.js';
 const USAGE = `usage: charger-agent <command>
   run --config FILE     run the agent in the foreground (SIGTERM/SIGINT stop it)
     [--log-format json|pretty]  default: pretty at a terminal, JSON otherwise (journald)
-  demo [--fast]         simulated controller + bundled local CSMS + one charging session
+  demo [--fast] [--security N]  simulated controller + bundled local CSMS + one charging session
   diag <command>        ask the running agent (status, config, logs, ...; \`diag help\`)
   dev-csms [--port N]   run the bundled development CSMS alone (board bring-up)
   version               print the version
@@ -29,12 +29,17 @@ const RUN_USAGE = `usage: charger-agent run --config FILE
   --log-format json|pretty  default: pretty at a terminal, JSON otherwise (journald)
 exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad usage or configuration`;
 
-const DEMO_USAGE = `usage: charger-agent demo [--fast] [--verbose]
+const DEMO_USAGE = `usage: charger-agent demo [--fast] [--verbose] [--security N]
   The agent with a simulated controller on a pty, against the bundled local CSMS, playing
   one charging session (plug in, card, charge, unplug); exits 0 when it is complete.
   Needs the development dependencies (a source checkout after npm ci).
   --fast                charge for 4 s instead of 10
-  --verbose             also show keep-alive PINGs and the agent's logs`;
+  --verbose             also show keep-alive PINGs and the agent's logs
+  --security N          first take the charger from security profile 0 to N (1-3) over OCPP
+                        alone, against a strict CSMS with real TLS (dev PKI, needs openssl):
+                        AuthorizationKey, SecurityProfile 1 (Basic auth), InstallCertificate,
+                        SecurityProfile 2 (wss://), ExtendedTriggerMessage -> SignCertificate ->
+                        CertificateSigned, SecurityProfile 3 (client certificate); then the session`;
 
 const VERSION_USAGE = `usage: charger-agent version
   Prints the version and exits.`;

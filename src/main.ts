@@ -26,13 +26,15 @@ import { buildStation } from './composition/station.js';
 import { buildSmartCharging } from './composition/smart-charging.js';
 import type { SmartCharging } from './domain/smart-charging/smart-charging.js';
 import { buildMessenger, connectOcpp, startSession } from './composition/ocpp.js';
+import { buildProfileSwitching } from './composition/security-profile.js';
 import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
 import { buildLogUploads } from './composition/diagnostics-upload.js';
 import { buildFirmware } from './composition/firmware.js';
 import type { FirmwareUpdateManager } from './firmware/update-manager.js';
-import { DISCARD_SECURITY_EVENTS, type SecurityEventSink } from './security/security-events.js';
+import { invalidFrameWatcher, startSecurityEvents, stopSecurityTimers, watchSecurityConfiguration } from './composition/security.js';
+import type { SecurityParts } from './composition/store.js';
 
 export interface AgentOptions {
   logger: Logger;
@@ -45,8 +47,6 @@ export interface AgentOptions {
   simTimeScale?: number;
   /** A Reset.req was accepted and transactions are stopped: the caller restarts the agent. */
   onResetRequested?: (type: 'Soft' | 'Hard') => void;
-  /** Where security events go (security whitepaper); default: dropped. */
-  securityEvents?: SecurityEventSink;
   /** DataTransfer handlers by vendorId (OCPP 1.6 §5.6); any other vendorId is answered UnknownVendorId. */
   vendorHandlers?: ReadonlyMap<string, VendorDataHandler>;
 }
@@ -66,6 +66,8 @@ export interface RunningAgent {
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
   smartCharging: SmartCharging;
+  /** Certificate store, security log and the security-event sink. */
+  security: SecurityParts;
   stop(): Promise<void>;
 }
 
@@ -77,17 +79,20 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const clock = opts.clock ?? new SystemClock();
 
   const { controller, simulator, closeSimulator } = await buildController(cfg, opts, log);
-  const { database, config, transactionStore, bootId, time } = await openStore(cfg.dataDir, clock, log);
-  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, opts, log);
+  const { database, config, transactionStore, bootId, time, security } = await openStore(cfg.dataDir, clock, log);
+  const switching = buildProfileSwitching(cfg, config, security, log);
+  const link = { onOcppFrame: invalidFrameWatcher(security.events, opts.onOcppFrame) };
+  const { csms, remoteAuthorizer } = connectOcpp(cfg, config, security, switching, link, log);
   const { reservations, ...authorization } = buildAuthorization({ database, config, clock, remote: remoteAuthorizer }, log);
   const messenger = buildMessenger({ csms, transactionStore, config, clock, bootId, time }, log);
+  startSecurityEvents(security, messenger, cfg, clock);
+  watchSecurityConfiguration(config, security.events);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
   const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock }, log);
   const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
-  const security = opts.securityEvents ?? DISCARD_SECURITY_EVENTS;
-  const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security, restart: () => opts.onResetRequested?.('Soft') };
+  const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security: security.events, restart: () => opts.onResetRequested?.('Soft') };
   const firmwareFor = (s: OcppSession): FirmwareUpdateManager => buildFirmware(firmwareDeps, s, log);
-  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging, firmware: firmwareFor };
+  const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging, security, firmware: firmwareFor };
   const { session, firmware } = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);
   const unbindLeds = await startLeds(cfg, station, csms, config, log);
@@ -102,15 +107,16 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   firmware.resume();
 
   // Operations (diagnostics socket, systemd READY/WATCHDOG) start last and stop first.
-  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator, smartCharging }, { messenger, database, transactionStore }, cfg, clock, log);
+  const operations = await startAgentOperations({ station, controller, session, config, csms, simulator, smartCharging }, { messenger, database, transactionStore, security }, cfg, clock, log);
   const stop = shutdownSequence({
     operations,
     uploads,
     firmware,
     station,
     messenger,
-    session,
+    session: { stop: () => (stopSecurityTimers(security), session.stop()) },
     csms,
+    securitySwitch: switching.profile,
     unbindLeds,
     controller,
     closeSimulator,
@@ -120,5 +126,5 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
     database,
   });
 
-  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, smartCharging, stop };
+  return { station, controller, session, config, csms, simulator, database, transactionStore, messenger, authorization, reservations, smartCharging, security, stop };
 }

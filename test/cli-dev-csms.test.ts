@@ -3,8 +3,10 @@
 // stop it with exit 0. Bad options are one line and exit 2.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WsTransport } from '../src/ocpp/transport/ws-transport.js';
 import WebSocket from 'ws';
 import { waitFor } from './helpers/wait.js';
 
@@ -74,11 +76,33 @@ describe('charger-agent dev-csms', () => {
   }
 
   it('bad options: one line naming the problem, usage, exit 2', () => {
-    for (const args of [['--port', 'abc'], ['--port', '70000'], ['--port'], ['--host', 'a b'], ['--bogus']]) {
+    const bad = [['--port', 'abc'], ['--port', '70000'], ['--port'], ['--host', 'a b'], ['--bogus'], ['--security-profile', '4'], ['--authorization-key', 'not-hex-at-all']];
+    for (const args of bad) {
       const r = spawnSync(process.execPath, [CLI, 'dev-csms', ...args], { encoding: 'utf8', timeout: 15_000 });
       expect(r.status, args.join(' ')).toBe(2);
-      expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(/^charger-agent dev-csms: (--port|--host|unknown argument)/);
+      expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(/^charger-agent dev-csms: (--port|--host|--security-profile|--authorization-key|unknown argument)/);
       expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('--security-profile 2: serves wss:// with the dev PKI, admits TLS + the Basic key, refuses plain ws:// with 401', async () => {
+    const pki = mkdtempSync(join(tmpdir(), 'dev-csms-pki-'));
+    try {
+      const key = '0123456789abcdef0123456789abcdef';
+      const running = startDevCsms(['--port', '0', '--security-profile', '2', '--authorization-key', key, '--pki-dir', pki]);
+      await waitFor(() => /"url": "wss:\/\/[^"]+"/.test(running.out()), 30_000, 'dev-csms to print its wss URL');
+      const url = /"url": "(wss:\/\/[^"]+)"/.exec(running.out())![1]!;
+      expect(running.out()).not.toContain(key);
+      const t = new WsTransport({ url, chargePointId: 'CP-BRINGUP', securityProfile: 2, authorizationKey: key, ca: join(pki, 'csms-root-ca.crt'), pingIntervalSeconds: 0 });
+      t.open();
+      await waitFor(() => t.isOpen(), 15_000, 'a profile 2 connection');
+      await t.close();
+      await expect(bootNotification(url.replace('wss:', 'ws:'))).rejects.toThrow(/401/);
+      await waitFor(() => running.out().includes('refused (401): CP-BRINGUP: profile 0 below the required 2'), 10_000, 'the refusal to be printed');
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toBe(0);
+    } finally {
+      rmSync(pki, { recursive: true, force: true });
     }
   });
 

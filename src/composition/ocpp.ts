@@ -23,6 +23,9 @@ import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
 import type { LogUploads } from '../diagnostics/log-upload.js';
+import type { ProfileSwitching } from './security-profile.js';
+import { currentChargePointCertificate, type SecurityParts } from './store.js';
+import { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
 
 export interface OcppLink {
   csms: CsmsConnection;
@@ -34,14 +37,18 @@ export interface LinkOptions {
   onOcppFrame?: ((direction: 'in' | 'out', text: string) => void) | undefined;
 }
 
-/** The CSMS connection (not opened yet) and Authorize.req. */
-export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, opts: LinkOptions, log: Logger): OcppLink {
+/** The CSMS connection (not opened yet), switched by the security settings, and Authorize.req. */
+export function connectOcpp(cfg: AgentConfig, config: ConfigurationStore, security: SecurityParts, switching: ProfileSwitching, opts: LinkOptions, log: Logger): OcppLink {
   const csms = connectCsms(cfg, {
     logger: childLogger(log, 'ocpp'),
     onFrame: opts.onOcppFrame,
-    authorizationKey: () => config.get('AuthorizationKey') || undefined,
     pingIntervalSeconds: config.getInt('WebSocketPingInterval'),
+    settings: switching.settings,
+    securityEvents: security.events,
   });
+  switching.profile.attach(csms);
+  // CertificateSigned: the certificate actions reconnect through this port to present the new certificate.
+  security.reconnect.implement((reason) => csms.reconnect(reason));
   return { csms, remoteAuthorizer: new RemoteAuthorize() };
 }
 
@@ -83,6 +90,7 @@ export interface SessionDeps extends OcppLink {
   smartCharging?: SmartCharging;
   /** Builds the firmware update handling over the session (before the handlers are registered). */
   firmware: (session: OcppSession) => HandlerContext['firmware'] & { stop(): void; resume(): void };
+  security: SecurityParts;
 }
 
 export interface SessionOptions {
@@ -109,6 +117,8 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     return id;
   };
   const session = new OcppSession(csms.rpc, station, config, clock, identity, childLogger(log, 'session'), messenger, d.remoteAuthorizer);
+  session.reportClockChanges(d.security.events);
+  const renewal = buildRenewal(cfg, d, session, log);
   const reset = new ResetRule({ station, clock, delivery: session, controller: d.controller, restart: (type) => opts.onResetRequested?.(type) });
   const firmware = d.firmware(session);
   const ctx: HandlerContext = {
@@ -118,14 +128,47 @@ export function startSession(cfg: AgentConfig, d: SessionDeps, opts: SessionOpti
     vendorHandlers: opts.vendorHandlers ?? new Map(),
     authorization: { localList: d.authorization.localList, cache: d.authorization.cache },
     reservations: d.reservations,
-    requestReset: (type) => reset.request(type),
     ...(d.uploads ? { uploads: d.uploads } : {}),
     ...(d.smartCharging ? { smartCharging: d.smartCharging } : {}),
     firmware,
+    requestReset: (type) => {
+      const accepted = reset.request(type);
+      if (accepted) d.security.events.report('ResetOrReboot', `${type} reset requested by the CSMS`);
+      return accepted;
+    },
+    security: {
+      certificates: d.security.certificates,
+      events: d.security.events,
+      reconnect: d.security.reconnect,
+      // The profile in use: the switch keeps the stored key at max(config file, CSMS raises).
+      securityProfile: () => config.getInt('SecurityProfile'),
+      renewal,
+      chargePointId: cfg.chargePointId,
+    },
   };
   if (d.uploads) session.outgoing.uploads = d.uploads;
   csms.registerHandlers(INCOMING_ACTIONS, ctx);
   csms.on('connected', () => session.onConnected());
   csms.on('disconnected', () => session.onDisconnected());
   return { session, firmware };
+}
+
+/** Certificate renewal: checked after the first accepted BootNotification, then every 12 h. */
+function buildRenewal(cfg: AgentConfig, d: SessionDeps, session: OcppSession, log: Logger): CertificateRenewal {
+  const renewal = new CertificateRenewal(
+    {
+      rpc: d.csms.rpc,
+      certificates: d.security.certificates,
+      config: d.config,
+      clock: d.clock,
+      log: childLogger(log, 'certificates'),
+      canSend: () => session.outgoing.canSend(),
+      canSendTriggered: () => session.outgoing.canSendTriggered(),
+      current: () => currentChargePointCertificate(d.security.certificates, cfg.csms.clientCertFile),
+    },
+    { chargePointId: cfg.chargePointId, keyType: cfg.security.csrKeyType, renewBeforeDays: cfg.security.renewBeforeDays },
+  );
+  session.onAccepted(() => renewal.start());
+  d.security.renewal = renewal;
+  return renewal;
 }

@@ -8,11 +8,13 @@ import type { Operations } from '../diagnostics/operations.js';
 import { csmsTransactionIdOf, type TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { AgentDatabase } from '../store/database.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
+import type { SecurityParts } from './store.js';
 
 export interface OperationsSources {
   messenger: TransactionMessenger;
   database: AgentDatabase;
   transactionStore: SqliteTransactionStore;
+  security: SecurityParts;
 }
 
 export async function startAgentOperations(agent: AgentParts, src: OperationsSources, cfg: AgentConfig, clock: Clock, log: Logger): Promise<Operations> {
@@ -24,6 +26,18 @@ export async function startAgentOperations(agent: AgentParts, src: OperationsSou
     clock,
     logger: log,
     queueDepth: () => src.messenger.queueDepth,
+    certificateExpiry: () => src.security.renewal?.expiry() ?? null,
+    securityLog: {
+      tail: (n) =>
+        src.security.log
+          .tail(n)
+          .map((e) => ({ seq: e.seq, at: new Date(e.atMs).toISOString(), type: e.type, techInfo: e.techInfo })),
+      clear: () => src.security.events.clearLog('requested through diagnostics'),
+    },
+    installedRoots: () => ({
+      centralSystem: src.security.certificates.count('CentralSystemRootCertificate'),
+      manufacturer: src.security.certificates.count('ManufacturerRootCertificate'),
+    }),
     storeStats: () => {
       const bytes = src.database.stats().processWriteBytes;
       return bytes === null ? null : { bytesWritten: bytes };

@@ -17,6 +17,8 @@ export interface StoppableParts {
   messenger: { settleInFlight(): Promise<void> };
   session: { stop(): void };
   csms: { close(): Promise<void> };
+  /** The security settings switch: its fallback timer must not fire into a closed database. */
+  securitySwitch: { stop(): void };
   unbindLeds: () => void;
   controller: { stop(): Promise<void> };
   closeSimulator: () => Promise<void>;
@@ -40,6 +42,7 @@ export function shutdownSequence(p: StoppableParts): () => Promise<void> {
       // The transaction message in flight may still be answered: commit that before the socket closes.
       await withinMs(p.messenger.settleInFlight(), SHUTDOWN_ANSWER_WAIT_MS);
       p.session.stop();
+      p.securitySwitch.stop();
       await p.csms.close();
       p.unbindLeds();
       await p.controller.stop();

@@ -14,6 +14,14 @@ import { AgentDatabase } from '../store/database.js';
 import { SqliteConfigurationRepo } from '../store/configuration-repo.js';
 import { SqliteTransactionStore } from '../store/transaction-store.js';
 import { SqliteTimeBaseRepo } from '../store/time-base-repo.js';
+import { SqliteSecurityLog } from '../store/security-log-repo.js';
+import { CertificateStore } from '../security/certificate-store.js';
+import { SecurityEventRecorder } from '../security/security-event-recorder.js';
+import { ReconnectPort } from '../security/reconnect.js';
+import { parsePemChain } from '../security/certificate-validation.js';
+import type { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
+import type { MemoryWatch } from '../security/memory-watch.js';
+import type { X509Certificate } from 'node:crypto';
 
 export interface OpenedStore {
   database: AgentDatabase;
@@ -22,6 +30,44 @@ export interface OpenedStore {
   /** The kernel's id of this boot; a transaction recorded under another one was cut by a power loss. */
   bootId: string | null;
   time: TimeCorrector;
+  security: SecurityParts;
+}
+
+/** The certificate store and the security events (log + notifications), built before the CSMS connection that uses them. */
+export interface SecurityParts {
+  certificates: CertificateStore;
+  /** The SecurityEventSink: the security log, and SecurityEventNotification once the outbox is attached (buildMessenger). */
+  events: SecurityEventRecorder;
+  log: SqliteSecurityLog;
+  /** "Reconnect with the current credentials" (a new charge-point certificate); the transport implements it. */
+  reconnect: ReconnectPort;
+  /** Set once the session exists (composition/ocpp.ts): renewal state and the certificate's expiry. */
+  renewal: CertificateRenewal | null;
+  /** The MemoryExhaustion watch, when security.memoryLimitMb is set (composition/security.ts). */
+  memory: MemoryWatch | null;
+}
+
+/**
+ * The newest charge-point certificate: one signed in advance and waiting for its start, else the one
+ * CertificateSigned installed, else the factory-provisioned file (renewal and diagnostics read it).
+ */
+export function currentChargePointCertificate(store: CertificateStore, provisionedFile: string | null): X509Certificate | undefined {
+  const installed = store.nextChargePointCertificate() ?? store.chargePointCertificate();
+  const pem = installed?.cert ?? (provisionedFile !== null ? readIfPresent(provisionedFile) : undefined);
+  if (pem === undefined) return undefined;
+  try {
+    return parsePemChain(pem)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function openStore(dataDir: string, clock: Clock, log: Logger): Promise<OpenedStore> {
@@ -37,7 +83,22 @@ export async function openStore(dataDir: string, clock: Clock, log: Logger): Pro
   // provisional times of this or an earlier boot are brought into one base (time-correction.ts).
   const time = new TimeCorrector(clock, new SqliteTimeBaseRepo(database, shiftPayload), bootId, childLogger(log, 'clock'));
   time.resume();
-  return { database, config, transactionStore, bootId, time };
+  const securityLog = new SqliteSecurityLog(database);
+  const security: SecurityParts = {
+    certificates: new CertificateStore({
+      dataDir,
+      now: () => clock.now(),
+      maxCertificates: config.getInt('CertificateStoreMaxLength'),
+      logger: childLogger(log, 'certificates'),
+    }),
+    // Times taken before the clock is set are corrected with the outbox's at the sync.
+    events: new SecurityEventRecorder(securityLog, clock, childLogger(log, 'security'), { timeBase: () => time.current() }),
+    log: securityLog,
+    reconnect: new ReconnectPort(childLogger(log, 'security')),
+    renewal: null,
+    memory: null,
+  };
+  return { database, config, transactionStore, bootId, time, security };
 }
 
 /**

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
 import { checkProvisionedCertificate } from '../security/provisioned-certificate.js';
+import type { CsrKeyType } from '../security/csr.js';
 import { ConfigError, fail, describe, orDefault, isPlainObject, objectAt, onlyKeys, requireString, nonEmpty, ciString, oneOf, currentLimit, optionalBoolean, pathAt, optionalPath, readProblem, lineColumn, locateJsonError } from './config-fields.js';
 
 export { ConfigError, locateJsonError };
@@ -30,6 +31,11 @@ export interface CsmsConfig {
    */
   clientCertFile: string | null;
   clientKeyFile: string | null;
+  /**
+   * After a SecurityProfile raise or a new AuthorizationKey, how long the new settings may take to
+   * connect before the previous ones are restored (security whitepaper A05: fall back, report it).
+   */
+  securitySwitchTimeoutS: number;
 }
 
 /** With `simulated` the agent runs the controller simulator on a pty itself and `port` is not used. */
@@ -62,6 +68,18 @@ export interface SmartChargingConfig {
   failSafeAfterS: number;
 }
 
+/** Key types of the charge point's certificate signing requests (SignCertificate). */
+export const CSR_KEY_TYPES: readonly CsrKeyType[] = ['rsa2048', 'ec-p256'];
+
+/** Certificate management (security whitepaper). */
+export interface SecurityConfig {
+  /** Renew the charge-point certificate when it expires within this many days (1..365). */
+  renewBeforeDays: number;
+  csrKeyType: CsrKeyType;
+  /** Resident memory above which MemoryExhaustion is reported, in MB; null: not watched. */
+  memoryLimitMb: number | null;
+}
+
 /** The configuration with every default applied. */
 export interface AgentConfig {
   chargePointId: string;
@@ -74,10 +92,12 @@ export interface AgentConfig {
   leds: Record<string, LedPinConfig>;
   logLevel: LogLevel;
   smartCharging: SmartChargingConfig;
+  security: SecurityConfig;
 }
 
 export const CONFIG_DEFAULTS = {
   securityProfile: 0,
+  securitySwitchTimeoutS: 60,
   baudRate: 115200,
   /** The installation's per-phase limit (supply, hardware rating): 6..80 A, one fraction digit. */
   maxCurrentA: 32,
@@ -87,6 +107,8 @@ export const CONFIG_DEFAULTS = {
   /** One vendor's warranty allows 10 profile writes a day on average. */
   profileWritesPerDay: 10,
   failSafeAfterS: 300,
+  renewBeforeDays: 30,
+  csrKeyType: 'rsa2048',
 } as const;
 
 export interface ParseOptions {
@@ -121,13 +143,13 @@ export function loadAgentConfig(path: string): AgentConfig {
 /** Validate an already-parsed value and apply defaults; throws ConfigError with one line. */
 export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): AgentConfig {
   const root = objectAt('', value);
-  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel', 'smartCharging']);
+  onlyKeys('', root, ['chargePointId', 'csms', 'controller', 'dataDir', 'diagnosticsSocket', 'identity', 'leds', 'logLevel', 'security', 'smartCharging']);
 
   const chargePointId = requireString('chargePointId', root['chargePointId'], CHARGE_POINT_ID_EXPECTED);
   if (!CHARGE_POINT_ID.test(chargePointId)) fail('chargePointId', CHARGE_POINT_ID_EXPECTED, chargePointId);
 
   const csms = objectAt('csms', orDefault(root['csms'], {}));
-  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile', 'clientCertFile', 'clientKeyFile']);
+  onlyKeys('csms', csms, ['url', 'securityProfile', 'basicAuthPassword', 'caFile', 'clientCertFile', 'clientKeyFile', 'securitySwitchTimeoutS']);
   const securityProfile = oneOf('csms.securityProfile', csms['securityProfile'], SECURITY_PROFILES, CONFIG_DEFAULTS.securityProfile);
   const url = csmsUrl(csms['url'], securityProfile);
   const basicAuthPassword = password('csms.basicAuthPassword', csms['basicAuthPassword']);
@@ -135,6 +157,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   const clientCertFile = optionalPath('csms.clientCertFile', csms['clientCertFile'], opts.baseDir);
   const clientKeyFile = optionalPath('csms.clientKeyFile', csms['clientKeyFile'], opts.baseDir);
   provisionedCertificate(clientCertFile, clientKeyFile);
+  const securitySwitchTimeoutS = switchTimeout(orDefault(csms['securitySwitchTimeoutS'], CONFIG_DEFAULTS.securitySwitchTimeoutS));
   // Until the certificate store can supply one (CertificateSigned), profile 3 needs the provisioned pair.
   if (securityProfile === 3 && clientCertFile === null) {
     throw new ConfigError(
@@ -171,10 +194,11 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
   const leds = ledMap(orDefault(root['leds'], {}));
   const logLevel = oneOf('logLevel', root['logLevel'], LOG_LEVELS, CONFIG_DEFAULTS.logLevel);
   const smartCharging = smartChargingConfig(orDefault(root['smartCharging'], {}));
+  const security = securityConfig(orDefault(root['security'], {}));
 
   return {
     chargePointId,
-    csms: { url, securityProfile, basicAuthPassword, caFile, clientCertFile, clientKeyFile },
+    csms: { url, securityProfile, basicAuthPassword, caFile, clientCertFile, clientKeyFile, securitySwitchTimeoutS },
     controller,
     dataDir,
     diagnosticsSocket,
@@ -182,6 +206,7 @@ export function parseAgentConfig(value: unknown, opts: ParseOptions = {}): Agent
     leds,
     logLevel,
     smartCharging,
+    security,
   };
 }
 
@@ -257,6 +282,32 @@ function provisionedCertificate(certFile: string | null, keyFile: string | null)
   }
   const problem = checkProvisionedCertificate(certFile, keyFile);
   if (problem !== undefined) throw new ConfigError(`config error: csms.${problem.field}: ${problem.problem}`, `csms.${problem.field}`);
+}
+
+/** Long enough for a TLS handshake over a slow cellular link, short enough not to leave a charger offline for long. */
+function switchTimeout(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 5 || value > 3600) {
+    fail('csms.securitySwitchTimeoutS', 'an integer number of seconds, 5..3600', value);
+  }
+  return value;
+}
+
+function securityConfig(value: unknown): SecurityConfig {
+  const obj = objectAt('security', value);
+  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType', 'memoryLimitMb']);
+  const days = obj['renewBeforeDays'];
+  if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365)) {
+    fail('security.renewBeforeDays', 'a whole number of days from 1 to 365', days);
+  }
+  const memory = obj['memoryLimitMb'];
+  if (memory !== undefined && memory !== null && (typeof memory !== 'number' || !Number.isInteger(memory) || memory < 32 || memory > 65_536)) {
+    fail('security.memoryLimitMb', 'a whole number of MB from 32 to 65536, or null', memory);
+  }
+  return {
+    renewBeforeDays: typeof days === 'number' ? days : CONFIG_DEFAULTS.renewBeforeDays,
+    memoryLimitMb: typeof memory === 'number' ? memory : null,
+    csrKeyType: oneOf('security.csrKeyType', obj['csrKeyType'], CSR_KEY_TYPES, CONFIG_DEFAULTS.csrKeyType),
+  };
 }
 
 function ledMap(value: unknown): Record<string, LedPinConfig> {

@@ -1,6 +1,7 @@
 // `charger-agent demo`: the bundled development CSMS, the simulated controller on a
 // pty and the real agent in one process, playing one charging session (plug in,
 // card, charge, unplug) while printing what crosses the serial line and the socket.
+// With --security N it first takes the charger from security profile 0 to N over OCPP (demo-security.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { startAgent, type RunningAgent } from '../main.js';
 import { DevCsms } from './dev-csms.js';
 import { statusOf } from '../ocpp/v16/mappers.js';
 import { errorText } from '../platform/errors.js';
+import { printableFrame, securityTarget, upgradeSecurity } from './demo-security.js';
+import { ensureDevPki } from './dev-csms-security.js';
 
 const CARD = '04A2B3C4';
 /** A card only the local authorization list knows about. */
@@ -30,8 +33,16 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
     chargeSeconds: args.includes('--fast') ? 4 : 10,
     out,
   };
+  let security: 1 | 2 | 3 | undefined;
+  try {
+    security = securityTarget(args);
+  } catch (err) {
+    out(`demo: ${errorText(err)}`);
+    return 2;
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'charger-agent-demo-'));
-  const csms = new DevCsms({ heartbeatIntervalS: 30 });
+  const pkiDir = join(dataDir, 'dev-pki');
+  const csms = new DevCsms({ heartbeatIntervalS: 30, ...(security !== undefined ? { security: { pkiDir } } : {}) });
   let agent: RunningAgent | null = null;
   const deadline = setTimeout(() => {
     out('demo: the session did not complete within 90 s');
@@ -39,6 +50,10 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
   }, 90_000);
   deadline.unref();
   try {
+    if (security !== undefined) {
+      say(out, 'making a development PKI (certs/make-dev-pki.sh): CSMS root, server certificate, charge-point CA');
+      await ensureDevPki(pkiDir);
+    }
     await csms.start();
     say(out, `bundled development CSMS listening on ${csms.url}`);
     const cfg = simulatedAgentConfig({ chargePointId: CP_ID, csmsUrl: csms.url, dataDir, logLevel: opts.verbose ? 'info' : 'warn' });
@@ -49,11 +64,12 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
       logger: createLogger({ level: cfg.logLevel, format: 'pretty', destination: pino.destination({ dest: 2, sync: true }) }),
       simTimeScale: 60,
       onSerialLine: (dir, line) => printSerial(opts, pingSeqs, dir, line),
-      onOcppFrame: (dir, text) => out(`  ocpp    ${dir === 'out' ? 'CP -> CSMS' : 'CSMS -> CP'}  ${text}`),
+      onOcppFrame: (dir, text) => out(`  ocpp    ${dir === 'out' ? 'CP -> CSMS' : 'CSMS -> CP'}  ${printableFrame(text)}`),
     });
     const a = agent;
     const sim = a.simulator!;
     await until(() => a.session.registrationStatus === 'Accepted' && a.controller.isLinkUp, 'boot and controller link');
+    if (security !== undefined) await upgradeSecurity(a, csms, CP_ID, pkiDir, security, (t) => say(out, t), until);
     // Sample every 2 s so the short demo shows periodic MeterValues.
     a.config.change('MeterValueSampleInterval', '2');
     await until(() => statusOf(a.station, 1) === 'Available', 'connector 1 Available');
@@ -91,7 +107,8 @@ export async function runDemo(args: string[], out: (line: string) => void = (l) 
         .map((x) => `${csms.callsOf(x).length} ${x}`)
         .join(', ')}`,
     );
-    if (!(await offlineSession(a, csms, out))) return 1;
+    // The security run ends with its session on the new profile; the offline session is the plain demo's.
+    if (security === undefined && !(await offlineSession(a, csms, out))) return 1;
     return energyWh > 0 ? 0 : 1;
   } catch (err) {
     out(`demo failed: ${errorText(err)}`);

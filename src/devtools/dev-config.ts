@@ -10,12 +10,14 @@ export interface SimulatedAgentConfigOptions {
   /** The diagnostics socket goes here too. */
   dataDir: string;
   logLevel?: LogLevel;
+  /** csms.securitySwitchTimeoutS (default 60). */
+  securitySwitchTimeoutS?: number;
 }
 
 export function simulatedAgentConfig(opts: SimulatedAgentConfigOptions): AgentConfig {
   return parseAgentConfig({
     chargePointId: opts.chargePointId,
-    csms: { url: opts.csmsUrl, securityProfile: 0, basicAuthPassword: null },
+    csms: { url: opts.csmsUrl, securityProfile: 0, basicAuthPassword: null, ...(opts.securitySwitchTimeoutS !== undefined ? { securitySwitchTimeoutS: opts.securitySwitchTimeoutS } : {}) },
     controller: { port: 'simulated', baudRate: 115200, simulated: true },
     dataDir: opts.dataDir,
     diagnosticsSocket: join(opts.dataDir, 'diag.sock'),

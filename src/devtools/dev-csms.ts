@@ -3,9 +3,10 @@
 // checked against the OCPP 1.6 schemas by code other than the agent's own.
 // ocpp-rpc is a devDependency: this module is loaded only by `demo`, `dev-csms` and tests.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorText } from '../platform/errors.js';
+import { DualListener, refuseUpgrade, SecurityPolicy, signCsr, type Admission, type DevCsmsSecurityOptions } from './dev-csms-security.js';
 
 /** ocpp-rpc is absent: a production tree (npm ci --omit=dev, npm run release). */
 export class DevDependenciesMissing extends Error {
@@ -33,6 +34,13 @@ export interface DevCsmsOptions {
   sameIdForRetransmittedStart?: boolean;
   /** A slow CSMS: the StopTransaction answer leaves this long after the call was received (recorded). */
   stopTransactionAnswerDelayMs?: number;
+  /**
+   * Security profiles (whitepaper): serve wss:// beside ws:// on the same port with the dev PKI, admit
+   * only the profile and key this CSMS set (or the minimum), and sign CSRs. Without it: ws:// only, no checks.
+   */
+  security?: DevCsmsSecurityOptions;
+  /** Answers for further actions (recorded like the others), e.g. SignCertificate in tests; they win over the built-in ones. */
+  answers?: Record<string, (params: Record<string, unknown>, identity: string) => unknown>;
 }
 
 /** A frame that failed ocpp-rpc's strict schema check (either direction). */
@@ -56,6 +64,8 @@ export interface DevCsmsEvents {
   call: [call: ReceivedCall];
   connect: [identity: string, protocol: string | undefined];
   disconnect: [identity: string];
+  /** An upgrade admitted or refused (401) by the security policy. */
+  admission: [admission: Admission];
 }
 
 interface RpcClientLike {
@@ -71,6 +81,10 @@ interface RpcClientLike {
   close(opts?: { code?: number; force?: boolean }): Promise<unknown>;
 }
 
+interface RpcModule {
+  RPCServer: new (o: object) => RpcServerLike;
+}
+
 interface RpcServerLike {
   on(event: 'client', l: (client: RpcClientLike) => void): void;
   readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -80,8 +94,10 @@ interface RpcServerLike {
 export class DevCsms extends EventEmitter<DevCsmsEvents> {
   readonly received: ReceivedCall[] = [];
   readonly strictFailures: StrictFailure[] = [];
+  readonly admissions: Admission[] = [];
   private server: RpcServerLike | null = null;
-  private http: Server | null = null;
+  private listener: DualListener | null = null;
+  private readonly policy: SecurityPolicy | null;
   private readonly clients = new Map<string, RpcClientLike>();
   private nextTransactionId = 1;
   /** StartTransaction params (JSON) -> transactionId, for sameIdForRetransmittedStart. */
@@ -90,6 +106,7 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
 
   constructor(private readonly opts: DevCsmsOptions = {}) {
     super();
+    this.policy = opts.security === undefined ? null : new SecurityPolicy(opts.security);
   }
 
   get port(): number {
@@ -100,10 +117,25 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     return `ws://${this.opts.host ?? '127.0.0.1'}:${this.boundPort}/ocpp`;
   }
 
+  /** The same endpoint over TLS (with `security`). */
+  get wssUrl(): string {
+    return this.url.replace(/^ws:/, 'wss:');
+  }
+
+  /** Connections by transport since start: a charger on TLS must never come back in plain. */
+  get connectionCounts(): { plain: number; tls: number } {
+    return { plain: this.listener?.plainConnections ?? 0, tls: this.listener?.tlsConnections ?? 0 };
+  }
+
+  /** The security policy (required profile, keys), with `security`. */
+  get securityPolicy(): SecurityPolicy | null {
+    return this.policy;
+  }
+
   async start(): Promise<void> {
-    let mod: { RPCServer: new (o: object) => RpcServerLike };
+    let mod: RpcModule;
     try {
-      mod = (await import('ocpp-rpc')) as unknown as { RPCServer: new (o: object) => RpcServerLike };
+      mod = (await import('ocpp-rpc')) as unknown as RpcModule;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new DevDependenciesMissing();
@@ -111,45 +143,45 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
     }
     const server = new mod.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.on('client', (client) => this.attach(client));
-    // Our own HTTP server rather than server.listen(), which leaves a listen error (port in use)
+    // Our own listener rather than server.listen(), which leaves a listen error (port in use)
     // as an unhandled 'error' event that kills the process instead of rejecting.
-    const http = createServer((_req, res) => {
-      res.statusCode = 404;
-      res.end();
-    });
-    http.on('upgrade', server.handleUpgrade);
+    const listener = new DualListener(this.opts.security?.pkiDir ?? null, (req, socket, head) => this.upgrade(server, req, socket, head));
     // A restart after stop() (outage simulation) listens on the same port again, so agents find it.
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1', () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = http.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
+    this.boundPort = await listener.listen(this.opts.port ?? this.boundPort, this.opts.host ?? '127.0.0.1');
     this.server = server;
-    this.http = http;
+    this.listener = listener;
+  }
+
+  private upgrade(server: RpcServerLike, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.policy !== null) {
+      const admission = this.policy.admit(req);
+      this.admissions.push(admission);
+      this.emit('admission', admission);
+      if (admission.refused !== undefined) return refuseUpgrade(socket, 401, 'Unauthorized');
+    }
+    server.handleUpgrade(req, socket, head);
   }
 
   async stop(): Promise<void> {
     await this.server?.close({ force: true });
     this.server = null;
-    const http = this.http;
-    this.http = null;
-    if (http) {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
-    }
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
   }
 
   /** Send a CALL to a connected charge point (RemoteStart, Reset, ...). */
   async call(identity: string, action: string, params: object): Promise<unknown> {
     const client = this.clients.get(identity);
     if (!client) throw new Error(`charge point ${identity} is not connected`);
-    return client.call(action, params);
+    const answer = await client.call(action, params);
+    // A strict CSMS from then on expects what it set: the key as the Basic password, the profile as a minimum.
+    const p = params as { key?: unknown; value?: unknown };
+    if (this.policy !== null && action === 'ChangeConfiguration' && (answer as { status?: string }).status === 'Accepted' && typeof p.value === 'string') {
+      if (p.key === 'AuthorizationKey') this.policy.setAuthorizationKey(identity, p.value);
+      if (p.key === 'SecurityProfile') this.policy.setTargetProfile(identity, Number(p.value));
+    }
+    return answer;
   }
 
   /** Send text as is on a charge point's socket (invalid frames for tests); no schema check. */
@@ -224,7 +256,23 @@ export class DevCsms extends EventEmitter<DevCsmsEvents> {
       return params.idTag === undefined ? {} : { idTagInfo: idTagInfo(params.idTag) };
     });
     client.handle('MeterValues', ({ params }) => (record('MeterValues', params), {}));
+    client.handle('SignCertificate', ({ params }) => {
+      record('SignCertificate', params);
+      const pkiDir = this.opts.security?.pkiDir;
+      if (pkiDir === undefined) return { status: 'Rejected' };
+      // Answer first, then sign and send CertificateSigned (whitepaper A02 flow).
+      setTimeout(() => {
+        signCsr(pkiDir, String(params.csr))
+          .then((certificateChain) => client.call('CertificateSigned', { certificateChain }))
+          .then((answer) => record('CertificateSigned.conf', answer as Record<string, unknown>))
+          .catch((err: unknown) => record('CertificateSigned.error', { error: errorText(err) }));
+      }, 10);
+      return { status: 'Accepted' };
+    });
     client.handle('DataTransfer', ({ params }) => (record('DataTransfer', params), { status: 'UnknownVendorId' }));
+    for (const [method, answer] of Object.entries(this.opts.answers ?? {})) {
+      client.handle(method, async ({ params }) => (record(method, params), await answer(params, id)));
+    }
     client.handle(({ method, params }) => (record(method, params), {}));
   }
 }

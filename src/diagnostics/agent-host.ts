@@ -12,7 +12,7 @@ import { CONFIGURATION_KEYS, isConfigurationKey, type KeySpec } from '../ocpp/v1
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import { logRingOf, setLogLevel, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
-import type { DiagConfig, DiagnosticsHost, LogSource, SimulateAction, SmartChargingReport, StatusReport, TransactionReport, TriggerKind } from './host.js';
+import type { DiagConfig, DiagnosticsHost, LogSource, SecurityLogSource, SimulateAction, SmartChargingReport, StatusReport, TransactionReport, TriggerKind } from './host.js';
 import type { SmartChargingCounters } from '../domain/smart-charging/smart-charging.js';
 import { DIAG_PROTOCOL_VERSION, DiagError } from './protocol.js';
 
@@ -43,6 +43,10 @@ export interface AgentHostOptions {
   storeStats?: () => { bytesWritten: number } | null;
   /** Expiry of the client certificate (security profile 3); the security work connects it. */
   certificateExpiry?: () => Date | null;
+  /** Root certificates installed, by kind. */
+  installedRoots?: () => { centralSystem: number; manufacturer: number };
+  /** The security log (security whitepaper) for `diag security-log`. */
+  securityLog?: SecurityLogSource;
   /** Recent finished transactions from the store; without it, the ones since start are kept in memory. */
   recentTransactions?: (limit: number) => TransactionReport[];
 }
@@ -129,6 +133,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
     config,
     logs,
     simulate,
+    securityLog: opts.securityLog ?? null,
 
     status(): StatusReport {
       const info = controller.info;
@@ -169,6 +174,7 @@ export function createAgentHost(agent: AgentParts, opts: AgentHostOptions): Agen
         queueDepth: opts.queueDepth?.() ?? null,
         clock: { synced: clock.synced, offsetMs: Math.round(clock.offsetMs) },
         certificateExpiry: opts.certificateExpiry?.()?.toISOString() ?? null,
+        installedRoots: opts.installedRoots?.() ?? null,
         flashBytesWritten: opts.storeStats?.()?.bytesWritten ?? null,
         logLevel: logger.level as LogLevel,
         smartCharging: agent.smartCharging ? smartChargingReport(agent.smartCharging.counters()) : null,

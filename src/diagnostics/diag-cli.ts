@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { CONFIG_DEFAULTS, ConfigError, loadAgentConfig } from '../config/agent-config.js';
 import { DiagClient, DiagClientError, DiagRemoteError, type DiagClientOptions } from './client.js';
-import { escapeControls, formatConfig, formatLogLine, formatPlain, formatStatus, formatTransactions } from './format.js';
+import { escapeControls, formatConfig, formatLogLine, formatPlain, formatSecurityLog, formatStatus, formatTransactions } from './format.js';
 import { isJsonObject, type Json, type JsonObject } from './protocol.js';
 import { errorText } from '../platform/errors.js';
 
@@ -27,6 +27,8 @@ export const DIAG_USAGE = `usage: charger-agent diag <command> [--config FILE | 
                                        charger (power, contactor, cable lock) and need --force
   simulate plug N [--cable A] [--ev-max A] | charge N | pause N | unplug N | card UID
                                        drive the simulated controller
+  security-log [--lines N]             the newest security events (time, type, detail)
+  security-log clear                   empty the security log (recorded as SecurityLogWasCleared)
 The socket defaults to diagnosticsSocket in ${INSTALLED_CONFIG}.
 exit codes: 0 ok, 1 refused or failed, 2 bad usage, 3 agent not reachable`;
 
@@ -222,6 +224,17 @@ export function buildRequest(p: Parsed): { cmd: string; args: JsonObject } {
       }
       throw new UsageError('simulate plug N | charge N | pause N | unplug N | card UID');
     }
+    case 'security-log': {
+      if (rest[0] === 'clear') {
+        allowOnly();
+        noMore(1);
+        return { cmd: 'security-log.clear', args: {} };
+      }
+      allowOnly('--lines');
+      noMore(0);
+      const lines = intOption(p, '--lines');
+      return { cmd: 'security-log', args: lines !== undefined ? { lines } : {} };
+    }
     case undefined:
       throw new UsageError('no command given');
     default:
@@ -250,6 +263,8 @@ function render(cmd: string, result: Json): string {
       return formatConfig(result);
     case 'transactions':
       return formatTransactions(result);
+    case 'security-log':
+      return formatSecurityLog(result);
     case 'logs': {
       const lines = isJsonObject(result) && Array.isArray(result['lines']) ? result['lines'] : [];
       return lines.map((l) => formatLogLine(String(l))).join('\n');

@@ -39,7 +39,13 @@ function kWh(wh: Json | undefined): string {
   return typeof wh === 'number' ? `${(wh / 1000).toFixed(3)} kWh` : '-';
 }
 
-export function formatDuration(seconds: number): string {
+function roots(value: Json | undefined): string {
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) return 'n/a';
+  const r = obj(value);
+  return `${text(r['centralSystem'])} CSMS, ${text(r['manufacturer'])} manufacturer`;
+}
+
+function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
   const d = Math.floor(s / 86_400);
   const h = Math.floor((s % 86_400) / 3600);
@@ -75,6 +81,7 @@ export function formatStatus(result: Json): string {
     ['Queue', `${text(r['queueDepth'], 'n/a')} transaction message(s) waiting`],
     ['Clock', `${clock['synced'] === true ? 'synced with the CSMS' : 'not synced'}, offset ${offset}`],
     ['Certificate', r['certificateExpiry'] ? `expires ${text(r['certificateExpiry'])}` : 'n/a'],
+    ['Root certificates', roots(r['installedRoots'])],
     ['Flash written', flash],
     ['Log level', text(r['logLevel'])],
   ];
@@ -137,6 +144,15 @@ export function formatTransactions(result: Json): string {
   });
   if (rows.length === 0) return 'no transactions';
   return formatTable(['CONNECTOR', 'ID', 'LOCAL ID', 'ID TAG', 'STARTED', 'STOPPED', 'ENERGY'], rows);
+}
+
+export function formatSecurityLog(result: Json): string {
+  const rows = list(obj(result)['entries']).map((e) => {
+    const x = obj(e);
+    return [text(x['at']), text(x['type']), text(x['techInfo'], '')];
+  });
+  if (rows.length === 0) return 'the security log is empty';
+  return formatTable(['TIME', 'EVENT', 'DETAIL'], rows);
 }
 
 /** Small results (config set, trigger, log-level, controller, simulate) as `key: value` lines. */

@@ -45,6 +45,8 @@ export type StatusReport = {
   clock: { synced: boolean; offsetMs: number };
   /** Client certificate expiry (security profile 3), ISO time; null when there is none. */
   certificateExpiry: string | null;
+  /** Root certificates installed (InstallCertificate); null when the agent has no certificate store. */
+  installedRoots: { centralSystem: number; manufacturer: number } | null;
   /** Bytes written to flash by the store since start; null when the store does not count. */
   flashBytesWritten: number | null;
   logLevel: LogLevel;
@@ -101,6 +103,23 @@ export interface LogSource {
   follow(listener: (line: string) => void): () => void;
 }
 
+/** One security-log entry as `diag security-log` shows it. */
+export type SecurityLogReport = {
+  seq: number;
+  /** ISO time of the event. */
+  at: string;
+  type: string;
+  techInfo: string | null;
+};
+
+/** The security log (security whitepaper), seen from diagnostics. */
+export interface SecurityLogSource {
+  /** The newest `n` entries, oldest first. */
+  tail(n: number): SecurityLogReport[];
+  /** Empties the log; its first new entry is SecurityLogWasCleared. Returns how many entries went. */
+  clear(): number;
+}
+
 export interface DiagnosticsHost {
   readonly chargePointId: string;
   readonly agentVersion: string;
@@ -118,4 +137,6 @@ export interface DiagnosticsHost {
   readonly logs: LogSource | null;
   getLogLevel(): LogLevel;
   setLogLevel(level: LogLevel): void;
+  /** Absent when the agent keeps no security log. */
+  readonly securityLog?: SecurityLogSource | null;
 }

@@ -38,6 +38,12 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
   fsyncDir(dirname(path));
 }
 
+/** Move `from` over `to` in one rename (same directory), durably. */
+export function moveFileDurably(from: string, to: string): void {
+  renameSync(from, to);
+  fsyncDir(dirname(to));
+}
+
 /** Remove `path` durably; false when it did not exist. */
 export function removeFileDurably(path: string): boolean {
   try {

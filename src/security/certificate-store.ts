@@ -2,12 +2,13 @@
 //   central-system-root/<sha256>.pem   CentralSystemRootCertificate(s): trust anchors for the CSMS (TLS)
 //   manufacturer-root/<sha256>.pem     ManufacturerRootCertificate(s): firmware signing
 //   charge-point.pem                   the charge-point certificate chain + its private key (0600)
+//   charge-point.next.pem              the same, signed for a time not reached yet: replaces it then
 //   pending/<id>.key                   private keys of CSRs sent with SignCertificate (0600)
 // Every write is atomic (atomic-file.ts). Keys are never logged nor returned except for TLS.
 import { createPrivateKey, randomBytes, type X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeFileDurably, removeLeftoverTemps, writeFileAtomic } from './atomic-file.js';
+import { moveFileDurably, removeFileDurably, removeLeftoverTemps, writeFileAtomic } from './atomic-file.js';
 import { certificateHashData, sameHashData, type CertificateHashData } from './certificate-hash.js';
 import { CertificateCheckError, checkPolicy, EKU, matchesPrivateKey, parsePemChain, verifyChain } from './certificate-validation.js';
 import { flooredNow } from './clock-floor.js';
@@ -18,7 +19,8 @@ export const CERTIFICATE_USES: readonly CertificateUse[] = ['CentralSystemRootCe
 
 export type InstallResult = { status: 'Accepted' } | { status: 'Rejected' | 'Failed'; reason: string };
 export type DeleteStatus = 'Accepted' | 'Failed' | 'NotFound';
-export type SignedResult = { status: 'Accepted' } | { status: 'Rejected'; reason: string };
+/** `activatesAt`: the certificate is not valid yet; it replaces the one in use at that time (activateNext). */
+export type SignedResult = { status: 'Accepted'; activatesAt?: Date } | { status: 'Rejected'; reason: string };
 
 export interface CertificateExpiry {
   readonly use: CertificateUse | 'ChargePointCertificate';
@@ -82,6 +84,10 @@ export class CertificateStore {
     return join(this.dir, 'charge-point.pem');
   }
 
+  get #nextChargePointFile(): string {
+    return join(this.dir, 'charge-point.next.pem');
+  }
+
   /** The time to check validity at: never before the build date. */
   now(): Date {
     return flooredNow(this.#now());
@@ -126,13 +132,16 @@ export class CertificateStore {
     return this.#installed(use).map((i) => i.cert);
   }
 
-  /** DeleteCertificate; the last CentralSystemRootCertificate is kept (Failed): without it no TLS connection. */
-  delete(hash: CertificateHashData): DeleteStatus {
+  /**
+   * DeleteCertificate; the last CentralSystemRootCertificate is kept (Failed) while TLS depends on it
+   * (security profiles 2-3: without it no connection); `keepLastCentralSystemRoot: false` lets it go.
+   */
+  delete(hash: CertificateHashData, opts: { keepLastCentralSystemRoot?: boolean } = {}): DeleteStatus {
     for (const use of CERTIFICATE_USES) {
       const installed = this.#installed(use);
       const hit = installed.find((i) => sameHashData(certificateHashData(i.cert, i.cert, hash.hashAlgorithm), hash));
       if (hit === undefined) continue;
-      if (use === 'CentralSystemRootCertificate' && installed.length === 1) return 'Failed';
+      if (use === 'CentralSystemRootCertificate' && installed.length === 1 && opts.keepLastCentralSystemRoot !== false) return 'Failed';
       try {
         removeFileDurably(hit.file);
       } catch (err) {
@@ -161,32 +170,71 @@ export class CertificateStore {
   /**
    * CertificateSigned: `chainPem` (leaf first) must belong to a pending key, chain to an installed
    * CentralSystemRootCertificate and pass the policy. Then leaf chain + key replace the old pair in one
-   * atomic write, and the pending keys are deleted.
+   * atomic write, and the pending keys are deleted. A leaf whose validity has not begun (the CA's
+   * clock ahead of ours, or a certificate issued in advance) is checked as of its start and kept
+   * beside the one in use, which it replaces at that time (whitepaper: switch at "not valid before").
    */
-  installChargePointCertificate(chainPem: string): SignedResult {
+  installChargePointCertificate(chainPem: string, opts: { commonName?: string } = {}): SignedResult {
     let chain: X509Certificate[];
+    let startsMs: number;
     try {
       chain = parsePemChain(chainPem);
-      verifyChain(chain, this.roots('CentralSystemRootCertificate'), { at: this.now(), purpose: EKU.clientAuth });
+      startsMs = Date.parse(chain[0]!.validFrom);
+      const at = new Date(Math.max(this.now().getTime(), startsMs));
+      verifyChain(chain, this.roots('CentralSystemRootCertificate'), { at, purpose: EKU.clientAuth });
     } catch (err) {
       if (err instanceof CertificateCheckError) return { status: 'Rejected', reason: err.message };
       throw err;
     }
     const leaf = chain[0]!;
+    // Whitepaper: the charge-point certificate's CN is the charge point's identity.
+    const cn = commonNameOf(leaf);
+    if (opts.commonName !== undefined && cn !== opts.commonName) {
+      return { status: 'Rejected', reason: `certificate CN ${JSON.stringify(cn ?? '')} is not the charge point identity ${JSON.stringify(opts.commonName)}` };
+    }
     const pending = this.#pendingFiles().find((f) => matchesPrivateKey(leaf, readFileSync(f.path, 'utf8')));
     if (pending === undefined) return { status: 'Rejected', reason: 'certificate does not match any pending CSR key' };
     const key = readFileSync(pending.path, 'utf8');
-    writeFileAtomic(this.#chargePointFile, `${chain.map((c) => c.toString()).join('')}${key.trim()}\n`, PRIVATE);
+    const later = startsMs > this.now().getTime();
+    writeFileAtomic(later ? this.#nextChargePointFile : this.#chargePointFile, `${chain.map((c) => c.toString()).join('')}${key.trim()}\n`, PRIVATE);
+    // A certificate waiting for its time is superseded by this one either way.
+    if (!later) removeFileDurably(this.#nextChargePointFile);
     for (const f of this.#pendingFiles()) removeFileDurably(f.path);
-    this.#log?.info({ subject: leaf.subject, validTo: leaf.validTo }, 'charge point certificate installed');
-    return { status: 'Accepted' };
+    this.#log?.info({ subject: leaf.subject, validFrom: leaf.validFrom, validTo: leaf.validTo, later }, 'charge point certificate installed');
+    return later ? { status: 'Accepted', activatesAt: new Date(startsMs) } : { status: 'Accepted' };
+  }
+
+  /** When the certificate waiting for its "not valid before" starts; undefined when none waits. */
+  nextActivation(): Date | undefined {
+    const next = this.#readPair(this.#nextChargePointFile);
+    return next === undefined ? undefined : new Date(parsePemChain(next.cert)[0]!.validFrom);
+  }
+
+  /** The waiting certificate replaces the one in use once its time has come (one rename). True when it did. */
+  activateNext(): boolean {
+    const at = this.nextActivation();
+    if (at === undefined || at.getTime() > this.now().getTime()) return false;
+    moveFileDurably(this.#nextChargePointFile, this.#chargePointFile);
+    this.#log?.info({ validFrom: at.toISOString() }, 'charge point certificate switched to the one signed in advance');
+    return true;
   }
 
   /** The charge-point certificate chain and key for TLS (profile 3); undefined when none is installed. */
   chargePointCertificate(): { cert: string; key: string } | undefined {
+    // Whoever asks for the certificate gets the newest whose time has come.
+    this.activateNext();
+    return this.#readPair(this.#chargePointFile);
+  }
+
+  /** The certificate waiting for its time, if any (renewal treats it as the one in use). */
+  nextChargePointCertificate(): { cert: string; key: string } | undefined {
+    return this.#readPair(this.#nextChargePointFile);
+  }
+
+  #readPair(file: string): { cert: string; key: string } | undefined {
     let text: string;
     try {
-      text = readFileSync(this.#chargePointFile, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -211,6 +259,11 @@ export class CertificateStore {
     const cp = this.chargePointCertificate();
     if (cp !== undefined) out.push(entry('ChargePointCertificate', parsePemChain(cp.cert)[0]!));
     return out.sort((a, b) => a.daysLeft - b.daysLeft);
+  }
+
+  /** How many root certificates of one kind are installed (diagnostics). */
+  count(use: CertificateUse): number {
+    return this.#installed(use).length;
   }
 
   #installed(use: CertificateUse): Installed[] {
@@ -242,4 +295,10 @@ export class CertificateStore {
   #prunePending(): void {
     for (const f of this.#pendingFiles().slice(this.#maxPending)) removeFileDurably(f.path);
   }
+}
+
+/** The subject's CN (the last one when there are several), as Node prints the subject. */
+export function commonNameOf(cert: X509Certificate): string | undefined {
+  const cns = cert.subject.split('\n').filter((l) => l.startsWith('CN='));
+  return cns.at(-1)?.slice(3);
 }

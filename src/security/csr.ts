@@ -10,8 +10,8 @@ export type CsrKeyType = 'rsa2048' | 'ec-p256';
 export interface CsrOptions {
   /** Subject CN: the charge point's identity. */
   readonly commonName: string;
-  /** Subject O: the CPO name (configuration key CpoName). */
-  readonly organization: string;
+  /** Subject O: the CPO name (configuration key CpoName); left out when empty (CpoName not set yet). */
+  readonly organization?: string;
   readonly keyType?: CsrKeyType;
 }
 
@@ -49,7 +49,9 @@ async function keyPair(type: CsrKeyType): Promise<{ publicKey: KeyObject; privat
 
 export async function createCsr(o: CsrOptions): Promise<Csr> {
   const type = o.keyType ?? 'rsa2048';
-  const subject = derElement(TAG.SEQUENCE, attribute(OID.organizationName, o.organization, 'organization'), attribute(OID.commonName, o.commonName, 'commonName'));
+  const rdns = [attribute(OID.commonName, o.commonName, 'commonName')];
+  if (o.organization !== undefined && o.organization !== '') rdns.unshift(attribute(OID.organizationName, o.organization, 'organization'));
+  const subject = derElement(TAG.SEQUENCE, ...rdns);
   const { publicKey, privateKey } = await keyPair(type);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const info = derElement(TAG.SEQUENCE, derElement(TAG.INTEGER, Buffer.from([0])), subject, spki, derElement(0xa0));

@@ -26,24 +26,25 @@ export const SECURITY_EVENT_TYPES = [
 
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
-/** Critical events are sent to the CSMS; the others only go to the security log (whitepaper appendix 1). */
+const KNOWN_TYPES: ReadonlySet<string> = new Set(SECURITY_EVENT_TYPES);
+
+export function isSecurityEventType(type: string): type is SecurityEventType {
+  return KNOWN_TYPES.has(type);
+}
+
+/**
+ * Critical events are pushed to the CSMS with SecurityEventNotification; every event, critical or
+ * not, goes to the security log. The whitepaper's list (edition 3, "Security events"): only these
+ * seven are critical; authentication, certificate and TLS failures are logged, not pushed.
+ */
 export const CRITICAL_SECURITY_EVENTS: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
   'FirmwareUpdated',
-  'FailedToAuthenticateAtCentralSystem',
-  'CentralSystemFailedToAuthenticate',
   'SettingSystemTime',
   'StartupOfTheDevice',
   'ResetOrReboot',
   'SecurityLogWasCleared',
-  'ReconfigurationOfSecurityParameters',
   'MemoryExhaustion',
   'TamperDetectionActivated',
-  'InvalidFirmwareSignature',
-  'InvalidFirmwareSigningCertificate',
-  'InvalidCentralSystemCertificate',
-  'InvalidChargePointCertificate',
-  'InvalidTLSVersion',
-  'InvalidTLSCipherSuite',
 ]);
 
 export interface SecurityEventSink {
@@ -66,3 +67,20 @@ export interface SecurityLogReader {
 
 /** A sink that drops events: for tests and tools that run without a station. */
 export const DISCARD_SECURITY_EVENTS: SecurityEventSink = { report: () => undefined };
+
+/**
+ * The time base of a time taken before the clock was set (ocpp/outbox/time-correction.ts): the
+ * store corrects such entries with the queued messages once the CSMS gives the time.
+ */
+export interface ProvisionalTimeBase {
+  bootId: string | null;
+  wallMinusMonoMs: number;
+}
+
+/** Write side of the security log (the SQLite store implements it with SecurityLogReader). */
+export interface SecurityLogWriter {
+  /** Appends one entry; past the bound the oldest go, in the same commit. Returns the entry's seq. */
+  append(entry: Omit<SecurityLogEntry, 'seq'>, timeBase?: ProvisionalTimeBase): number;
+  /** Deletes every entry; returns how many there were. */
+  clear(): number;
+}

@@ -1,6 +1,7 @@
 // The stored side of the timestamp correction (ocpp/outbox/time-correction.ts): which records
-// still carry provisional times, rewriting them in one commit, and each boot's sync. Queued
-// payloads are opaque: the protocol adapter's restamper rewrites the times inside them.
+// still carry provisional times (queued messages, transactions, security log entries), rewriting
+// them in one commit, and each boot's sync. Queued payloads are opaque: the protocol adapter's
+// restamper rewrites the times inside them.
 import type { PayloadRestamper, RestampPlan, TimeBase, TimeBaseStore } from '../ocpp/outbox/time-correction.js';
 import { shiftIso } from '../ocpp/outbox/time-correction.js';
 import type { AgentDatabase } from './database.js';
@@ -18,6 +19,13 @@ interface ProvisionalTx {
   started_at: string;
   stopped_at: string | null;
   last_alive_at: string | null;
+  time_boot_id: string | null;
+  time_base_ms: number;
+}
+
+interface ProvisionalLogEntry {
+  seq: number;
+  at_ms: number;
   time_boot_id: string | null;
   time_base_ms: number;
 }
@@ -45,7 +53,10 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
         `SELECT time_boot_id, time_base_ms, MAX(MAX(started_at, COALESCE(stopped_at, ''), COALESCE(last_alive_at, ''))) AS latest
          FROM transactions WHERE time_base_ms IS NOT NULL GROUP BY time_boot_id, time_base_ms`,
       ),
+      logBases: db.prepare('SELECT time_boot_id, time_base_ms, MAX(at_ms) AS latest FROM security_log WHERE time_base_ms IS NOT NULL GROUP BY time_boot_id, time_base_ms'),
       entries: db.prepare('SELECT position, payload, created_at, time_boot_id, time_base_ms FROM outbox WHERE time_base_ms IS NOT NULL'),
+      logs: db.prepare('SELECT seq, at_ms, time_boot_id, time_base_ms FROM security_log WHERE time_base_ms IS NOT NULL'),
+      setLog: db.prepare('UPDATE security_log SET at_ms = ?, time_boot_id = ?, time_base_ms = ? WHERE seq = ?'),
       txs: db.prepare(
         'SELECT local_id, started_at, stopped_at, last_alive_at, time_boot_id, time_base_ms FROM transactions WHERE time_base_ms IS NOT NULL',
       ),
@@ -63,7 +74,8 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
   /** A message is made when its latest time is stamped, so its created_at bounds the times it carries. */
   provisionalBases(): Array<{ base: TimeBase; latestMs: number }> {
     const latest = new Map<string, { base: TimeBase; latestMs: number }>();
-    for (const r of [...this.s.entryBases.all(), ...this.s.txBases.all()] as LatestRow[]) {
+    const logLatest = (this.s.logBases.all() as Array<Omit<LatestRow, 'latest'> & { latest: number }>).map((r) => ({ ...r, latest: new Date(r.latest).toISOString() }));
+    for (const r of [...this.s.entryBases.all(), ...this.s.txBases.all(), ...logLatest] as LatestRow[]) {
       const ms = Date.parse(r.latest);
       const key = `${r.time_boot_id ?? ''}\u0000${r.time_base_ms}`;
       const cur = latest.get(key);
@@ -75,7 +87,8 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
   restamp(plan: RestampPlan, sync: { bootId: string; wallMinusMonoMs: number; at: Date } | null): number {
     const entries = this.s.entries.all() as ProvisionalEntry[];
     const txs = this.s.txs.all() as ProvisionalTx[];
-    if (entries.length === 0 && txs.length === 0 && sync === null) return 0; // no commit at every start
+    const logs = this.s.logs.all() as ProvisionalLogEntry[];
+    if (entries.length === 0 && txs.length === 0 && logs.length === 0 && sync === null) return 0; // no commit at every start
     return this.store.durable(() => {
       let changed = 0;
       for (const e of entries) {
@@ -91,6 +104,12 @@ export class SqliteTimeBaseRepo implements TimeBaseStore {
         const shift = (ms: number) => ms + r.shiftMs;
         const opt = (at: string | null) => (at === null ? null : shiftIso(at, shift));
         this.s.setTx.run(shiftIso(t.started_at, shift), opt(t.stopped_at), opt(t.last_alive_at), r.to?.bootId ?? null, r.to?.wallMinusMonoMs ?? null, t.local_id);
+        changed++;
+      }
+      for (const l of logs) {
+        const r = plan({ bootId: l.time_boot_id, wallMinusMonoMs: l.time_base_ms });
+        if (!r) continue;
+        this.s.setLog.run(l.at_ms + r.shiftMs, r.to?.bootId ?? null, r.to?.wallMinusMonoMs ?? null, l.seq);
         changed++;
       }
       if (sync) {

@@ -1,10 +1,13 @@
 // `npm run bench` (TLS part): a security-profile-2 connection from the agent's transport to a local
 // TLS CSMS: TLS handshake + our certificate checks + WebSocket upgrade (median, p99), for an EC P-256
 // and an RSA-2048 server certificate, beside plain ws://; then the client's RSS delta per open TLS
-// connection. The client runs in a child process (the server's memory is not counted). Prints
+// connection. The client runs in a child process (the server's memory is not counted). Then the
+// idle agent itself (`cli.js run`, simulated controller) connected with security profile 0, 2 and 3
+// to the dev CSMS: its RSS after BENCH_TLS_IDLE_SECONDS, the cost of TLS on the idle agent. Prints
 // figures; asserts nothing. Runs against the compiled code in dist/ (build first).
-// Env: BENCH_TLS_CONNECTS (default 100), BENCH_TLS_HOLD (connections held for the RSS figure, default 50).
-import { execFileSync, fork } from 'node:child_process';
+// Env: BENCH_TLS_CONNECTS (default 100), BENCH_TLS_HOLD (connections held for the RSS figure, default 50),
+// BENCH_TLS_IDLE_SECONDS (default 30).
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
@@ -15,6 +18,9 @@ import { join } from 'node:path';
 const root = new URL('../..', import.meta.url).pathname;
 const CONNECTS = Number(process.env.BENCH_TLS_CONNECTS ?? 100);
 const HOLD = Number(process.env.BENCH_TLS_HOLD ?? 50);
+const IDLE_S = Number(process.env.BENCH_TLS_IDLE_SECONDS ?? 30);
+const KEY = '00112233445566778899aabbccddeeff';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (ms) => `${ms.toFixed(2)} ms`;
 
@@ -87,6 +93,46 @@ async function measure(label, options, ca) {
   );
 }
 
+/** The built agent idle on one security profile: RSS (median of the last 5 one-second samples). */
+async function idleAgent(dir, profile) {
+  const { DevCsms } = await import(join(root, 'dist/src/devtools/dev-csms.js'));
+  const csms = new DevCsms({ security: { pkiDir: dir, authorizationKey: KEY } });
+  await csms.start();
+  const f = (n) => join(dir, n);
+  const csmsCfg =
+    profile === 0
+      ? { url: csms.url, securityProfile: 0 }
+      : profile === 2
+        ? { url: csms.wssUrl, securityProfile: 2, basicAuthPassword: KEY, caFile: f('csms-root-ca.crt') }
+        : { url: csms.wssUrl, securityProfile: 3, caFile: f('csms-root-ca.crt'), clientCertFile: f('charge-point-chain.crt'), clientKeyFile: f('charge-point.key') };
+  const run = mkdtempSync(join(tmpdir(), `bench-tls-agent-${profile}-`));
+  writeFileSync(
+    join(run, 'config.json'),
+    JSON.stringify({ chargePointId: 'CP-DEV-1', csms: csmsCfg, controller: { simulated: true }, dataDir: join(run, 'data'), diagnosticsSocket: join(run, 'diag.sock'), identity: { vendor: 'Acme', model: 'AC22' }, logLevel: 'warn' }),
+  );
+  const child = spawn(process.execPath, [join(root, 'dist/src/cli.js'), 'run', '--config', join(run, 'config.json')], { stdio: 'ignore' });
+  try {
+    const end = Date.now() + 30_000;
+    while (csms.callsOf('BootNotification').length === 0) {
+      if (Date.now() > end) throw new Error(`bench: the agent did not boot with profile ${profile}`);
+      await sleep(50);
+    }
+    await sleep(Math.max(0, IDLE_S - 5) * 1000);
+    const samples = [];
+    for (let i = 0; i < 5; i++) {
+      samples.push(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]));
+      await sleep(1000);
+    }
+    const admitted = csms.admissions.filter((a) => a.refused === undefined).at(-1);
+    return { rssKiB: samples.sort((a, b) => a - b)[2], admitted };
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    await csms.stop();
+    rmSync(run, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[2] === 'client') {
   await client();
 } else {
@@ -102,6 +148,14 @@ if (process.argv[2] === 'client') {
     await measure('ws:// (profile 1, baseline)', null, undefined);
     await measure('wss:// EC P-256 server', { cert: readFileSync(f('csms-server.crt')), key: readFileSync(f('csms-server.key')) }, ca);
     await measure('wss:// RSA-2048 server', { cert: readFileSync(f('rsa.crt')), key: readFileSync(f('rsa.key')) }, ca);
+    console.log(`Idle agent (cli.js run, simulated controller) connected to the dev CSMS, RSS after ${IDLE_S} s (budget: TLS adds < 4 MiB)`);
+    const base = await idleAgent(dir, 0);
+    console.log(`  profile 0 (ws://)               RSS ${(base.rssKiB / 1024).toFixed(1)} MiB`);
+    for (const profile of [2, 3]) {
+      const r = await idleAgent(dir, profile);
+      const delta = (r.rssKiB - base.rssKiB) / 1024;
+      console.log(`  profile ${profile} (${profile === 2 ? 'wss:// + Basic)      ' : 'wss:// + client cert)'} RSS ${(r.rssKiB / 1024).toFixed(1)} MiB, TLS costs ${delta >= 0 ? '+' : ''}${delta.toFixed(1)} MiB (admitted as profile ${r.admitted?.profile})`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -76,7 +76,7 @@ describe('valid files', () => {
     const cfg = loadAgentConfig(writeConfig(JSON.stringify(CONTRACT, null, 2)));
     expect(cfg).toEqual<AgentConfig>({
       chargePointId: 'CP-0001',
-      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null },
+      csms: { url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null, securitySwitchTimeoutS: 60 },
       controller: { port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 },
       dataDir: '/var/lib/charger-agent',
       diagnosticsSocket: '/run/charger-agent/diag.sock',
@@ -84,6 +84,7 @@ describe('valid files', () => {
       leds: {},
       logLevel: 'info',
       smartCharging: { profileWritesPerDay: 10, failSafeCurrentA: null, failSafeAfterS: 300 },
+      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null },
     });
   });
 
@@ -91,7 +92,7 @@ describe('valid files', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(packageVersion()).toBe(pkg.version);
     const cfg = parseAgentConfig(MINIMAL);
-    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null });
+    expect(cfg.csms).toEqual({ url: 'ws://127.0.0.1:9000/ocpp', securityProfile: 0, basicAuthPassword: null, caFile: null, clientCertFile: null, clientKeyFile: null, securitySwitchTimeoutS: 60 });
     expect(cfg.controller).toEqual({ port: '/dev/ttyS1', baudRate: 115200, simulated: false, maxCurrentA: 32 });
     expect(cfg.dataDir).toBe('/var/lib/charger-agent');
     expect(cfg.diagnosticsSocket).toBe('/run/charger-agent/diag.sock');
@@ -220,7 +221,7 @@ describe('bad files: one line naming the field', () => {
 
   it.each<[string, Json, string]>([
     ['unknown top-level key, near a real one', { chargePointID: 'x' }, 'config error: chargePointID: unknown key (did you mean "chargePointId"?)'],
-    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel, smartCharging)'],
+    ['unknown top-level key', { colour: 'red' }, 'config error: colour: unknown key (expected one of chargePointId, csms, controller, dataDir, diagnosticsSocket, identity, leds, logLevel, security, smartCharging)'],
     ['unknown nested key', { csms: { ur1: 'x' } }, 'config error: csms.ur1: unknown key (did you mean "url"?)'],
     ['unknown LED key', { leds: { green: { pin: 17, activelow: true } } }, 'config error: leds.green.activelow: unknown key (did you mean "activeLow"?)'],
   ])('%s', (_name, patch, message) => {
@@ -247,6 +248,9 @@ describe('bad files: one line naming the field', () => {
     ['password too short', { csms: { basicAuthPassword: 'short' } }, 'csms.basicAuthPassword: expected a string of 16..40 printable ASCII characters, or null, got a string of 5 characters'],
     ['password too long', { csms: { basicAuthPassword: 'p'.repeat(41) } }, 'csms.basicAuthPassword: expected a string of 16..40 printable ASCII characters, or null, got a string of 41 characters'],
     ['password a number', { csms: { basicAuthPassword: 12 } }, 'csms.basicAuthPassword: expected a string of 16..40'],
+    ['switch timeout below 5 s', { csms: { securitySwitchTimeoutS: 4 } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got 4'],
+    ['switch timeout a string', { csms: { securitySwitchTimeoutS: '60' } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got "60"'],
+    ['switch timeout fractional', { csms: { securitySwitchTimeoutS: 7.5 } }, 'csms.securitySwitchTimeoutS: expected an integer number of seconds, 5..3600, got 7.5'],
     ['port missing', { controller: { port: undefined } }, 'controller.port: required, expected a non-empty string (or set controller.simulated: true)'],
     ['port empty', { controller: { port: '' } }, 'controller.port: expected a non-empty string (or set controller.simulated: true), got ""'],
     ['baud rate not standard', { controller: { baudRate: 100000 } }, 'controller.baudRate: expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, got 100000'],
@@ -302,6 +306,28 @@ describe('bad files: one line naming the field', () => {
   it('parseAgentConfig rejects a non-object value', () => {
     expect(parseError([])).toBe('config error: expected a JSON object, got an array');
     expect(parseError(undefined)).toBe('config error: required, expected a JSON object');
+  });
+});
+
+describe('security (certificate renewal)', () => {
+  it('defaults: renew 30 days before expiry, RSA 2048 keys', () => {
+    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null });
+    expect(parseAgentConfig(patched(MINIMAL, { security: { renewBeforeDays: 60, csrKeyType: 'ec-p256', memoryLimitMb: 256 } })).security).toEqual({
+      renewBeforeDays: 60,
+      csrKeyType: 'ec-p256',
+      memoryLimitMb: 256,
+    });
+  });
+
+  it.each<[Json, string]>([
+    [{ security: { renewBeforeDays: 0 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 0'],
+    [{ security: { renewBeforeDays: 7.5 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 7.5'],
+    [{ security: { renewBeforeDays: '30' } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got "30"'],
+    [{ security: { csrKeyType: 'rsa1024' } }, 'config error: security.csrKeyType: expected one of rsa2048, ec-p256, got "rsa1024"'],
+    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType, memoryLimitMb)'],
+    [{ security: { memoryLimitMb: 8 } }, 'config error: security.memoryLimitMb: expected a whole number of MB from 32 to 65536, or null, got 8'],
+  ])('%j', (patch, message) => {
+    expect(parseError(patched(MINIMAL, patch))).toBe(message);
   });
 });
 

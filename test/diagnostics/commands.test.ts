@@ -12,6 +12,10 @@ import type { Json } from '../../src/diagnostics/protocol.js';
 import { DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { logRingOf } from '../../src/platform/logger.js';
 import { waitFor } from '../helpers/wait.js';
+import { X509Certificate } from 'node:crypto';
+import { TestPki } from '../helpers/test-pki.js';
+import { signCsr } from '../helpers/csr-signer.js';
+import { createCsr } from '../../src/security/csr.js';
 import { BASIC_AUTH_SECRET, LineClient, startAgentFixture, type AgentFixture } from './agent-fixture.js';
 
 let fx: AgentFixture;
@@ -53,6 +57,7 @@ describe('status', { timeout: 60_000 }, () => {
       queueDepth: 0,
       clock: { synced: true },
       certificateExpiry: null,
+      installedRoots: { centralSystem: 0, manufacturer: 0 },
       logLevel: 'info',
     });
     expect(typeof s['uptimeSeconds']).toBe('number');
@@ -73,6 +78,24 @@ describe('status', { timeout: 60_000 }, () => {
     expect(s['smartCharging']).toMatchObject({ profilesReceived: 3, profilesIdentical: 1, profileWrites: 1, profilesCoalesced: 1, limits: [{ connector: 1, limitA: 20, binding: 'profile', paused: false }] });
     expect(formatStatus(s as unknown as Json)).toMatch(/Smart charging\s+3 profile\(s\) received \(1 identical\), 1 write\(s\) .*1 coalesced; limit 1: 20 A \(profile; W at 2\d\d(\.\d)? V x 3( assumed)?\)/);
     expect(await fx.csms.call('CP-DIAG', 'ClearChargingProfile', {})).toEqual({ status: 'Accepted' });
+  });
+
+  it('shows the charge-point certificate\'s expiry and the installed roots once there are some', async () => {
+    const pki = new TestPki();
+    try {
+      const store = fx.agent.security.certificates;
+      const root = pki.root('Diag Root');
+      expect(store.install('CentralSystemRootCertificate', root.cert)).toEqual({ status: 'Accepted' });
+      const csr = await createCsr({ commonName: 'CP-DIAG', keyType: 'ec-p256' });
+      store.savePendingKey(csr.keyPem);
+      const leaf = signCsr(pki, csr.csrPem, root, { days: 20 });
+      expect(store.installChargePointCertificate(leaf, { commonName: 'CP-DIAG' })).toEqual({ status: 'Accepted' });
+      const s = await ok('status');
+      expect(s['installedRoots']).toEqual({ centralSystem: 1, manufacturer: 0 });
+      expect(s['certificateExpiry']).toBe(new Date(new X509Certificate(leaf).validTo).toISOString());
+    } finally {
+      pki.cleanup();
+    }
   });
 
   it('never shows the Basic Auth password', async () => {
@@ -104,7 +127,7 @@ describe('config', { timeout: 60_000 }, () => {
   });
 
   it('AuthorizationKey can be set but is never read back, nor logged', async () => {
-    const secret = 'diag-set-authorization-key-42';
+    const secret = 'd1a95e7a1b0c4d9e8f7a6b5c4d3e2f1a';
     expect(await ok('config.get', { keys: ['AuthorizationKey'] })).toEqual({
       keys: [{ key: 'AuthorizationKey', readonly: false, writeOnly: true, set: false }],
       unknown: [],

@@ -76,6 +76,23 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
     expect(r.stdout).toMatch(/^1 +A +Available /m);
   });
 
+  it('security-log shows the security events; security-log clear empties it, which is recorded and sent to the CSMS', async () => {
+    const shown = await runCli(['diag', 'security-log', '--socket', fx.socketPath]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^TIME +EVENT +DETAIL$/m);
+    expect(shown.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+ +StartupOfTheDevice +agent started, firmware /m);
+    const cleared = await runCli(['diag', 'security-log', 'clear', '--socket', fx.socketPath]);
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toMatch(/^removed: [1-9]\d*$/m);
+    const after = await runCli(['diag', 'security-log', '--lines', '5', '--json', '--socket', fx.socketPath]);
+    const entries = (JSON.parse(after.stdout) as { entries: Array<{ type: string; techInfo: string }> }).entries;
+    expect(entries.map((e) => e.type)).toEqual(['SecurityLogWasCleared']);
+    expect(entries[0]!.techInfo).toMatch(/entries removed: requested through diagnostics$/);
+    await waitFor(() => fx.csms.callsOf('SecurityEventNotification').some((c) => c.params.type === 'SecurityLogWasCleared'), 10_000, 'SecurityLogWasCleared at the CSMS');
+    const bad = await runCli(['diag', 'security-log', 'clear', '--lines', '3', '--socket', fx.socketPath]);
+    expect(bad.code).toBe(2);
+  });
+
   it('status --json prints exactly one JSON document', async () => {
     const r = await runCli(['diag', 'status', '--json', '--socket', fx.socketPath]);
     expect(r.code).toBe(0);
@@ -138,25 +155,25 @@ describe('diag against a running agent', { timeout: 60_000 }, () => {
   });
 
   it('config set KEY - reads the value from stdin (first line, line ending removed); the positional form still works', async () => {
-    const secret = 'stdin-secret-0123456789';
+    const secret = '5d1a0000000000000000000000000001';
     const r = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--json', '--socket', fx.socketPath], { input: `${secret}\n` });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ key: 'AuthorizationKey', result: 'Accepted' });
     expect(fx.agent.config.get('AuthorizationKey')).toBe(secret);
-    const crlf = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'second-secret-0123456789\r\nnot this line\n' });
+    const crlf = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '5d1a0000000000000000000000000002\r\nnot this line\n' });
     expect(crlf.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('second-secret-0123456789');
-    const noNewline = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: 'third-secret-0123456789' });
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000002');
+    const noNewline = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '5d1a0000000000000000000000000003' });
     expect(noNewline.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('third-secret-0123456789');
-    const positional = await runCli(['diag', 'config', 'set', 'AuthorizationKey', 'positional-secret-0123', '--socket', fx.socketPath]);
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000003');
+    const positional = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '5d1a0000000000000000000000000004', '--socket', fx.socketPath]);
     expect(positional.code).toBe(0);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000004');
     const empty = await runCli(['diag', 'config', 'set', 'AuthorizationKey', '-', '--socket', fx.socketPath], { input: '' });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/^charger-agent diag: config set KEY -: stdin held no value$/m);
-    expect(fx.agent.config.get('AuthorizationKey')).toBe('positional-secret-0123');
+    expect(fx.agent.config.get('AuthorizationKey')).toBe('5d1a0000000000000000000000000004');
   });
 
   it('controller: queries go as they are; commands that act on the charger need --force', async () => {

@@ -361,7 +361,8 @@ function leftovers(dbPath: string): { integrity: string; outbox: number; unrepor
   try {
     return {
       integrity: String(db.pragma('integrity_check', { simple: true })),
-      outbox: (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n,
+      // Transaction messages only: the StartupOfTheDevice of the last start may still wait behind them when the agent is stopped.
+      outbox: (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE kind != 'SecurityEventNotification'").get() as { n: number }).n,
       unreported: (db.prepare('SELECT COUNT(*) AS n FROM transactions WHERE reported = 0').get() as { n: number }).n,
     };
   } finally {

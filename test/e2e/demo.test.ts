@@ -18,3 +18,37 @@ describe('demo', () => {
     expect(text).toMatch(/offline session delivered: card 0B0B0B0B/);
   }, 60_000);
 });
+
+describe('demo --security N', () => {
+  it('takes the charger from profile 0 to 3 over OCPP alone against the strict CSMS with real TLS, then plays the session', async () => {
+    const lines: string[] = [];
+    const code = await runDemo(['--fast', '--security', '3'], (l) => lines.push(l));
+    const text = lines.join('\n');
+    expect(code).toBe(0);
+    expect(text).toMatch(/"ChangeConfiguration",\{"key":"AuthorizationKey","value":"\[Redacted\]"\}/);
+    for (const step of [
+      'connected with profile 1',
+      'the charger answers InstallCertificate: Accepted',
+      'connected with profile 2',
+      'the charger answers ExtendedTriggerMessage: Accepted',
+      'CertificateSigned Accepted',
+      'connected with profile 3',
+    ]) {
+      expect(text).toContain(step);
+    }
+    expect(text).toMatch(/"SignCertificate",\{"csr":"<PEM certificate request>"\}/);
+    expect(text).toMatch(/session complete: transaction 1, [1-9][0-9]* Wh delivered/);
+    // The order of the narrated steps is the whitepaper's path.
+    const at = (s: string): number => text.indexOf(s);
+    expect(at('connected with profile 1')).toBeLessThan(at('connected with profile 2'));
+    expect(at('connected with profile 2')).toBeLessThan(at('CertificateSigned Accepted'));
+    expect(at('CertificateSigned Accepted')).toBeLessThan(at('connected with profile 3'));
+    expect(at('connected with profile 3')).toBeLessThan(at('session complete'));
+  }, 90_000);
+
+  it('a bad --security value: one line, exit 2', async () => {
+    const lines: string[] = [];
+    expect(await runDemo(['--security', '4'], (l) => lines.push(l))).toBe(2);
+    expect(lines).toEqual(['demo: --security: expected 1, 2 or 3, got "4"']);
+  });
+});

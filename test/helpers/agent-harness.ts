@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createLogger } from '../../src/platform/logger.js';
+import { childLogger, createLogger } from '../../src/platform/logger.js';
+import { ocppFrameLogger } from '../../src/diagnostics/ocpp-frame-log.js';
 import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
@@ -39,6 +40,10 @@ export interface HarnessOptions {
   seedDatabase?: string;
   /** The agent's own logger (createLogger: redaction and the recent-lines ring) instead of a bare pino. */
   agentLogger?: boolean;
+  /** Agent log level (default info); the secret-leak tests read debug lines too. */
+  logLevel?: 'info' | 'debug';
+  /** csms.securitySwitchTimeoutS of the agent's config. */
+  securitySwitchTimeoutS?: number;
 }
 
 export interface FrameRecord {
@@ -94,12 +99,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       done();
     },
   });
-  const cfg = simulatedAgentConfig({ chargePointId: cpId, csmsUrl: csms.url, dataDir, logLevel: 'info' });
+  const cfg = simulatedAgentConfig({
+    chargePointId: cpId,
+    csmsUrl: csms.url,
+    dataDir,
+    logLevel: opts.logLevel ?? 'info',
+    ...(opts.securitySwitchTimeoutS !== undefined ? { securitySwitchTimeoutS: opts.securitySwitchTimeoutS } : {}),
+  });
+  // With a level asked for: the agent's own logger and frame log as the CLI wires them (the secret-leak tests).
+  const ownLogger = opts.logLevel !== undefined || opts.agentLogger === true;
+  const logger = ownLogger ? createLogger({ level: opts.logLevel ?? 'info', destination: sink }) : pino({ level: 'info' }, sink);
+  const frameLog = opts.logLevel !== undefined ? ocppFrameLogger(childLogger(logger, 'ocpp')) : undefined;
   const launch = (): Promise<RunningAgent> =>
     startAgent(cfg, {
-      logger: opts.agentLogger ? createLogger({ level: 'info', destination: sink }) : pino({ level: 'info' }, sink),
+      logger,
       ...(opts.clock ? { clock: opts.clock } : {}),
-      onOcppFrame: (direction, text) => frames.push({ direction, text }),
+      onOcppFrame: (direction, text) => {
+        frames.push({ direction, text });
+        frameLog?.(direction, text);
+      },
       ...(opts.onResetRequested ? { onResetRequested: opts.onResetRequested } : {}),
       ...(opts.vendorHandlers ? { vendorHandlers: opts.vendorHandlers } : {}),
     });
@@ -118,8 +136,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       .slice(mark)
       .filter((c) => c.action === 'StatusNotification' && c.params.connectorId === connector)
       .map((c) => String(c.params.status));
-  const registered = (): Promise<void> =>
-    waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 10_000, 'boot and controller link');
+  const registered = async (): Promise<void> => {
+    await waitFor(() => agent.session.registrationStatus === 'Accepted' && agent.controller.isLinkUp, 10_000, 'boot and controller link');
+    // The start-up security events (StartupOfTheDevice, SettingSystemTime) delivered: no CALL of theirs outstanding.
+    await waitFor(() => agent.messenger.queueDepth === 0, 10_000, 'start-up messages delivered');
+  };
 
   const h: Harness = {
     csms,

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import type { TransportError } from '../../src/ocpp/transport/transport.js';
 import { WsTransport } from '../../src/ocpp/transport/ws-transport.js';
 import { TlsCheckError, tlsFailureClass, type TlsFailureClass } from '../../src/security/tls-server-check.js';
+import type { SecurityEventType } from '../../src/security/security-events.js';
 import { opensslDate, TestPki, type Issued } from '../helpers/test-pki.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -71,9 +72,10 @@ function connect(url: string, extra: { ca?: string[]; validationTime?: () => Dat
     pingIntervalSeconds: 0,
     handshakeTimeoutMs: 10_000,
     reconnect: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    securityEvents: { report: (type) => void log.events.push(type) },
   });
   cleanups.push(() => t.close());
-  const log = { opens: 0, closes: 0, errors: [] as TransportError[] };
+  const log = { opens: 0, closes: 0, errors: [] as TransportError[], events: [] as SecurityEventType[] };
   t.on('open', () => log.opens++);
   t.on('close', () => log.closes++);
   t.on('error', (e) => log.errors.push(e));
@@ -90,6 +92,7 @@ async function expectRefused(server: ServerOptions, expected: TlsFailureClass, e
   const err = log.errors[0]!;
   expect(err.kind).toBe('tls');
   expect(tlsFailureClass(err), err.message).toBe(expected);
+  expect(log.events).toEqual([expected]); // the security event the transport reports (whitepaper appendix 1)
   expect(csms.httpRequests).toBe(0); // no upgrade request, no Basic auth header sent to this server
   return err;
 }

@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { default as WsWebSocket, ClientOptions, RawData } from 'ws';
 import { flooredNow } from '../../security/clock-floor.js';
-import { TlsCheckError, verifiedTlsConnect } from '../../security/tls-server-check.js';
+import type { SecurityEventSink, SecurityEventType } from '../../security/security-events.js';
+import { TlsCheckError, tlsFailureClass, verifiedTlsConnect } from '../../security/tls-server-check.js';
 import { ReconnectBackoff, type ReconnectOptions } from './reconnect-backoff.js';
 import {
   SILENT_OCPP_LOGGER,
@@ -26,6 +27,19 @@ const WebSocket = createRequire(import.meta.url)('ws') as typeof WsWebSocket;
 type WebSocket = WsWebSocket;
 
 export type SecurityProfile = 0 | 1 | 2 | 3;
+
+/**
+ * What may change while the agent runs (a SecurityProfile raise, a new AuthorizationKey, an installed
+ * root or a renewed client certificate): read again before every connection attempt.
+ */
+export interface ConnectionSettings {
+  readonly url: string;
+  readonly securityProfile: SecurityProfile;
+  readonly authorizationKey?: string;
+  readonly ca?: string | readonly string[];
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+}
 
 export interface WsTransportOptions {
   /** CSMS endpoint without the id, e.g. "wss://csms.example.com/ocpp" (a trailing slash is fine). */
@@ -57,6 +71,10 @@ export interface WsTransportOptions {
   readonly random?: () => number;
   readonly timers?: TimerPort;
   readonly logger?: AgentLogger;
+  /** When given, overrides url, profile, key, CA and client certificate on each connect. */
+  readonly settings?: () => ConnectionSettings;
+  /** FailedToAuthenticateAtCentralSystem and the TLS refusals, once per outage. */
+  readonly securityEvents?: SecurityEventSink;
 }
 
 /**
@@ -100,7 +118,7 @@ type State = 'stopped' | 'connecting' | 'open' | 'waiting';
 
 export class WsTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly #o: WsTransportOptions;
-  readonly #url: string;
+  #url: string;
   readonly #subprotocol: string;
   readonly #timers: TimerPort;
   readonly #log: AgentLogger;
@@ -113,10 +131,16 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
   #stableTimer: TimerHandle | undefined;
   #awaitingPong = false;
   #closed: Promise<void> = Promise.resolve();
+  #tlsSeen = false; // a TLS connection has been open: no plain attempt from then on (no downgrade)
+  /** Security events reported since the last open connection (once per outage, not per retry). */
+  readonly #reportedEvents = new Set<SecurityEventType>();
+  /** reconnect() asked for the next attempt at once rather than after a backoff delay. */
+  #reconnectNow = false;
 
   constructor(options: WsTransportOptions) {
     super();
-    checkOptions(options);
+    // With a settings provider the options are checked on each connect (a bad one is reported, not thrown).
+    if (options.settings === undefined) checkOptions(options);
     this.#o = options;
     this.#url = endpointUrl(options.url, options.chargePointId);
     this.#subprotocol = options.subprotocol ?? 'ocpp1.6';
@@ -148,6 +172,31 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     return true;
   }
 
+  /**
+   * Close the connection (after what was sent) and connect again at once with the current settings:
+   * a security profile switch, a new AuthorizationKey, a new client certificate. No-op when stopped.
+   */
+  reconnect(reason: string): void {
+    if (this.#state === 'stopped') return;
+    this.#log.info({ reason }, 'reconnecting with the current settings');
+    this.#backoff.reset();
+    const ws = this.#ws;
+    if (ws === undefined) {
+      this.#clearTimers();
+      this.#connect();
+      return;
+    }
+    this.#reconnectNow = true;
+    if (ws.readyState === WebSocket.OPEN) {
+      // 1012 Service Restart: the server may expect us back at once. Reason kept well under 123 bytes.
+      ws.close(1012, reason.slice(0, 100));
+      const guard = this.#timers.setTimeout(() => ws.terminate(), this.#o.closeTimeoutMs ?? 5000);
+      void this.#closed.then(() => this.#timers.clearTimeout(guard));
+    } else {
+      ws.terminate();
+    }
+  }
+
   async close(): Promise<void> {
     const ws = this.#ws;
     this.#state = 'stopped';
@@ -165,18 +214,32 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     }
   }
 
+  /** The options of this attempt: the static ones with the current settings over them. */
+  #current(): WsTransportOptions {
+    const dynamic = this.#o.settings?.();
+    return dynamic === undefined ? this.#o : { ...this.#o, ...dynamic };
+  }
+
   #connect(): void {
     this.#state = 'connecting';
     this.#failure = undefined;
     let options: ClientOptions;
+    let o: WsTransportOptions;
     try {
-      options = this.#clientOptions();
+      o = this.#current();
+      checkOptions(o);
+      if (this.#tlsSeen && o.securityProfile < 2) {
+        throw new TransportError('config', `refusing a plain connection with security profile ${o.securityProfile}: this agent has connected over TLS (no downgrade)`);
+      }
+      this.#url = endpointUrl(o.url, o.chargePointId);
+      options = this.#clientOptions(o);
     } catch (cause) {
-      this.#report(new TransportError('config', `cannot load TLS material: ${String(cause)}`, { cause }));
+      const error = cause instanceof TransportError ? cause : new TransportError('config', `cannot load TLS material: ${String(cause)}`, { cause });
+      this.#report(error);
       this.#afterClose(1006, '', false);
       return;
     }
-    this.#log.info({ url: this.#url, securityProfile: this.#o.securityProfile }, 'connecting');
+    this.#log.info({ url: this.#url, securityProfile: o.securityProfile }, 'connecting');
     const ws = new WebSocket(this.#url, [this.#subprotocol], options);
     this.#ws = ws;
     let wasOpen = false;
@@ -208,6 +271,8 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     ws.on('open', () => {
       wasOpen = true;
       this.#state = 'open';
+      if (o.securityProfile >= 2) this.#tlsSeen = true;
+      this.#reportedEvents.clear();
       this.#log.info({ url: this.#url, protocol: ws.protocol }, 'connected');
       this.#stableTimer = this.#timers.setTimeout(() => this.#backoff.reset(), this.#backoff.options.stableAfterMs);
       this.#schedulePing(ws);
@@ -228,8 +293,7 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     });
   }
 
-  #clientOptions(): ClientOptions {
-    const o = this.#o;
+  #clientOptions(o: WsTransportOptions): ClientOptions {
     const headers: Record<string, string> = {};
     if (o.securityProfile === 1 || o.securityProfile === 2) {
       headers['Authorization'] = `Basic ${Buffer.from(`${o.chargePointId}:${o.authorizationKey ?? ''}`, 'utf8').toString('base64')}`;
@@ -292,6 +356,11 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     this.#log.warn({ url: this.#url, kind: error.kind, statusCode: error.statusCode, err: error.message }, 'CSMS connection problem');
     // Emit only with a listener: an unhandled 'error' on an EventEmitter would throw.
     if (this.listenerCount('error') > 0) this.emit('error', error);
+    const event = securityEventOf(error);
+    if (event !== undefined && this.#o.securityEvents !== undefined && !this.#reportedEvents.has(event)) {
+      this.#reportedEvents.add(event);
+      this.#o.securityEvents.report(event, `${this.#url}: ${error.message}`.slice(0, 255));
+    }
   }
 
   #afterClose(code: number, reason: string, wasOpen: boolean): void {
@@ -303,7 +372,8 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
       this.emit('close', { code, reason, willReconnect: false, wasOpen });
       return;
     }
-    const delay = this.#backoff.next();
+    const delay = this.#reconnectNow ? 0 : this.#backoff.next();
+    this.#reconnectNow = false;
     this.#state = 'waiting';
     this.#log.info({ code, reason, wasOpen, reconnectDelayMs: delay, attempt: this.#backoff.attempts }, 'connection closed, reconnecting');
     this.#reconnectTimer = this.#timers.setTimeout(() => {
@@ -317,6 +387,13 @@ export class WsTransport extends EventEmitter<TransportEvents> implements Transp
     for (const t of [this.#reconnectTimer, this.#pingTimer, this.#stableTimer]) if (t !== undefined) this.#timers.clearTimeout(t);
     this.#reconnectTimer = this.#pingTimer = this.#stableTimer = undefined;
   }
+}
+
+/** The whitepaper security event a failed attempt raises, if any (appendix 1). */
+function securityEventOf(error: TransportError): SecurityEventType | undefined {
+  if (error.kind === 'handshake-rejected' && error.statusCode === 401) return 'FailedToAuthenticateAtCentralSystem';
+  if (error.kind === 'tls') return tlsFailureClass(error);
+  return undefined;
 }
 
 function classify(err: Error & { code?: string }): TransportError {

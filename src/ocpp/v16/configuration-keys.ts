@@ -31,11 +31,16 @@ export const MEASURANDS = [
 ] as const;
 
 const INT_MAX = 2_147_483_647;
+// The security whitepaper defines no feature-profile name: its support shows in the SecurityProfile key.
 const SUPPORTED_FEATURE_PROFILES = ['Core', 'FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging'] as const;
 /** LocalAuthListMaxLength and SendLocalListMaxLength: a Full list of every entry fits one SendLocalList. */
 export const LOCAL_LIST_MAX_ENTRIES = 10_000;
+/** Security whitepaper: CertificateSignedMaxChainSize is at most 10,000 characters (the schema's own limit). */
+export const CERTIFICATE_CHAIN_MAX_CHARS = 10_000;
 
 export const CONFIGURATION_KEYS = {
+  // Security whitepaper: no extra check of a new CentralSystemRootCertificate against the old one.
+  AdditionalRootCertificateCheck: { type: 'boolean', access: 'R', default: 'false' },
   AllowOfflineTxForUnknownId: { type: 'boolean', access: 'RW', default: 'false' },
   AuthorizationCacheEnabled: { type: 'boolean', access: 'RW', default: 'true' },
   AuthorizeRemoteTxRequests: { type: 'boolean', access: 'RW', default: 'true' },
@@ -47,10 +52,16 @@ export const CONFIGURATION_KEYS = {
   ChargingScheduleMaxPeriods: { type: 'integer', access: 'R', default: '96' },
   MaxChargingProfilesInstalled: { type: 'integer', access: 'R', default: '16' },
   BlinkRepeat: { type: 'integer', access: 'RW', default: '3', min: 1, max: 20 },
+  // Security whitepaper: the longest CertificateSigned.req certificateChain accepted (characters).
+  CertificateSignedMaxChainSize: { type: 'integer', access: 'R', default: String(CERTIFICATE_CHAIN_MAX_CHARS) },
+  // Security whitepaper: root certificates of both kinds the store holds (InstallCertificate past it: Rejected).
+  CertificateStoreMaxLength: { type: 'integer', access: 'R', default: '20' },
   ClockAlignedDataInterval: { type: 'integer', access: 'RW', default: '0', min: 0, max: 86_400 },
   ConnectionTimeOut: { type: 'integer', access: 'RW', default: '60', min: 1, max: 3_600 },
   ConnectorPhaseRotation: { type: 'csl', access: 'RW', default: '0.RST,1.RST' },
   ConnectorPhaseRotationMaxLength: { type: 'integer', access: 'R', default: '8' },
+  // Security whitepaper: the O of the charge point's certificate signing requests (SignCertificate).
+  CpoName: { type: 'string', access: 'RW', default: '', check: (v) => (v.length <= 64 ? null : 'must be at most 64 characters') },
   GetConfigurationMaxKeys: { type: 'integer', access: 'R', default: '64' },
   // Percent; on/off GPIO LEDs honour 0 (dark) or 100, and the value reads back as what is honoured.
   LightIntensity: { type: 'integer', access: 'RW', default: '100', min: 0, max: 100 },
@@ -95,14 +106,18 @@ export const CONFIGURATION_KEYS = {
   UnlockConnectorOnEVSideDisconnect: { type: 'boolean', access: 'RW', default: 'true' },
   // The transport takes its ping period when the agent starts (main.ts): a change applies after a reboot.
   WebSocketPingInterval: { type: 'integer', access: 'RW', default: '60', min: 0, max: 86_400, rebootRequired: true },
+  // Security whitepaper §2.2: the Basic-auth password for profiles 1-2, 16..20 bytes given as hex.
+  // Write-only; a change closes the connection and reconnects with it (ocpp/v16/security-profile.ts).
   AuthorizationKey: {
     type: 'string',
     access: 'RW',
     default: '',
     writeOnly: true,
-    // Security whitepaper: 16..20 bytes as hex (32..40 hex digits) or 16..40 printable characters.
-    check: (v) => (/^[\x21-\x7e]{16,40}$/.test(v) ? null : 'must be 16 to 40 printable ASCII characters'),
+    check: (v) => (/^(?:[0-9a-fA-F]{2}){16,20}$/.test(v) ? null : 'must be 16 to 20 bytes as 32 to 40 hex digits'),
   },
+  // Security whitepaper §2.1: 0 = ws, 1 = ws + Basic, 2 = wss + Basic, 3 = wss + client certificate.
+  // Only raised, and only when its preconditions hold (security-profile.ts guards the change).
+  SecurityProfile: { type: 'integer', access: 'RW', default: '0', min: 0, max: 3 },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigurationKey = keyof typeof CONFIGURATION_KEYS;

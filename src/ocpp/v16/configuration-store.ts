@@ -10,6 +10,9 @@ export interface ConfigurationPersistence {
   save(key: string, value: string): void;
 }
 
+/** A key's own acceptance rule beyond its type (SecurityProfile preconditions): a reason refuses the change. */
+export type ChangeGuard = (value: string, current: string) => string | null;
+
 export interface KeyValue {
   key: ConfigurationKey;
   readonly: boolean;
@@ -19,6 +22,7 @@ export interface KeyValue {
 export class ConfigurationStore {
   private readonly values = new Map<ConfigurationKey, string>();
   private readonly listeners = new Set<(key: ConfigurationKey, value: string) => void>();
+  private readonly guards = new Map<ConfigurationKey, ChangeGuard>();
 
   constructor(
     private readonly persistence: ConfigurationPersistence | null = null,
@@ -65,6 +69,8 @@ export class ConfigurationStore {
     if (spec.access === 'R') return { result: 'Rejected', reason: `${key} is read-only` };
     const checked = checkValue(key, value);
     if (!checked.ok) return { result: 'Rejected', reason: checked.reason };
+    const refused = this.guards.get(key)?.(checked.normalized, this.get(key)) ?? null;
+    if (refused !== null) return { result: 'Rejected', reason: `${key}: ${refused}` };
     this.setInternal(key, checked.normalized);
     return { result: spec.rebootRequired ? 'RebootRequired' : 'Accepted' };
   }
@@ -87,6 +93,11 @@ export class ConfigurationStore {
       known.push({ key: k, readonly: spec.access === 'R', value: this.get(k) });
     }
     return { known, unknown };
+  }
+
+  /** One guard per key, consulted by change() (not by setInternal) after the type check. */
+  guard(key: ConfigurationKey, guard: ChangeGuard): void {
+    this.guards.set(key, guard);
   }
 
   onChange(listener: (key: ConfigurationKey, value: string) => void): () => void {

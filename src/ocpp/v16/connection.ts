@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { createV16RpcClient, type FrameLogEvent } from '../rpc/rpc-client.js';
 import type { Transport, TransportEventName, TransportListener } from '../transport/transport.js';
-import { WsTransport } from '../transport/ws-transport.js';
+import { WsTransport, type ConnectionSettings } from '../transport/ws-transport.js';
+import type { SecurityEventSink } from '../../security/security-events.js';
 import type { HandlerContext } from './actions/context.js';
 import type { IncomingRegistry } from './actions/index.js';
 import type { RpcCaller } from './session.js';
@@ -19,7 +20,12 @@ export interface CsmsConnectionEvents {
   disconnected: [];
 }
 
-export interface CsmsConnection {
+/** The port the certificate actions use after CertificateSigned: reconnect to present the new certificate. */
+export interface ConnectionControl {
+  reconnect(reason: string): void;
+}
+
+export interface CsmsConnection extends ConnectionControl {
   readonly rpc: RpcCaller;
   readonly isConnected: boolean;
   registerHandlers(registry: IncomingRegistry, ctx: HandlerContext): void;
@@ -34,6 +40,9 @@ export interface ConnectOptions {
   /** AuthorizationKey from the OCPP configuration, when the config file leaves basicAuthPassword null. */
   authorizationKey?: () => string | undefined;
   pingIntervalSeconds?: number;
+  /** Profile, URL, key and TLS material read before each attempt (security-profile.ts); default: the config file's. */
+  settings?: () => ConnectionSettings;
+  securityEvents?: SecurityEventSink;
 }
 
 export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnection {
@@ -49,6 +58,8 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
     ...(cfg.csms.clientKeyFile ? { clientKey: cfg.csms.clientKeyFile } : {}),
     pingIntervalSeconds: opts.pingIntervalSeconds ?? 60,
     logger: opts.logger,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(opts.securityEvents ? { securityEvents: opts.securityEvents } : {}),
   });
   const onFrame = opts.onFrame;
   let silenced: () => boolean = () => false;
@@ -80,6 +91,7 @@ export function connectCsms(cfg: AgentConfig, opts: ConnectOptions): CsmsConnect
       return events.on(event, listener);
     },
     open: () => transport.open(),
+    reconnect: (reason) => transport.reconnect(reason),
     close: async () => {
       await transport.close();
       rpc.dispose();

@@ -19,6 +19,10 @@ import type { RemoteAuthorize } from './outgoing/Authorize.js';
 import { sendIdleMeterValues } from './outgoing/MeterValues.js';
 import { triggerFor } from './outgoing/index.js';
 import type { AgentLogger } from '../../platform/logger.js';
+import type { SecurityEventSink } from '../../security/security-events.js';
+
+/** A CSMS time that moves the clock by more than this is a SettingSystemTime security event (drift below it is not). */
+export const CLOCK_MOVE_REPORT_MS = 2_000;
 
 export type { RpcCaller } from './outgoing/context.js';
 export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotification.js';
@@ -36,6 +40,7 @@ export class OcppSession {
   private stopped = false;
   private readonly acceptedListeners: Array<() => void> = [];
   private firmwareStatusSource: () => FirmwareStatus = () => 'Idle';
+  private securityEvents: SecurityEventSink | null = null;
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
   readonly outgoing: OutgoingContext;
 
@@ -85,6 +90,16 @@ export class OcppSession {
     });
   }
 
+  /** Called after every accepted BootNotification (certificate renewal, the firmware health gate and report). */
+  onAccepted(listener: () => void): void {
+    this.acceptedListeners.push(listener);
+  }
+
+  /** Where SettingSystemTime goes when a CSMS time moves the clock (security whitepaper). */
+  reportClockChanges(sink: SecurityEventSink): void {
+    this.securityEvents = sink;
+  }
+
   get registrationStatus(): RegistrationStatus {
     return this.registration;
   }
@@ -99,11 +114,6 @@ export class OcppSession {
 
   localIdFor(transactionId: number): string | undefined {
     return this.messenger.localIdFor(transactionId);
-  }
-
-  /** Called after each accepted BootNotification (the firmware update's health gate and report). */
-  onAccepted(listener: () => void): void {
-    this.acceptedListeners.push(listener);
   }
 
   /** What a triggered FirmwareStatusNotification says (Idle without an update). */
@@ -174,7 +184,12 @@ export class OcppSession {
 
   /** The CSMS time of a BootNotification or Heartbeat answer; the first time, what was stamped before it is corrected (time-correction.ts). */
   private csmsTime(at: Date): void {
+    const before = this.clock.now().getTime();
     this.clock.setOffsetFrom?.(at);
+    const movedMs = this.clock.now().getTime() - before;
+    if (Math.abs(movedMs) > CLOCK_MOVE_REPORT_MS) {
+      this.securityEvents?.report('SettingSystemTime', `set from the CSMS time, moved by ${(movedMs / 1000).toFixed(1)} s`);
+    }
     const corrected = this.messenger.clockSynced();
     if (!corrected) return;
     // Transactions running since before the sync started at a provisional time (their Begin value too).

@@ -12,10 +12,13 @@ import { RemoteCallError, InvalidResponseError, InvalidOutgoingPayloadError } fr
 import type { TimeCorrector } from '../outbox/time-correction.js';
 import type { IdTagInfo, MeterValue } from './generated/types.js';
 import type { RpcCaller, SessionLogger } from './outgoing/context.js';
+import type { RequestOf } from './actions/types.js';
 import { startRecordOf, startTransactionRequest, type StartRecord } from './outgoing/StartTransaction.js';
 import { meterValuesRequest } from './outgoing/MeterValues.js';
 import { stopRecordOf, stopTransactionRequest, type StopRecord } from './outgoing/StopTransaction.js';
 import { shiftPayload } from './time-correction.js';
+import { securityEventNotificationRequest } from './outgoing/SecurityEventNotification.js';
+import type { ForwardedSecurityEvent, SecurityEventForwarder } from '../../security/security-event-recorder.js';
 
 export { StartNotRecordedError, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_ALIVE_STAMP_MS };
 
@@ -56,7 +59,11 @@ const KINDS: Readonly<Record<string, MessageTraits>> = {
   StartTransaction: { durability: 'durable', endsTransaction: false, maxBatch: 1 },
   MeterValues: { durability: 'write-behind', endsTransaction: false, maxBatch: MAX_METER_VALUES_PER_REPLAY },
   StopTransaction: { durability: 'durable', endsTransaction: true, maxBatch: 1 },
+  // Security whitepaper: critical security events are queued with guaranteed delivery, in order.
+  SecurityEventNotification: { durability: 'durable', endsTransaction: false, maxBatch: 1 },
 };
+/** The outbox correlates every message with a transaction id; security events share this one. */
+export const SECURITY_EVENTS_LOCAL_ID = 'security-events';
 /** A kind this adapter does not know (another protocol's row): sent alone, and refused as unsendable. */
 const UNKNOWN_KIND: MessageTraits = { durability: 'durable', endsTransaction: false, maxBatch: 1 };
 
@@ -75,7 +82,7 @@ function parseTransactionId(ref: string | undefined): number | null {
   return Number.isInteger(n) ? n : null;
 }
 
-export class TransactionMessenger {
+export class TransactionMessenger implements SecurityEventForwarder {
   private readonly outbox: Outbox;
   private readonly protocol: V16TransactionProtocol;
 
@@ -147,6 +154,11 @@ export class TransactionMessenger {
     this.outbox.close(tx, { kind: 'StopTransaction', payload: JSON.stringify({ stop, transactionData }) });
   }
 
+  /** A critical security event: durable (fsync) and in order with the transaction messages. */
+  forward(e: ForwardedSecurityEvent): void {
+    this.outbox.update(SECURITY_EVENTS_LOCAL_ID, { kind: 'SecurityEventNotification', payload: JSON.stringify({ event: securityEventNotificationRequest(e) }) });
+  }
+
   /** Writes what waits in memory now (write-behind timer, shutdown); on a storage error it stays and is retried. */
   flush(): void {
     this.outbox.flush();
@@ -208,6 +220,8 @@ class V16TransactionProtocol implements OutboxProtocol {
         return this.sendMeter(batch, ctx);
       case 'StopTransaction':
         return this.sendStop(entry, ctx);
+      case 'SecurityEventNotification':
+        return this.sendSecurityEvent(entry);
       default:
         return Promise.reject(new InvalidOutgoingPayloadError(entry.kind, 'NotImplemented', `not a 1.6 transaction message: ${entry.kind}`));
     }
@@ -248,6 +262,14 @@ class V16TransactionProtocol implements OutboxProtocol {
     const info = conf.idTagInfo;
     const idTag = stop.stopIdTag;
     return info && idTag ? { answered: () => this.hooks.stopAnswered?.(idTag, info) } : {};
+  }
+
+  private async sendSecurityEvent(entry: OutboxMessage): Promise<Delivered> {
+    const event = this.decode<{ event?: RequestOf<'SecurityEventNotification'> }>(entry).event;
+    if (event === undefined) throw new InvalidOutgoingPayloadError('SecurityEventNotification', 'FormationViolation', 'unreadable stored security event');
+    await this.rpc.call('SecurityEventNotification', event);
+    this.log.info({ type: event.type, timestamp: event.timestamp }, 'SecurityEventNotification confirmed');
+    return {};
   }
 
   /** A payload that does not parse is a bug or corruption, never a reason to block the queue. */

@@ -9,6 +9,7 @@ import { m005TimeBases } from './005-time-bases.js';
 import { m006NeutralOutbox } from './006-neutral-outbox.js';
 import { m007DomainVocabulary } from './007-domain-vocabulary.js';
 import { m008ChargingProfiles } from './008-charging-profiles.js';
+import { m009SecurityLog } from './009-security-log.js';
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m006NeutralOutbox,
   m007DomainVocabulary,
   m008ChargingProfiles,
+  m009SecurityLog,
 ];

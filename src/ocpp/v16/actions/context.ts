@@ -9,6 +9,24 @@ import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
 import type { LogUploads } from '../../../diagnostics/log-upload.js';
 import type { FirmwareRequestResult, FirmwareUpdateRequest } from '../../../firmware/update-manager.js';
+import type { CertificateStore } from '../../../security/certificate-store.js';
+import type { SecurityEventSink } from '../../../security/security-events.js';
+import type { CsmsReconnector } from '../../../security/reconnect.js';
+import type { CertificateRenewal } from '../certificate-renewal.js';
+
+/** Certificate management and security events (security whitepaper). */
+export interface SecurityContext {
+  certificates: CertificateStore;
+  events: SecurityEventSink;
+  /** A new charge-point certificate was installed: reconnect so that it is used. */
+  reconnect: CsmsReconnector;
+  /** The security profile in use (0-3). */
+  securityProfile(): number;
+  /** CSRs: SignCertificate now (ExtendedTriggerMessage), and the end of a renewal (CertificateSigned). */
+  renewal: CertificateRenewal;
+  /** The charge point's identity: the CN its certificate must carry. */
+  chargePointId: string;
+}
 
 export interface HandlerContext {
   station: ChargingStation;
@@ -28,6 +46,7 @@ export interface HandlerContext {
   smartCharging?: SmartCharging;
   /** Firmware Management (UpdateFirmware, SignedUpdateFirmware): src/firmware/update-manager.ts. */
   firmware: { request(req: FirmwareUpdateRequest): FirmwareRequestResult };
+  security: SecurityContext;
 }
 
 export type IncomingHandler<A extends CsmsAction> = (req: RequestOf<A>, ctx: HandlerContext) => ResponseOf<A> | Promise<ResponseOf<A>>;

@@ -23,35 +23,46 @@ import { ClearChargingProfile } from './ClearChargingProfile.js';
 import { GetCompositeSchedule } from './GetCompositeSchedule.js';
 import { UpdateFirmware } from './UpdateFirmware.js';
 import { SignedUpdateFirmware } from './SignedUpdateFirmware.js';
+import { CertificateSigned } from './CertificateSigned.js';
+import { DeleteCertificate } from './DeleteCertificate.js';
+import { ExtendedTriggerMessage } from './ExtendedTriggerMessage.js';
+import { GetInstalledCertificateIds } from './GetInstalledCertificateIds.js';
+import { InstallCertificate } from './InstallCertificate.js';
 
 export type IncomingRegistry = { [A in CsmsAction]: IncomingHandler<A> | 'NotSupported' };
 
 export const INCOMING_ACTIONS: IncomingRegistry = {
+  // Core
   ChangeAvailability,
   ChangeConfiguration,
+  ClearCache,
   DataTransfer,
   GetConfiguration,
   RemoteStartTransaction,
   RemoteStopTransaction,
   Reset,
-  TriggerMessage,
   UnlockConnector,
-  ClearCache,
-  // Other feature profiles, not implemented yet:
+  // Firmware Management
   GetDiagnostics,
   UpdateFirmware,
+  // Local Auth List Management
   GetLocalListVersion,
   SendLocalList,
+  // Remote Trigger
+  TriggerMessage,
+  // Reservation
   CancelReservation,
   ReserveNow,
+  // Smart Charging
   ClearChargingProfile,
   GetCompositeSchedule,
   SetChargingProfile,
-  CertificateSigned: 'NotSupported',
-  DeleteCertificate: 'NotSupported',
-  ExtendedTriggerMessage: 'NotSupported',
-  GetInstalledCertificateIds: 'NotSupported',
+  // Security whitepaper
+  CertificateSigned,
+  DeleteCertificate,
+  ExtendedTriggerMessage,
+  GetInstalledCertificateIds,
   GetLog,
-  InstallCertificate: 'NotSupported',
+  InstallCertificate,
   SignedUpdateFirmware,
 };

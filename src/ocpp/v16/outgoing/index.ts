@@ -15,6 +15,8 @@ import { StartTransaction } from './StartTransaction.js';
 import { StatusNotification } from './StatusNotification.js';
 import { StopTransaction } from './StopTransaction.js';
 import { SignedFirmwareStatusNotification } from './SignedFirmwareStatusNotification.js';
+import { SecurityEventNotification } from './SecurityEventNotification.js';
+import { SignCertificate } from './SignCertificate.js';
 
 export type OutgoingRegistry = { [A in CpAction]: OutgoingAction<A> | 'NotSent' };
 
@@ -29,11 +31,11 @@ export const OUTGOING_ACTIONS: OutgoingRegistry = {
   StopTransaction,
   DiagnosticsStatusNotification,
   FirmwareStatusNotification,
-  SignedFirmwareStatusNotification,
-  // Security whitepaper (OCPP 1.6 security edition), arriving with its own issue:
+  // Security whitepaper
   LogStatusNotification,
-  SecurityEventNotification: 'NotSent',
-  SignCertificate: 'NotSent',
+  SecurityEventNotification,
+  SignCertificate,
+  SignedFirmwareStatusNotification,
 };
 
 function isOutgoing(message: string): message is CpAction {

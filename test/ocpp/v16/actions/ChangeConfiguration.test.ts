@@ -68,8 +68,12 @@ describe('ChangeConfiguration (OCPP 1.6 §5.3)', () => {
 
   it('AuthorizationKey: accepted when valid, never returned, never logged', async () => {
     const h = await fx.start();
-    const secret = 'S3cretKey-0123456789';
+    const secret = '5ec2e7a1b0c4d9e8f7a6b5c4d3e2f1a0';
     expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: 'short' })).toEqual({ status: 'Rejected' });
+    // 16..20 bytes as hex only (whitepaper): printable text, 15 or 21 bytes, or an odd digit count are Rejected.
+    for (const value of ['S3cretKey-0123456789abcdef0123456', 'ab'.repeat(15), 'ab'.repeat(21), `${'ab'.repeat(16)}a`]) {
+      expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value })).toEqual({ status: 'Rejected' });
+    }
     expect(await h.call('ChangeConfiguration', { key: 'AuthorizationKey', value: secret })).toEqual({ status: 'Accepted' });
     const all = await h.call('GetConfiguration', {});
     expect(all.configurationKey?.map((k) => k.key)).not.toContain('AuthorizationKey');

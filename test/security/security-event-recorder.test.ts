@@ -1,0 +1,101 @@
+// The SecurityEventSink over a real SQLite security log and the FakeClock: every event is logged,
+// only the whitepaper's critical ones are forwarded, with their own time; repeats of a type are
+// forwarded once per window (the rest logged, counted in the next one); early events wait for the
+// forwarder; a failing store never throws at the reporter.
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { SecurityEventRecorder, type ForwardedSecurityEvent } from '../../src/security/security-event-recorder.js';
+import { CRITICAL_SECURITY_EVENTS, SECURITY_EVENT_TYPES } from '../../src/security/security-events.js';
+import { SqliteSecurityLog } from '../../src/store/security-log-repo.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { TempDatabases } from '../helpers/temp-agent-db.js';
+
+const dbs = new TempDatabases();
+afterEach(() => dbs.cleanup());
+const silent = pino({ level: 'silent' });
+
+function rig() {
+  const clock = new FakeClock({ systemTime: Date.UTC(2026, 11, 4, 12) });
+  const log = new SqliteSecurityLog(dbs.open().db);
+  const forwarded: ForwardedSecurityEvent[] = [];
+  const recorder = new SecurityEventRecorder(log, clock, silent);
+  return { clock, log, forwarded, recorder, attach: () => recorder.forwardTo({ forward: (e) => forwarded.push(e) }) };
+}
+
+describe('SecurityEventRecorder', () => {
+  it('the critical events are the whitepaper seven', () => {
+    expect([...CRITICAL_SECURITY_EVENTS].sort()).toEqual(
+      ['FirmwareUpdated', 'MemoryExhaustion', 'ResetOrReboot', 'SecurityLogWasCleared', 'SettingSystemTime', 'StartupOfTheDevice', 'TamperDetectionActivated'].sort(),
+    );
+    expect(SECURITY_EVENT_TYPES).toHaveLength(18);
+  });
+
+  it('logs every event, forwards only the critical ones with the time they happened', () => {
+    const r = rig();
+    r.attach();
+    r.recorder.report('InvalidChargePointCertificate', 'chain does not verify');
+    const at = r.clock.now();
+    r.recorder.report('ResetOrReboot', 'Soft reset');
+    expect(r.log.entries().map((e) => e.type)).toEqual(['InvalidChargePointCertificate', 'ResetOrReboot']);
+    expect(r.forwarded).toEqual([{ type: 'ResetOrReboot', at, techInfo: 'Soft reset' }]);
+  });
+
+  it('forwards a type at most once a minute; the ones held back are logged and counted in the next', () => {
+    const r = rig();
+    r.attach();
+    for (let i = 0; i < 5; i++) {
+      r.recorder.report('SettingSystemTime', `#${i}`);
+      r.clock.advance(1_000);
+    }
+    expect(r.forwarded.map((e) => e.techInfo)).toEqual(['#0']);
+    r.recorder.report('StartupOfTheDevice'); // another type has its own window
+    expect(r.forwarded).toHaveLength(2);
+    r.clock.advance(60_000);
+    r.recorder.report('SettingSystemTime', '#5');
+    expect(r.forwarded.at(-1)!.techInfo).toBe('#5 (4 more since the last report)');
+    expect(r.log.entries().filter((e) => e.type === 'SettingSystemTime')).toHaveLength(6);
+    expect(r.recorder.stats.heldBack).toBe(4);
+  });
+
+  it('coalesces InvalidMessages in the log too (a CSMS can send them at will)', () => {
+    const r = rig();
+    for (let i = 0; i < 100; i++) r.recorder.report('InvalidMessages', 'FormationViolation');
+    expect(r.log.entries()).toHaveLength(1);
+    r.clock.advance(61_000);
+    r.recorder.report('InvalidMessages', 'FormationViolation');
+    expect(r.log.entries().at(-1)!.techInfo).toBe('FormationViolation (99 more since the last report)');
+  });
+
+  it('holds events reported before the forwarder exists and sends them in order once attached', () => {
+    const r = rig();
+    r.recorder.report('StartupOfTheDevice');
+    r.recorder.report('SecurityLogWasCleared');
+    expect(r.forwarded).toEqual([]);
+    r.attach();
+    expect(r.forwarded.map((e) => e.type)).toEqual(['StartupOfTheDevice', 'SecurityLogWasCleared']);
+  });
+
+  it('clearing the log leaves one entry, SecurityLogWasCleared, which is forwarded', () => {
+    const r = rig();
+    r.attach();
+    for (let i = 0; i < 3; i++) r.recorder.report('InvalidCentralSystemCertificate');
+    expect(r.recorder.clearLog('requested by the operator')).toBe(3);
+    expect(r.log.entries().map((e) => [e.type, e.techInfo])).toEqual([['SecurityLogWasCleared', '3 entries removed: requested by the operator']]);
+    expect(r.forwarded.map((e) => e.type)).toEqual(['SecurityLogWasCleared']);
+  });
+
+  it('cuts techInfo at 255 characters and never throws when the store or the outbox fails', () => {
+    const r = rig();
+    r.recorder.forwardTo({
+      forward: () => {
+        throw new Error('disk full');
+      },
+    });
+    r.recorder.report('StartupOfTheDevice', 'x'.repeat(400));
+    expect(r.log.entries()[0]!.techInfo).toHaveLength(255);
+    expect(r.recorder.stats.failures).toBe(1);
+    const broken = new SecurityEventRecorder({ append: () => { throw new Error('I/O error'); }, clear: () => 0 }, r.clock, silent);
+    expect(() => broken.report('ResetOrReboot')).not.toThrow();
+    expect(broken.stats.failures).toBe(1);
+  });
+});
