@@ -88,7 +88,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   startSecurityEvents(security, messenger, cfg, clock);
   watchSecurityConfiguration(config, security.events);
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
-  const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock }, log);
+  const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock, securityLog: security.log }, log);
   const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
   const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security: security.events, restart: () => opts.onResetRequested?.('Soft') };
   const firmwareFor = (s: OcppSession): FirmwareUpdateManager => buildFirmware(firmwareDeps, s, log);

@@ -1,7 +1,6 @@
 // Part of the composition root: diagnostics and log uploads (GetDiagnostics, GetLog) over the
 // running agent's parts: the log ring, the configuration, the database summary, the outbox
-// depth, the controller's identity and the security log (a reader that holds nothing until the
-// durable security log is wired in through `securityLog`).
+// depth, the controller's identity and the durable security log.
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
@@ -17,7 +16,7 @@ import { summarizeDatabase } from '../store/database-summary.js';
 import type { ArchiveSources } from '../diagnostics/log-archive.js';
 import { LogUploads } from '../diagnostics/log-upload.js';
 
-/** The security log until the durable one is wired: nothing recorded yet. */
+/** A security log that holds nothing: for tools and tests that run without the store. */
 export const EMPTY_SECURITY_LOG: SecurityLogReader = { entries: () => [] };
 
 export interface UploadParts {

@@ -63,7 +63,7 @@ export function watchSecurityConfiguration(config: ConfigurationStore, events: S
  * first. The memory bound, when configured, is watched from now on too (security.memory).
  */
 export function startSecurityEvents(security: SecurityParts, outbox: SecurityEventForwarder, cfg: AgentConfig, clock: Clock): void {
-  security.events.forwardTo(outbox);
+  security.events.forwardTo(outbox, cfg.security.notifyEvents);
   security.events.report('StartupOfTheDevice', `agent started, firmware ${cfg.identity.firmwareVersion}`);
   if (cfg.security.memoryLimitMb !== null) {
     security.memory = new MemoryWatch(cfg.security.memoryLimitMb * 1_048_576, security.events, clock);

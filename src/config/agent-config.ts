@@ -7,6 +7,7 @@ import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
 import { packageVersion } from '../platform/package-info.js';
 import { checkProvisionedCertificate } from '../security/provisioned-certificate.js';
 import type { CsrKeyType } from '../security/csr.js';
+import type { SecurityEventNotify } from '../security/security-event-recorder.js';
 import { ConfigError, fail, describe, orDefault, isPlainObject, objectAt, onlyKeys, requireString, nonEmpty, ciString, oneOf, currentLimit, optionalBoolean, pathAt, optionalPath, readProblem, lineColumn, locateJsonError } from './config-fields.js';
 
 export { ConfigError, locateJsonError };
@@ -68,6 +69,8 @@ export interface SmartChargingConfig {
   failSafeAfterS: number;
 }
 
+const SECURITY_EVENT_NOTIFY: readonly SecurityEventNotify[] = ['all', 'critical'];
+
 /** Key types of the charge point's certificate signing requests (SignCertificate). */
 export const CSR_KEY_TYPES: readonly CsrKeyType[] = ['rsa2048', 'ec-p256'];
 
@@ -78,6 +81,8 @@ export interface SecurityConfig {
   csrKeyType: CsrKeyType;
   /** Resident memory above which MemoryExhaustion is reported, in MB; null: not watched. */
   memoryLimitMb: number | null;
+  /** SecurityEventNotification for every detected event ('all'), or the whitepaper's critical ones only. */
+  notifyEvents: SecurityEventNotify;
 }
 
 /** The configuration with every default applied. */
@@ -109,6 +114,8 @@ export const CONFIG_DEFAULTS = {
   failSafeAfterS: 300,
   renewBeforeDays: 30,
   csrKeyType: 'rsa2048',
+  // The operator hears of refused certificates and TLS failures too, not only the critical seven.
+  notifyEvents: 'all',
 } as const;
 
 export interface ParseOptions {
@@ -294,7 +301,7 @@ function switchTimeout(value: unknown): number {
 
 function securityConfig(value: unknown): SecurityConfig {
   const obj = objectAt('security', value);
-  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType', 'memoryLimitMb']);
+  onlyKeys('security', obj, ['renewBeforeDays', 'csrKeyType', 'memoryLimitMb', 'notifyEvents']);
   const days = obj['renewBeforeDays'];
   if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365)) {
     fail('security.renewBeforeDays', 'a whole number of days from 1 to 365', days);
@@ -307,6 +314,7 @@ function securityConfig(value: unknown): SecurityConfig {
     renewBeforeDays: typeof days === 'number' ? days : CONFIG_DEFAULTS.renewBeforeDays,
     memoryLimitMb: typeof memory === 'number' ? memory : null,
     csrKeyType: oneOf('security.csrKeyType', obj['csrKeyType'], CSR_KEY_TYPES, CONFIG_DEFAULTS.csrKeyType),
+    notifyEvents: oneOf('security.notifyEvents', obj['notifyEvents'], SECURITY_EVENT_NOTIFY, CONFIG_DEFAULTS.notifyEvents),
   };
 }
 

@@ -1,5 +1,5 @@
 // The agent's SecurityEventSink: every event goes to the bounded security log; critical ones
-// (security-events.ts) are also handed to a forwarder (the 1.6 adapter queues them durably, in
+// (security-events.ts), or every one when the operator asks for all, are also handed to a forwarder (the 1.6 adapter queues them durably, in
 // order with the transaction messages, as SecurityEventNotification) with the event's own time.
 // Repeats of one type reach the CSMS at most once per window; the ones held back are still in
 // the log and the next forwarded one says how many there were. Events reported before the
@@ -31,6 +31,9 @@ export interface RecorderOptions {
   readonly timeBase?: () => ProvisionalTimeBase | undefined;
 }
 
+/** Which events reach the CSMS: the whitepaper's critical ones, or every one the agent detects. */
+export type SecurityEventNotify = 'critical' | 'all';
+
 export const DEFAULT_FORWARD_WINDOW_MS = 60_000;
 /** The whitepaper's techInfo: at most 255 characters. */
 export const TECH_INFO_MAX = 255;
@@ -45,6 +48,7 @@ interface Window {
 
 export class SecurityEventRecorder implements SecurityEventSink {
   private forwarder: SecurityEventForwarder | null = null;
+  private notify: SecurityEventNotify = 'critical';
   private readonly early: ForwardedSecurityEvent[] = [];
   private readonly forwardWindows = new Map<SecurityEventType, Window>();
   private readonly logWindows = new Map<SecurityEventType, Window>();
@@ -65,10 +69,15 @@ export class SecurityEventRecorder implements SecurityEventSink {
     this.timeBase = opts.timeBase ?? (() => undefined);
   }
 
-  /** Where critical events go from now on; the ones reported before follow now, in order. */
-  forwardTo(forwarder: SecurityEventForwarder): void {
+  /** Where forwarded events go from now on; the ones reported before follow now, in order. */
+  forwardTo(forwarder: SecurityEventForwarder, notify: SecurityEventNotify = 'critical'): void {
     this.forwarder = forwarder;
-    for (const e of this.early.splice(0)) this.send(e);
+    this.notify = notify;
+    for (const e of this.early.splice(0)) if (this.forwards(e.type)) this.send(e);
+  }
+
+  private forwards(type: SecurityEventType): boolean {
+    return this.notify === 'all' || CRITICAL_SECURITY_EVENTS.has(type);
   }
 
   report(type: SecurityEventType, techInfo?: string): void {
@@ -99,7 +108,8 @@ export class SecurityEventRecorder implements SecurityEventSink {
       this.log.append({ atMs: at.getTime(), type, techInfo: withHeldBack(techInfo, logHeld) ?? null }, this.timeBase());
       this.stats.logged++;
     }
-    if (!critical) return;
+    // Before the forwarder exists the choice is not known yet: keep every event, filter on attach.
+    if (this.forwarder !== null && !this.forwards(type)) return;
     const held = this.windowed(this.forwardWindows, type, mono, this.forwardWindowMs);
     if (held < 0) {
       this.stats.heldBack++;

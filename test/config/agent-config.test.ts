@@ -84,7 +84,7 @@ describe('valid files', () => {
       leds: {},
       logLevel: 'info',
       smartCharging: { profileWritesPerDay: 10, failSafeCurrentA: null, failSafeAfterS: 300 },
-      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null },
+      security: { renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null, notifyEvents: 'all' },
     });
   });
 
@@ -310,12 +310,14 @@ describe('bad files: one line naming the field', () => {
 });
 
 describe('security (certificate renewal)', () => {
-  it('defaults: renew 30 days before expiry, RSA 2048 keys', () => {
-    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null });
-    expect(parseAgentConfig(patched(MINIMAL, { security: { renewBeforeDays: 60, csrKeyType: 'ec-p256', memoryLimitMb: 256 } })).security).toEqual({
+  it('defaults: renew 30 days before expiry, RSA 2048 keys, every security event notified', () => {
+    expect(parseAgentConfig(MINIMAL).security).toEqual({ renewBeforeDays: 30, csrKeyType: 'rsa2048', memoryLimitMb: null, notifyEvents: 'all' });
+    const set = { renewBeforeDays: 60, csrKeyType: 'ec-p256', memoryLimitMb: 256, notifyEvents: 'critical' };
+    expect(parseAgentConfig(patched(MINIMAL, { security: set })).security).toEqual({
       renewBeforeDays: 60,
       csrKeyType: 'ec-p256',
       memoryLimitMb: 256,
+      notifyEvents: 'critical',
     });
   });
 
@@ -324,7 +326,8 @@ describe('security (certificate renewal)', () => {
     [{ security: { renewBeforeDays: 7.5 } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got 7.5'],
     [{ security: { renewBeforeDays: '30' } }, 'config error: security.renewBeforeDays: expected a whole number of days from 1 to 365, got "30"'],
     [{ security: { csrKeyType: 'rsa1024' } }, 'config error: security.csrKeyType: expected one of rsa2048, ec-p256, got "rsa1024"'],
-    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType, memoryLimitMb)'],
+    [{ security: { renewDays: 3 } }, 'config error: security.renewDays: unknown key (expected one of renewBeforeDays, csrKeyType, memoryLimitMb, notifyEvents)'],
+    [{ security: { notifyEvents: 'some' } }, 'config error: security.notifyEvents: expected one of all, critical, got "some"'],
     [{ security: { memoryLimitMb: 8 } }, 'config error: security.memoryLimitMb: expected a whole number of MB from 32 to 65536, or null, got 8'],
   ])('%j', (patch, message) => {
     expect(parseError(patched(MINIMAL, patch))).toBe(message);

@@ -24,7 +24,7 @@ afterEach(() => {
   dirs.removeAll();
 });
 
-const AUTH_KEY = 'AuthKey-0123456789abcdef';
+const AUTH_KEY = '0123456789abcdef0123456789abcdef';
 const BASIC_PASSWORD = 'basic-password-42';
 
 /** An in-memory SecurityLogReader: the port's contract (inclusive range, oldest first). */

@@ -66,6 +66,26 @@ describe('SecurityEventRecorder', () => {
     expect(r.log.entries().at(-1)!.techInfo).toBe('FormationViolation (99 more since the last report)');
   });
 
+  it("with notifyEvents 'all': every event is forwarded, the early ones too, each type still once a window", () => {
+    const r = rig();
+    r.recorder.report('InvalidCentralSystemCertificate', 'early, before the outbox');
+    r.recorder.forwardTo({ forward: (e) => r.forwarded.push(e) }, 'all');
+    r.recorder.report('InvalidTLSVersion', 'TLSv1.1 only');
+    r.recorder.report('InvalidTLSVersion', 'again');
+    r.recorder.report('ResetOrReboot');
+    expect(r.forwarded.map((e) => e.type)).toEqual(['InvalidCentralSystemCertificate', 'InvalidTLSVersion', 'ResetOrReboot']);
+    expect(r.log.entries()).toHaveLength(4);
+  });
+
+  it("with 'critical': an early non-critical event stays in the log only", () => {
+    const r = rig();
+    r.recorder.report('InvalidCentralSystemCertificate');
+    r.recorder.report('StartupOfTheDevice');
+    r.attach();
+    expect(r.forwarded.map((e) => e.type)).toEqual(['StartupOfTheDevice']);
+    expect(r.log.entries().map((e) => e.type)).toEqual(['InvalidCentralSystemCertificate', 'StartupOfTheDevice']);
+  });
+
   it('holds events reported before the forwarder exists and sends them in order once attached', () => {
     const r = rig();
     r.recorder.report('StartupOfTheDevice');

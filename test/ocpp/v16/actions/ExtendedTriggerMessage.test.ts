@@ -1,7 +1,6 @@
 // Security whitepaper ExtendedTriggerMessage against the real agent and the strict DevCsms: every
 // requestedMessage this charger can send is Accepted and then sent (SignChargePointCertificate: a
-// SignCertificate with a fresh CSR); LogStatusNotification (no GetLog yet) is NotImplemented; an
-// unknown connector is Rejected.
+// SignCertificate with a fresh CSR); an unknown connector is Rejected.
 import { describe, expect, it } from 'vitest';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { opensslOutput } from '../../../helpers/test-pki.js';
@@ -17,6 +16,7 @@ describe('ExtendedTriggerMessage (security whitepaper)', () => {
     ['StatusNotification', 1, 'StatusNotification'],
     ['MeterValues', 1, 'MeterValues'],
     ['FirmwareStatusNotification', undefined, 'FirmwareStatusNotification'],
+    ['LogStatusNotification', undefined, 'LogStatusNotification'],
   ] as const)('%s: Accepted, then sent', async (requestedMessage, connectorId, action) => {
     const h = await fx.start();
     const m = h.mark();
@@ -41,9 +41,8 @@ describe('ExtendedTriggerMessage (security whitepaper)', () => {
     expect(h.csms.strictFailures).toEqual([]);
   });
 
-  it('LogStatusNotification: NotImplemented (GetLog comes later); an unknown connector: Rejected', async () => {
+  it('an unknown connector: Rejected', async () => {
     const h = await fx.start();
-    expect(await h.call('ExtendedTriggerMessage', { requestedMessage: 'LogStatusNotification' })).toEqual({ status: 'NotImplemented' });
     expect(await h.call('ExtendedTriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 9 })).toEqual({ status: 'Rejected' });
   });
 });

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 const FTP_PASSWORD = 'ftp-Diag-5521';
-const AUTH_KEY = 'Diag-AuthKey-0123456789';
+const AUTH_KEY = 'fedcba9876543210fedcba9876543210';
 
 async function ftp(): Promise<FtpServer> {
   const server = await startFtpServer(dirs.make('ca-ftp-'), { user: 'diag', password: FTP_PASSWORD });
