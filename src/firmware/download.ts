@@ -93,6 +93,7 @@ async function httpDownload(location: URL, part: string, opts: DownloadOptions):
 
 async function ftpDownload(location: URL, part: string, opts: DownloadOptions): Promise<number> {
   const client = new FtpClient(opts.idleTimeoutMs);
+  let out: ReturnType<typeof createWriteStream> | null = null;
   try {
     await client.access({
       host: location.hostname,
@@ -105,15 +106,20 @@ async function ftpDownload(location: URL, part: string, opts: DownloadOptions): 
     const size = await client.size(path).catch(() => null);
     if (size !== null && size > opts.maxBytes) throw new DownloadError(`the file is ${size} bytes, over the ${opts.maxBytes}-byte limit`);
     const bound = new ByteBound(opts.maxBytes);
-    const out = createWriteStream(part);
+    out = createWriteStream(part);
     bound.pipe(out);
     const written = finished(out);
+    written.catch(() => undefined); // awaited below; a failed transfer is reported by downloadTo
     // basic-ftp ends `bound` when the transfer is over (or failed).
     await client.downloadTo(bound, path);
     await written;
     if (size !== null && bound.bytes !== size) throw new DownloadError(`the download broke off: ${bound.bytes} of ${size} bytes`);
     return bound.bytes;
   } catch (err) {
+    // The write stream opens its file asynchronously: close it before the caller removes the
+    // part file, or the file would appear again after its removal.
+    const stream = out;
+    if (stream !== null && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()).destroy());
     throw err instanceof DownloadError ? err : new DownloadError(`ftp ${location.host}: ${(err as Error).message}`);
   } finally {
     client.close();

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { childLogger, createLogger } from '../../src/platform/logger.js';
 import { ocppFrameLogger } from '../../src/diagnostics/ocpp-frame-log.js';
+import type { AgentConfig } from '../../src/config/agent-config.js';
 import { simulatedAgentConfig } from '../../src/devtools/dev-config.js';
 import { DevCsms, type DevCsmsOptions, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
@@ -44,6 +45,8 @@ export interface HarnessOptions {
   logLevel?: 'info' | 'debug';
   /** csms.securitySwitchTimeoutS of the agent's config. */
   securitySwitchTimeoutS?: number;
+  /** Changes to the agent's config file settings (applied to the parsed config). */
+  agentConfig?: (cfg: AgentConfig) => AgentConfig;
 }
 
 export interface FrameRecord {
@@ -99,13 +102,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       done();
     },
   });
-  const cfg = simulatedAgentConfig({
+  const baseConfig = simulatedAgentConfig({
     chargePointId: cpId,
     csmsUrl: csms.url,
     dataDir,
     logLevel: opts.logLevel ?? 'info',
     ...(opts.securitySwitchTimeoutS !== undefined ? { securitySwitchTimeoutS: opts.securitySwitchTimeoutS } : {}),
   });
+  const cfg = opts.agentConfig ? opts.agentConfig(baseConfig) : baseConfig;
   // With a level asked for: the agent's own logger and frame log as the CLI wires them (the secret-leak tests).
   const ownLogger = opts.logLevel !== undefined || opts.agentLogger === true;
   const logger = ownLogger ? createLogger({ level: opts.logLevel ?? 'info', destination: sink }) : pino({ level: 'info' }, sink);

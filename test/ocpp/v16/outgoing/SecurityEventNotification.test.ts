@@ -77,8 +77,8 @@ describe('SecurityEventNotification (security whitepaper)', () => {
     expect(Date.parse(String(sent.timestamp))).toBe(startup.atMs);
   });
 
-  it('InvalidMessages and ReconfigurationOfSecurityParameters go to the security log only', async () => {
-    const h = await fx.start();
+  it("with notifyEvents 'critical': InvalidMessages and ReconfigurationOfSecurityParameters go to the security log only", async () => {
+    const h = await fx.start({ agentConfig: (cfg) => ({ ...cfg, security: { ...cfg.security, notifyEvents: 'critical' } }) });
     await waitFor(() => eventsOf(h).length === 1, 10_000, 'StartupOfTheDevice');
     h.csms.sendRaw(h.cpId, '[2,"bad-1","Reset",{"type":"Sideways"}]');
     await waitFor(() => logged(h).includes('InvalidMessages'), 10_000, 'InvalidMessages logged');
@@ -89,6 +89,17 @@ describe('SecurityEventNotification (security whitepaper)', () => {
     // Queued for the CSMS synchronously when reported: only StartupOfTheDevice ever was.
     expect(h.agent.security.events.stats.forwarded).toBe(1);
     expect(eventsOf(h).map((e) => e.type)).toEqual(['StartupOfTheDevice']);
+  });
+
+  it("by default (notifyEvents 'all'): InvalidMessages and ReconfigurationOfSecurityParameters reach the CSMS too", async () => {
+    const h = await fx.start();
+    await waitFor(() => eventsOf(h).length === 1, 10_000, 'StartupOfTheDevice');
+    h.csms.sendRaw(h.cpId, '[2,"bad-1","Reset",{"type":"Sideways"}]');
+    expect(await h.call('ChangeConfiguration', { key: 'CpoName', value: 'Example CPO' })).toEqual({ status: 'Accepted' });
+    await waitFor(() => eventsOf(h).length === 3, 10_000, 'three notifications');
+    expect(eventsOf(h).map((e) => e.type)).toEqual(['StartupOfTheDevice', 'InvalidMessages', 'ReconfigurationOfSecurityParameters']);
+    expect(eventsOf(h)[2]).toMatchObject({ techInfo: 'CpoName changed' });
+    expect(h.csms.strictFailures).toEqual([]);
   });
 
   it('builds the request from an event (techInfo only when there is one)', () => {
