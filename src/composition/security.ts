@@ -73,6 +73,7 @@ export function startSecurityEvents(security: SecurityParts, outbox: SecurityEve
 
 /** The security timers (renewal checks, memory watch) stop with the session. */
 export function stopSecurityTimers(security: SecurityParts): void {
+  security.events.stop();
   security.renewal?.stop();
   security.memory?.stop();
 }

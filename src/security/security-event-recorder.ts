@@ -2,9 +2,10 @@
 // (security-events.ts), or every one when the operator asks for all, are also handed to a forwarder (the 1.6 adapter queues them durably, in
 // order with the transaction messages, as SecurityEventNotification) with the event's own time.
 // Repeats of one type reach the CSMS at most once per window; the ones held back are still in
-// the log and the next forwarded one says how many there were. Events reported before the
+// the log, and when the window ends the last of them is sent, saying how many there were, so the
+// CSMS always learns the latest state of a burst within a window. Events reported before the
 // forwarder exists (start-up) wait in memory, a few at most, and follow when it is attached.
-import type { Clock } from '../platform/clock.js';
+import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { AgentLogger } from '../platform/logger.js';
 import { errorText } from '../platform/errors.js';
 import { CRITICAL_SECURITY_EVENTS, type ProvisionalTimeBase, type SecurityEventSink, type SecurityEventType, type SecurityLogWriter } from './security-events.js';
@@ -46,11 +47,17 @@ interface Window {
   heldBack: number;
 }
 
+interface ForwardWindow extends Window {
+  /** The latest event held back in this window: sent when the window ends. */
+  last?: ForwardedSecurityEvent;
+  timer?: TimerHandle;
+}
+
 export class SecurityEventRecorder implements SecurityEventSink {
   private forwarder: SecurityEventForwarder | null = null;
   private notify: SecurityEventNotify = 'critical';
   private readonly early: ForwardedSecurityEvent[] = [];
-  private readonly forwardWindows = new Map<SecurityEventType, Window>();
+  private readonly forwardWindows = new Map<SecurityEventType, ForwardWindow>();
   private readonly logWindows = new Map<SecurityEventType, Window>();
   private readonly forwardWindowMs: number;
   private readonly logWindowMs: number;
@@ -110,13 +117,35 @@ export class SecurityEventRecorder implements SecurityEventSink {
     }
     // Before the forwarder exists the choice is not known yet: keep every event, filter on attach.
     if (this.forwarder !== null && !this.forwards(type)) return;
-    const held = this.windowed(this.forwardWindows, type, mono, this.forwardWindowMs);
-    if (held < 0) {
+    const event: ForwardedSecurityEvent = { type, at, ...(techInfo !== undefined ? { techInfo } : {}) };
+    const w = this.forwardWindows.get(type);
+    if (w !== undefined && mono < w.untilMs) {
+      w.heldBack++;
+      w.last = event;
       this.stats.heldBack++;
+      w.timer ??= this.clock.setTimeout(() => this.flush(type), w.untilMs - mono);
       return;
     }
-    const info = withHeldBack(techInfo, held);
-    this.send({ type, at, ...(info !== undefined ? { techInfo: info } : {}) });
+    this.forwardWindows.set(type, { untilMs: mono + this.forwardWindowMs, heldBack: 0 });
+    this.send(event);
+  }
+
+  /** A window ended with events held back: the last one goes now, with the count of the others. */
+  private flush(type: SecurityEventType): void {
+    const w = this.forwardWindows.get(type);
+    if (w === undefined || w.last === undefined) return;
+    const info = withHeldBack(w.last.techInfo, w.heldBack - 1);
+    // The flush is this window's one event: the next window starts now.
+    this.forwardWindows.set(type, { untilMs: this.clock.monotonicMs() + this.forwardWindowMs, heldBack: 0 });
+    this.send({ type, at: w.last.at, ...(info !== undefined ? { techInfo: info } : {}) });
+  }
+
+  /** Cancels the pending end-of-window sends (shutdown); what they would send is in the security log. */
+  stop(): void {
+    for (const w of this.forwardWindows.values()) {
+      if (w.timer !== undefined) this.clock.clearTimeout(w.timer);
+      delete w.timer;
+    }
   }
 
   /**

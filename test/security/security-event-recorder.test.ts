@@ -40,21 +40,43 @@ describe('SecurityEventRecorder', () => {
     expect(r.forwarded).toEqual([{ type: 'ResetOrReboot', at, techInfo: 'Soft reset' }]);
   });
 
-  it('forwards a type at most once a minute; the ones held back are logged and counted in the next', () => {
+  it('forwards a type at most once a minute; at the end of the window the last one held back follows, with the count', () => {
     const r = rig();
     r.attach();
+    const times: Date[] = [];
     for (let i = 0; i < 5; i++) {
+      times.push(r.clock.now());
       r.recorder.report('SettingSystemTime', `#${i}`);
       r.clock.advance(1_000);
     }
     expect(r.forwarded.map((e) => e.techInfo)).toEqual(['#0']);
     r.recorder.report('StartupOfTheDevice'); // another type has its own window
     expect(r.forwarded).toHaveLength(2);
-    r.clock.advance(60_000);
+    r.clock.advance(54_999);
+    expect(r.forwarded).toHaveLength(2);
+    r.clock.advance(1); // the window of #0 ends: #4 goes, with its own time, counting #1..#3
+    expect(r.forwarded.at(-1)).toEqual({ type: 'SettingSystemTime', at: times[4], techInfo: '#4 (3 more since the last report)' });
+    // The flush opened the next window: #5 waits for its end, then goes alone.
+    r.clock.advance(1_000);
     r.recorder.report('SettingSystemTime', '#5');
-    expect(r.forwarded.at(-1)!.techInfo).toBe('#5 (4 more since the last report)');
+    expect(r.forwarded).toHaveLength(3);
+    r.clock.advance(60_000);
+    expect(r.forwarded.at(-1)!.techInfo).toBe('#5');
     expect(r.log.entries().filter((e) => e.type === 'SettingSystemTime')).toHaveLength(6);
-    expect(r.recorder.stats.heldBack).toBe(4);
+    expect(r.recorder.stats.heldBack).toBe(5);
+    // Nothing held back: the window just ends.
+    r.clock.advance(120_000);
+    expect(r.forwarded).toHaveLength(4);
+  });
+
+  it('stop() cancels a pending end-of-window send', () => {
+    const r = rig();
+    r.attach();
+    r.recorder.report('ResetOrReboot', 'a');
+    r.recorder.report('ResetOrReboot', 'b');
+    r.recorder.stop();
+    r.clock.advance(120_000);
+    expect(r.forwarded.map((e) => e.techInfo)).toEqual(['a']);
   });
 
   it('coalesces InvalidMessages in the log too (a CSMS can send them at will)', () => {
