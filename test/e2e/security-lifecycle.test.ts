@@ -146,6 +146,7 @@ describe('security lifecycle over OCPP alone (security whitepaper A05, A02, A03)
     expect(renewed.clientCertificate?.fingerprint256).toBe(second.fingerprint256);
     // What `diag status` shows as certificateExpiry; the CSR keys are gone, the key file is private.
     expect(h.agent.security.renewal?.expiry()?.toISOString()).toBe(new Date(second.validTo).toISOString());
+    expect(h.agent.security.renewal?.renewing).toBe(false); // no retry of the renewal left armed
     const certs = join(h.dataDir, 'certs');
     expect(existsSync(join(certs, 'pending')) ? readdirSync(join(certs, 'pending')) : []).toEqual([]);
     expect(statSync(join(certs, 'charge-point.pem')).mode & 0o777).toBe(0o600);
