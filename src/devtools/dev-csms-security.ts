@@ -31,6 +31,8 @@ export interface Admission {
   readonly profile: number;
   readonly tls: boolean;
   readonly refused?: string;
+  /** The client certificate the charge point presented over TLS (tests compare it with the one signed). */
+  readonly clientCertificate?: { readonly serialNumber: string; readonly fingerprint256: string; readonly validTo: string };
 }
 
 /** The admission rules: the profile each charge point must at least use and the key it must present. */
@@ -72,9 +74,12 @@ export class SecurityPolicy {
       basic = true;
     }
     let profile: number;
+    let clientCertificate: Admission['clientCertificate'];
     if (tls) {
-      const cn = (socket as TLSSocket).getPeerCertificate().subject?.CN;
-      const certified = (socket as TLSSocket).authorized && cn === identity;
+      const peer = (socket as TLSSocket).getPeerCertificate();
+      // An empty object when the client presented none.
+      if (peer.serialNumber !== undefined) clientCertificate = { serialNumber: peer.serialNumber, fingerprint256: peer.fingerprint256, validTo: peer.valid_to };
+      const certified = (socket as TLSSocket).authorized && peer.subject?.CN === identity;
       profile = certified ? 3 : basic ? 2 : -1;
       if (profile < 0) return refuse(profile, 'TLS without Basic credentials nor a valid client certificate');
     } else {
@@ -84,7 +89,7 @@ export class SecurityPolicy {
     if (profile < required) return refuse(profile, `profile ${profile} below the required ${required}`);
     const target = this.#targets.get(identity);
     if (target !== undefined && profile >= target) this.#required.set(identity, Math.max(required, target));
-    return { identity, profile, tls };
+    return { identity, profile, tls, ...(clientCertificate !== undefined ? { clientCertificate } : {}) };
   }
 }
 
@@ -192,14 +197,17 @@ export function refuseUpgrade(socket: Duplex, status: 401 | 404, text: string): 
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** Sign a PEM CSR with the dev PKI's charge-point CA; resolves the certificate chain (leaf, then CA). */
-export function signCsr(pkiDir: string, csrPem: string): Promise<string> {
+/**
+ * Sign a PEM CSR with the dev PKI's charge-point CA, valid for `days` (a short one lets tests
+ * exercise the renewal); resolves the certificate chain (leaf, then CA).
+ */
+export function signCsr(pkiDir: string, csrPem: string, days = 825): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'dev-csms-csr-'));
   writeFileSync(join(dir, 'req.csr'), csrPem);
   writeFileSync(join(dir, 'ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=clientAuth\n');
   const serial = `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
   const args = ['x509', '-req', '-sha256', '-in', join(dir, 'req.csr'), '-CA', join(pkiDir, 'charge-point-ca.crt'), '-CAkey', join(pkiDir, 'charge-point-ca.key'),
-    '-set_serial', serial, '-days', '825', '-extfile', join(dir, 'ext')];
+    '-set_serial', serial, '-days', String(days), '-extfile', join(dir, 'ext')];
   return new Promise((resolve, reject) => {
     execFile('openssl', args, { encoding: 'utf8' }, (err, stdout, stderr) => {
       rmSync(dir, { recursive: true, force: true });
