@@ -106,6 +106,21 @@ export class FirmwareUpdateManager {
     return this.current?.status ?? 'Idle';
   }
 
+  /**
+   * A station-wide availability change the CSMS asks for while an update holds the station
+   * Inoperative: recorded (persisted) as the availability to restore when the update ends, so the
+   * last one asked for applies then; true when held so (the answer is Scheduled), false when no
+   * update holds the station and the change applies now.
+   */
+  holdAvailability(availability: Availability): boolean {
+    const s = this.current;
+    if (s === null || s.availabilityBefore === null) return false;
+    s.availabilityBefore = availability;
+    this.persist();
+    this.d.log.info({ availability }, 'availability change kept until the firmware update ends');
+    return true;
+  }
+
   /** An update request (UpdateFirmware, SignedUpdateFirmware). */
   request(req: FirmwareUpdateRequest): FirmwareRequestResult {
     const signed = req.signature !== null;
@@ -257,7 +272,7 @@ export class FirmwareUpdateManager {
       s.availabilityBefore = this.d.site.stationAvailability();
       this.persist();
     }
-    // Checked again after the messages went out: a ChangeAvailability meanwhile may have let one start.
+    // Checked again after the messages went out: one may have started just before the station went Inoperative.
     do {
       this.d.site.setStationAvailability('Inoperative');
       if (this.d.site.activeTransactions() > 0) {

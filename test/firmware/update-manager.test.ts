@@ -267,6 +267,26 @@ describe('firmware update manager', () => {
     expect(r.statuses.slice(3)).toEqual(['Installing', 'InstallRebooting']);
   });
 
+  it('an availability asked for while the update holds the station is kept, across the restart, and applies at the end', async () => {
+    const r = rig();
+    expect(r.manager.holdAvailability('Inoperative')).toBe(false); // nothing holds the station: it applies now
+    r.site.active = 1;
+    r.manager.request(plain(http.url('good.tar.gz')));
+    await waitFor(() => r.statuses.includes('InstallScheduled'), 20_000, 'the wait');
+    expect(r.manager.holdAvailability('Inoperative')).toBe(true);
+    expect(r.site.availability).toBe('Inoperative');
+    r.site.endTransaction();
+    await waitFor(() => ended(r), 20_000, 'the install');
+    const after = rig({ root: r.root, dataDir: r.dataDir, running: '1.1.0', site: r.site });
+    after.manager.resume();
+    expect(after.manager.holdAvailability('Operative')).toBe(true);
+    expect(after.manager.holdAvailability('Inoperative')).toBe(true);
+    await after.manager.registered({ version: '1.1.0', outcome: 'Installed', reason: 'healthy', at: new Date().toISOString() });
+    expect(after.statuses).toEqual(['Installed']);
+    expect(after.site.availability).toBe('Inoperative');
+    expect(after.manager.holdAvailability('Operative')).toBe(false);
+  });
+
   it('a transaction that started while the last one\'s messages went out is waited for too', async () => {
     class BusySite extends Site {
       drains = 0;
