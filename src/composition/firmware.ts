@@ -19,7 +19,7 @@ import { FirmwareUpdateManager } from '../firmware/update-manager.js';
 import { CertificateStore } from '../security/certificate-store.js';
 import type { SecurityEventSink } from '../security/security-events.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
-import { FirmwareStatusReporter, triggeredFirmwareStatus } from '../ocpp/v16/firmware-status.js';
+import { FirmwareStatusReporter, triggeredFirmwareMessage } from '../ocpp/v16/firmware-status.js';
 import type { OcppSession } from '../ocpp/v16/session.js';
 
 export interface FirmwareDeps {
@@ -70,7 +70,7 @@ export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger
     restart: d.restart,
     log: flog,
   });
-  session.setFirmwareStatusSource(() => triggeredFirmwareStatus(manager.currentStatus()));
+  session.setFirmwareStatusSource(() => triggeredFirmwareMessage(manager.triggerStatus()));
   let first = true;
   session.onAccepted(() => {
     if (!first) {

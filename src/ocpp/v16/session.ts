@@ -7,12 +7,12 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import { StatusView } from './status-view.js';
-import type { ChargePointStatus, FirmwareStatus } from './generated/types.js';
+import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
 import type { TransactionMessenger } from './transaction-messages.js';
-import type { OutgoingContext, RpcCaller } from './outgoing/context.js';
+import type { OutgoingContext, RpcCaller, TriggeredFirmwareStatus } from './outgoing/context.js';
 import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
 import { sendHeartbeat } from './outgoing/Heartbeat.js';
 import type { RemoteAuthorize } from './outgoing/Authorize.js';
@@ -39,7 +39,7 @@ export class OcppSession {
   private readonly sampler: MeterSampler;
   private stopped = false;
   private readonly acceptedListeners: Array<() => void> = [];
-  private firmwareStatusSource: () => FirmwareStatus = () => 'Idle';
+  private firmwareStatusSource: () => TriggeredFirmwareStatus = () => ({ message: 'FirmwareStatusNotification', status: 'Idle' });
   private securityEvents: SecurityEventSink | null = null;
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
   readonly outgoing: OutgoingContext;
@@ -117,7 +117,7 @@ export class OcppSession {
   }
 
   /** What a triggered FirmwareStatusNotification says (Idle without an update). */
-  setFirmwareStatusSource(source: () => FirmwareStatus): void {
+  setFirmwareStatusSource(source: () => TriggeredFirmwareStatus): void {
     this.firmwareStatusSource = source;
   }
 
