@@ -33,6 +33,11 @@ export interface OutgoingContext {
   /** The current status of one connector (0 = station) or of all, sent even when unchanged. */
   resendStatus(connector?: number): Promise<void>;
   /**
+   * Runs `send` after the next accepted BootNotification: for a status that fell due while the
+   * CSMS could not be told. A later one with the same key replaces it; a few keys at most are kept.
+   */
+  whenAccepted(key: string, send: () => void): void;
+  /**
    * The diagnostics or log upload running (a GetLog one has its requestId), for the triggered
    * DiagnosticsStatusNotification and LogStatusNotification; set by the composition root.
    */
