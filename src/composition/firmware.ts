@@ -3,6 +3,8 @@
 // (ocpp/v16/firmware-status.ts). At the first accepted BootNotification (the database migrations
 // ran at start) a release on trial marks itself healthy, then the outcome of the last update is
 // reported once, by whichever release runs.
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { childLogger } from '../platform/logger.js';
 import { errorText } from '../platform/errors.js';
@@ -17,7 +19,7 @@ import { FirmwareUpdateManager } from '../firmware/update-manager.js';
 import { CertificateStore } from '../security/certificate-store.js';
 import type { SecurityEventSink } from '../security/security-events.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
-import { FirmwareStatusReporter, triggeredFirmwareStatus } from '../ocpp/v16/firmware-status.js';
+import { FirmwareStatusReporter, triggeredFirmwareMessage } from '../ocpp/v16/firmware-status.js';
 import type { OcppSession } from '../ocpp/v16/session.js';
 
 export interface FirmwareDeps {
@@ -28,6 +30,8 @@ export interface FirmwareDeps {
   security: SecurityEventSink;
   /** Stops the agent; the launcher (or systemd) starts the new `current`. */
   restart: () => void;
+  /** csms.caFile: trusted by https downloads too, as by the CSMS connection and the uploads. */
+  caFile?: string | null;
 }
 
 /**
@@ -42,7 +46,8 @@ export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger
   const manager = new FirmwareUpdateManager({
     dataDir: d.dataDir,
     clock: d.clock,
-    download: downloadFile,
+    // Read at each download: a CentralSystemRootCertificate installed meanwhile counts.
+    download: (location, dest, opts) => downloadFile(location, dest, { ...opts, ca: firmwareCas(d.caFile ?? null, certificates, flog) }),
     installer: {
       verify: async (path) => (await verifyBundle(path)).manifest.version,
       install: async (path) => {
@@ -65,7 +70,7 @@ export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger
     restart: d.restart,
     log: flog,
   });
-  session.setFirmwareStatusSource(() => triggeredFirmwareStatus(manager.currentStatus()));
+  session.setFirmwareStatusSource(() => triggeredFirmwareMessage(manager.triggerStatus()));
   let first = true;
   session.onAccepted(() => {
     if (!first) {
@@ -77,6 +82,23 @@ export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger
     void reporter.flush().then(() => manager.registered(outcome));
   });
   return manager;
+}
+
+/**
+ * The CAs an https firmware location must chain to: the system's, csms.caFile and the installed
+ * CentralSystemRootCertificates (the CSMS's own PKI often serves the files too).
+ */
+export function firmwareCas(caFile: string | null, certificates: Pick<CertificateStore, 'roots'>, log: Logger): (string | Buffer)[] {
+  const cas: (string | Buffer)[] = [...rootCertificates];
+  if (caFile) {
+    try {
+      cas.push(readFileSync(caFile));
+    } catch (err) {
+      log.warn({ caFile, err: errorText(err) }, 'https downloads: the CA file cannot be read, not trusted');
+    }
+  }
+  for (const root of certificates.roots('CentralSystemRootCertificate')) cas.push(root.toString());
+  return cas;
 }
 
 /** Ends this release's trial (migrations ran, the CSMS accepted it) and takes the last update's outcome. */

@@ -16,6 +16,8 @@ export interface DownloadOptions {
   maxBytes: number;
   /** No byte for this long (or no connection) ends the attempt. */
   idleTimeoutMs: number;
+  /** The CAs an https location must chain to; Node's own when absent. */
+  ca?: (string | Buffer)[];
 }
 
 /** Fetches `location` into `dest` (whole or absent); resolves with the size. */
@@ -49,10 +51,10 @@ function fsyncFile(path: string): void {
   }
 }
 
-function open(url: URL, idleTimeoutMs: number): Promise<IncomingMessage> {
+function open(url: URL, idleTimeoutMs: number, ca: (string | Buffer)[] | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const get = url.protocol === 'https:' ? httpsGet : httpGet;
-    const req = get(url, { timeout: idleTimeoutMs, headers: { 'user-agent': 'charger-agent' } }, resolve);
+    const options = { timeout: idleTimeoutMs, headers: { 'user-agent': 'charger-agent' } };
+    const req = url.protocol === 'https:' ? httpsGet(url, ca ? { ...options, ca } : options, resolve) : httpGet(url, options, resolve);
     req.on('timeout', () => req.destroy(new DownloadError(`no answer from ${url.host} within ${idleTimeoutMs / 1000} s`)));
     req.on('error', (err) => reject(err instanceof DownloadError ? err : new DownloadError(`${url.host}: ${err.message}`)));
   });
@@ -61,7 +63,7 @@ function open(url: URL, idleTimeoutMs: number): Promise<IncomingMessage> {
 async function httpDownload(location: URL, part: string, opts: DownloadOptions): Promise<number> {
   let url = location;
   for (let hop = 0; ; hop++) {
-    const res = await open(url, opts.idleTimeoutMs);
+    const res = await open(url, opts.idleTimeoutMs, opts.ca);
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location !== undefined) {
       res.resume();

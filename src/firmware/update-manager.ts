@@ -54,6 +54,13 @@ export interface FirmwareStatusSink {
   report(status: FirmwareUpdateStatus, update: { signed: boolean; requestId: number | null }): Promise<void>;
 }
 
+/** A triggered notification's content: the status and the update it belongs to. */
+export interface FirmwareTriggerStatus {
+  status: FirmwareUpdateStatus | 'Idle';
+  signed: boolean;
+  requestId: number | null;
+}
+
 export type FirmwareRequestResult = 'Accepted' | 'AcceptedCanceled' | 'Rejected' | 'InvalidCertificate';
 
 export interface FirmwareManagerDeps {
@@ -85,6 +92,8 @@ export class FirmwareUpdateManager {
   private generation = 0;
   private readonly timers = new Set<TimerHandle>();
   private registeredOnce = false;
+  /** The final status of the last update that ended since the start (for a triggered notification). */
+  private lastEnded: FirmwareTriggerStatus | null = null;
 
   constructor(private readonly d: FirmwareManagerDeps) {
     this.file = new UpdateStateFile(d.dataDir);
@@ -104,6 +113,34 @@ export class FirmwareUpdateManager {
   /** The status a TriggerMessage reports: the last one while an update runs, else Idle. */
   currentStatus(): FirmwareUpdateStatus | 'Idle' {
     return this.current?.status ?? 'Idle';
+  }
+
+  /**
+   * What a triggered status notification says, and for which update: the one running; else a
+   * signed update that ended since the start other than Installed (the whitepaper: its last
+   * status, with its requestId, Idle only after Installed); else Idle (signed when the last was).
+   */
+  triggerStatus(): FirmwareTriggerStatus {
+    const s = this.current;
+    if (s !== null) return { status: s.status, signed: s.request.signature !== null, requestId: s.request.requestId };
+    const last = this.lastEnded;
+    if (last !== null && last.signed && last.status !== 'Installed') return last;
+    return { status: 'Idle', signed: last?.signed ?? false, requestId: null };
+  }
+
+  /**
+   * A station-wide availability change the CSMS asks for while an update holds the station
+   * Inoperative: recorded (persisted) as the availability to restore when the update ends, so the
+   * last one asked for applies then; true when held so (the answer is Scheduled), false when no
+   * update holds the station and the change applies now.
+   */
+  holdAvailability(availability: Availability): boolean {
+    const s = this.current;
+    if (s === null || s.availabilityBefore === null) return false;
+    s.availabilityBefore = availability;
+    this.persist();
+    this.d.log.info({ availability }, 'availability change kept until the firmware update ends');
+    return true;
   }
 
   /** An update request (UpdateFirmware, SignedUpdateFirmware). */
@@ -158,6 +195,7 @@ export class FirmwareUpdateManager {
     } else if (outcome !== null) {
       // An update whose own state is gone (installed by hand, a data dir reset): still said once.
       if (outcome.outcome === 'Installed') this.d.security.report('FirmwareUpdated', `release ${outcome.version} installed`);
+      this.lastEnded = { status: outcome.outcome, signed: false, requestId: null };
       await this.d.status.report(outcome.outcome, { signed: false, requestId: null });
     }
   }
@@ -257,7 +295,7 @@ export class FirmwareUpdateManager {
       s.availabilityBefore = this.d.site.stationAvailability();
       this.persist();
     }
-    // Checked again after the messages went out: a ChangeAvailability meanwhile may have let one start.
+    // Checked again after the messages went out: one may have started just before the station went Inoperative.
     do {
       this.d.site.setStationAvailability('Inoperative');
       if (this.d.site.activeTransactions() > 0) {
@@ -293,6 +331,7 @@ export class FirmwareUpdateManager {
     if (this.current === s) {
       this.current = null;
       this.file.clear();
+      this.lastEnded = { status, signed: s.request.signature !== null, requestId: s.request.requestId };
     }
     await this.bounded(this.d.status.report(status, { signed: s.request.signature !== null, requestId: s.request.requestId }), REPORT_WAIT_MS);
   }

@@ -267,6 +267,26 @@ describe('firmware update manager', () => {
     expect(r.statuses.slice(3)).toEqual(['Installing', 'InstallRebooting']);
   });
 
+  it('an availability asked for while the update holds the station is kept, across the restart, and applies at the end', async () => {
+    const r = rig();
+    expect(r.manager.holdAvailability('Inoperative')).toBe(false); // nothing holds the station: it applies now
+    r.site.active = 1;
+    r.manager.request(plain(http.url('good.tar.gz')));
+    await waitFor(() => r.statuses.includes('InstallScheduled'), 20_000, 'the wait');
+    expect(r.manager.holdAvailability('Inoperative')).toBe(true);
+    expect(r.site.availability).toBe('Inoperative');
+    r.site.endTransaction();
+    await waitFor(() => ended(r), 20_000, 'the install');
+    const after = rig({ root: r.root, dataDir: r.dataDir, running: '1.1.0', site: r.site });
+    after.manager.resume();
+    expect(after.manager.holdAvailability('Operative')).toBe(true);
+    expect(after.manager.holdAvailability('Inoperative')).toBe(true);
+    await after.manager.registered({ version: '1.1.0', outcome: 'Installed', reason: 'healthy', at: new Date().toISOString() });
+    expect(after.statuses).toEqual(['Installed']);
+    expect(after.site.availability).toBe('Inoperative');
+    expect(after.manager.holdAvailability('Operative')).toBe(false);
+  });
+
   it('a transaction that started while the last one\'s messages went out is waited for too', async () => {
     class BusySite extends Site {
       drains = 0;
@@ -341,12 +361,20 @@ describe('firmware update manager', () => {
     await waitFor(() => ended(good), 20_000, 'the install');
     expect(good.statuses).toEqual(['Downloading', 'Downloaded', 'SignatureVerified', 'Installing', 'InstallRebooting']);
     expect(new Set(good.requestIds)).toEqual(new Set([42]));
+    expect(good.manager.triggerStatus()).toEqual({ status: 'InstallRebooting', signed: true, requestId: 42 });
+    // The new release reports Installed; a trigger then gets Idle (the whitepaper: Idle after Installed).
+    const next = rig({ root: good.root, dataDir: good.dataDir, running: '1.1.0', site: good.site });
+    next.manager.resume();
+    await next.manager.registered({ version: '1.1.0', outcome: 'Installed', reason: 'healthy', at: new Date().toISOString() });
+    expect(next.manager.triggerStatus()).toEqual({ status: 'Idle', signed: true, requestId: null });
 
     const bad = rig();
     const other = await signFile(join(served, 'corrupt.tar.gz'), signer.key);
     expect(bad.manager.request(signed(other))).toBe('Accepted');
     await waitFor(() => ended(bad), 20_000, 'the refusal');
     expect(bad.statuses).toEqual(['Downloading', 'Downloaded', 'InvalidSignature']);
+    // Ended other than Installed: a trigger gets that last status with its requestId.
+    expect(bad.manager.triggerStatus()).toEqual({ status: 'InvalidSignature', signed: true, requestId: 42 });
     expect(bad.events).toEqual(['InvalidFirmwareSignature']);
     expect(releases(bad.root)).toEqual(['1.0.0']);
     expect(readdirSync(join(bad.dataDir, 'firmware'))).toEqual([]);

@@ -4,10 +4,10 @@
 // requestId in SignedFirmwareStatusNotification. Sent at once when registered; otherwise kept
 // (in order, a few at most) and sent after the next accepted BootNotification, which is how the
 // final status reaches the CSMS after the restart into the new release.
-import type { FirmwareStatusSink, FirmwareUpdateStatus } from '../../firmware/update-manager.js';
+import type { FirmwareStatusSink, FirmwareTriggerStatus, FirmwareUpdateStatus } from '../../firmware/update-manager.js';
 import { errorText } from '../../platform/errors.js';
 import type { FirmwareStatus } from './generated/types.js';
-import type { OutgoingContext } from './outgoing/context.js';
+import type { OutgoingContext, TriggeredFirmwareStatus } from './outgoing/context.js';
 import { firmwareStatusNotificationRequest } from './outgoing/FirmwareStatusNotification.js';
 import { signedFirmwareStatusNotificationRequest } from './outgoing/SignedFirmwareStatusNotification.js';
 
@@ -33,6 +33,12 @@ const BETWEEN: Partial<Record<FirmwareUpdateStatus, FirmwareStatus>> = {
 export function triggeredFirmwareStatus(status: FirmwareUpdateStatus | 'Idle'): FirmwareStatus {
   if (status === 'Idle') return 'Idle';
   return BETWEEN[status] ?? PLAIN[status] ?? 'Idle';
+}
+
+/** A triggered notification: a signed update's status as it is, with its requestId; a plain one's as §5.17 knows it. */
+export function triggeredFirmwareMessage(now: FirmwareTriggerStatus): TriggeredFirmwareStatus {
+  if (!now.signed) return { message: 'FirmwareStatusNotification', status: triggeredFirmwareStatus(now.status) };
+  return { message: 'SignedFirmwareStatusNotification', status: now.status, requestId: now.status === 'Idle' ? null : now.requestId };
 }
 
 /** Statuses kept while offline (the oldest go first when there are more). */

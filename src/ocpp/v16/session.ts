@@ -7,12 +7,12 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { ChargingStation } from '../../domain/station/charging-station.js';
 import type { Transaction } from '../../domain/model/transaction.js';
 import { StatusView } from './status-view.js';
-import type { ChargePointStatus, FirmwareStatus } from './generated/types.js';
+import type { ChargePointStatus } from './generated/types.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import { StatusReporter } from './status-reporter.js';
 import { MeterSampler } from './meter-sampler.js';
 import type { TransactionMessenger } from './transaction-messages.js';
-import type { OutgoingContext, RpcCaller } from './outgoing/context.js';
+import type { OutgoingContext, RpcCaller, TriggeredFirmwareStatus } from './outgoing/context.js';
 import { RETRY_BOOT_DEFAULT_S, sendBootNotification, type BootIdentity, type RegistrationStatus } from './outgoing/BootNotification.js';
 import { sendHeartbeat } from './outgoing/Heartbeat.js';
 import type { RemoteAuthorize } from './outgoing/Authorize.js';
@@ -23,6 +23,9 @@ import type { SecurityEventSink } from '../../security/security-events.js';
 
 /** A CSMS time that moves the clock by more than this is a SettingSystemTime security event (drift below it is not). */
 export const CLOCK_MOVE_REPORT_MS = 2_000;
+
+/** Statuses kept for the next registration (whenAccepted): one per key, this many keys at most. */
+const MAX_DUE_WHEN_ACCEPTED = 8;
 
 export type { RpcCaller } from './outgoing/context.js';
 export type { BootIdentity, RegistrationStatus } from './outgoing/BootNotification.js';
@@ -39,7 +42,9 @@ export class OcppSession {
   private readonly sampler: MeterSampler;
   private stopped = false;
   private readonly acceptedListeners: Array<() => void> = [];
-  private firmwareStatusSource: () => FirmwareStatus = () => 'Idle';
+  /** Senders of statuses that fell due offline (whenAccepted), by key, oldest first. */
+  private readonly dueWhenAccepted = new Map<string, () => void>();
+  private firmwareStatusSource: () => TriggeredFirmwareStatus = () => ({ message: 'FirmwareStatusNotification', status: 'Idle' });
   private securityEvents: SecurityEventSink | null = null;
   /** What the outgoing modules work with; TriggerMessage hands it to a module's trigger. */
   readonly outgoing: OutgoingContext;
@@ -68,6 +73,7 @@ export class OcppSession {
       csmsTransactionId: (localId) => messenger.csmsTransactionId(localId),
       boot: () => this.boot(),
       resendStatus: (connector) => this.statusReporter.resend(connector),
+      whenAccepted: (key, send) => this.keepUntilAccepted(key, send),
       firmwareStatus: () => this.firmwareStatusSource(),
     };
     this.sampler = new MeterSampler(station, config, clock, {
@@ -117,7 +123,7 @@ export class OcppSession {
   }
 
   /** What a triggered FirmwareStatusNotification says (Idle without an update). */
-  setFirmwareStatusSource(source: () => FirmwareStatus): void {
+  setFirmwareStatusSource(source: () => TriggeredFirmwareStatus): void {
     this.firmwareStatusSource = source;
   }
 
@@ -169,12 +175,22 @@ export class OcppSession {
       this.statusReporter.sendAll();
       this.messenger.setOnline(true);
       for (const listener of this.acceptedListeners) listener();
+      const due = [...this.dueWhenAccepted.values()];
+      this.dueWhenAccepted.clear();
+      for (const send of due) send();
     } else {
       // Pending or Rejected (e.g. a triggered BootNotification answered so): transaction messages wait.
       this.messenger.setOnline(false);
       this.nextBootAtMs = this.clock.monotonicMs() + outcome.retryAfterS * 1000;
       this.retryBoot(outcome.retryAfterS);
     }
+  }
+
+  private keepUntilAccepted(key: string, send: () => void): void {
+    this.dueWhenAccepted.delete(key);
+    this.dueWhenAccepted.set(key, send);
+    // Bounded: the oldest goes (uploads run one at a time, so a few keys is plenty).
+    if (this.dueWhenAccepted.size > MAX_DUE_WHEN_ACCEPTED) this.dueWhenAccepted.delete(this.dueWhenAccepted.keys().next().value!);
   }
 
   private retryBoot(seconds: number): void {

@@ -45,7 +45,11 @@ export interface HandlerContext {
   /** Smart Charging profile (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule); absent = not offered. */
   smartCharging?: SmartCharging;
   /** Firmware Management (UpdateFirmware, SignedUpdateFirmware): src/firmware/update-manager.ts. */
-  firmware: { request(req: FirmwareUpdateRequest): FirmwareRequestResult };
+  firmware: {
+    request(req: FirmwareUpdateRequest): FirmwareRequestResult;
+    /** ChangeAvailability of the station while an update holds it Inoperative: kept for its end (true). */
+    holdAvailability(availability: 'Operative' | 'Inoperative'): boolean;
+  };
   security: SecurityContext;
 }
 

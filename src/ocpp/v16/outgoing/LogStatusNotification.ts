@@ -13,7 +13,7 @@ export function logStatusNotificationRequest(status: UploadLogStatusEnumType, re
 
 /** A sender for one GetLog upload, its statuses in order. */
 export function logStatusSender(ctx: OutgoingContext, requestId: number): (status: UploadLogStatusEnumType) => void {
-  return inOrder(ctx, 'LogStatusNotification', (status: UploadLogStatusEnumType) => logStatusNotificationRequest(status, requestId));
+  return inOrder(ctx, 'LogStatusNotification', (status: UploadLogStatusEnumType) => logStatusNotificationRequest(status, requestId), `LogStatusNotification:${requestId}`);
 }
 
 export const LogStatusNotification: OutgoingAction<'LogStatusNotification'> = {

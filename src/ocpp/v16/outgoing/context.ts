@@ -5,7 +5,7 @@ import type { ChargingStation } from '../../../domain/station/charging-station.j
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { CpAction, RequestOf, ResponseOf } from '../actions/types.js';
 import type { AgentLogger } from '../../../platform/logger.js';
-import type { FirmwareStatus } from '../generated/types.js';
+import type { FirmwareStatus, FirmwareStatusEnumType } from '../generated/types.js';
 
 export interface RpcCaller {
   call<A extends CpAction>(action: A, payload: RequestOf<A>): Promise<ResponseOf<A>>;
@@ -33,13 +33,23 @@ export interface OutgoingContext {
   /** The current status of one connector (0 = station) or of all, sent even when unchanged. */
   resendStatus(connector?: number): Promise<void>;
   /**
+   * Runs `send` after the next accepted BootNotification: for a status that fell due while the
+   * CSMS could not be told. A later one with the same key replaces it; a few keys at most are kept.
+   */
+  whenAccepted(key: string, send: () => void): void;
+  /**
    * The diagnostics or log upload running (a GetLog one has its requestId), for the triggered
    * DiagnosticsStatusNotification and LogStatusNotification; set by the composition root.
    */
   uploads?: { current(): { requestId?: number } | null };
   /** The firmware update's status for a triggered FirmwareStatusNotification (Idle when none runs). */
-  firmwareStatus(): FirmwareStatus;
+  firmwareStatus(): TriggeredFirmwareStatus;
 }
+
+/** A triggered firmware status: a signed update's goes out as SignedFirmwareStatusNotification with its requestId. */
+export type TriggeredFirmwareStatus =
+  | { message: 'FirmwareStatusNotification'; status: FirmwareStatus }
+  | { message: 'SignedFirmwareStatusNotification'; status: FirmwareStatusEnumType; requestId: number | null };
 
 /** One charger-initiated action: how it can be asked for. Builders and senders are the module's exports. */
 export interface OutgoingAction<A extends CpAction> {

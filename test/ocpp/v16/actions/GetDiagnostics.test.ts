@@ -2,8 +2,9 @@
 // DevCsms, uploading to a real FTP server (pyftpdlib) and a real HTTP server: the answer names
 // the file, DiagnosticsStatusNotification says Uploading then Uploaded / UploadFailed in that
 // order, the archive holds the log lines of startTime..stopTime and no secret, a failed attempt
-// is retried, a bad location gets no file name and UploadFailed, and TriggerMessage tells
-// Uploading while an upload runs and Idle after.
+// is retried, a bad location gets no file name and UploadFailed, TriggerMessage tells
+// Uploading while an upload runs and Idle after, and a final status that falls due while the
+// CSMS is unreachable is sent once the charger is Accepted again.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -132,4 +133,21 @@ describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
     expect(statuses(h, m)).toEqual(['Uploading', 'Uploading', 'UploadFailed', 'Idle']);
     expect(h.csms.strictFailures).toEqual([]);
   });
+
+  it('the final status, due while the CSMS is unreachable, is sent after the next accepted BootNotification', async () => {
+    const server = await http([500, 200]);
+    const h = await fx.start();
+    const m = h.mark();
+    await h.call('GetDiagnostics', { location: `${server.url}/upload`, retries: 1, retryInterval: 5 });
+    await waitStatuses(h, m, ['Uploading']);
+    await waitFor(() => server.received.length === 1, 20_000, 'the refused first attempt');
+    await h.csms.stop();
+    await waitFor(() => !h.agent.csms.isConnected, 20_000, 'the agent to see the CSMS gone');
+    await waitFor(() => server.received.length === 2, 20_000, 'the second attempt');
+    await waitFor(() => h.logs.some((l) => l['action'] === 'DiagnosticsStatusNotification' && l['status'] === 'Uploaded'), 20_000, 'Uploaded to fall due');
+    await h.csms.start();
+    await waitStatuses(h, m, ['Uploading', 'Uploaded']);
+    expect(statuses(h, m)).toEqual(['Uploading', 'Uploaded']);
+    expect(h.csms.strictFailures).toEqual([]);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 // Security whitepaper GetLog (actions/GetLog.ts) on the real agent against the strict DevCsms:
 // SecurityLog and DiagnosticsLog uploaded to real servers, LogStatusNotification with the
 // requestId (Uploading, then Uploaded or the failure's status), AcceptedCanceled when a new
-// request replaces a running one (which reports nothing more), Rejected for a bad location.
+// request replaces a running one (which reports nothing more), Rejected for a bad location, and a
+// status that falls due while the CSMS is unreachable sent once the charger is Accepted again.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -41,6 +42,31 @@ async function stalledServer(): Promise<{ url: string; requests: () => number }>
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   stoppers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => requests };
+}
+
+/** An HTTP upload server that answers 200 only when released; `answered` once it did. */
+async function gatedServer(): Promise<{ url: string; requests: () => number; release: () => void; answered: Promise<void> }> {
+  let requests = 0;
+  let open = false;
+  const held: Array<() => void> = [];
+  let done: () => void = () => undefined;
+  const answered = new Promise<void>((r) => (done = r));
+  const server: Server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      const answer = (): void => void res.end('ok', done);
+      if (open) answer();
+      else held.push(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  stoppers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+  const release = (): void => {
+    open = true;
+    for (const answer of held.splice(0)) answer();
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => requests, release, answered };
 }
 
 function notes(h: Harness, mark: number): { status: string; requestId?: number }[] {
@@ -152,4 +178,28 @@ describe('GetLog (security whitepaper)', () => {
     expect(notes(h, m)).toEqual([{ status: 'Uploading', requestId: 9 }]);
     expect(h.csms.strictFailures).toEqual([]);
   });
+
+  it('a status that falls due while the CSMS is unreachable is sent once the charger is Accepted again', async () => {
+    const gated = await gatedServer();
+    const h = await fx.start();
+    const m = h.mark();
+    expect((await h.call('GetLog', { logType: 'DiagnosticsLog', requestId: 61, retries: 0, log: { remoteLocation: gated.url } })).status).toBe('Accepted');
+    await waitNotes(h, m, 1);
+    await waitFor(() => gated.requests() === 1, 20_000, 'the upload to reach its server');
+    await h.csms.stop();
+    await waitFor(() => !h.agent.csms.isConnected, 20_000, 'the agent to see the CSMS gone');
+    gated.release();
+    await gated.answered;
+    // The agent has tried to tell the CSMS (kept now; before, dropped with a log line).
+    await waitFor(() => h.logs.some((l) => l['action'] === 'LogStatusNotification' && l['status'] === 'Uploaded'), 20_000, 'Uploaded to fall due');
+    const boots = h.csms.callsOf('BootNotification').length;
+    await h.csms.start();
+    await waitNotes(h, m, 2);
+    expect(h.csms.callsOf('BootNotification').length).toBeGreaterThan(boots);
+    expect(notes(h, m)).toEqual([
+      { status: 'Uploading', requestId: 61 },
+      { status: 'Uploaded', requestId: 61 },
+    ]);
+    expect(h.csms.strictFailures).toEqual([]);
+  }, 60_000);
 });

@@ -4,11 +4,12 @@
 // Checked: the statuses in the specification's order, the station Unavailable while installing and
 // Available again, a corrupt file is DownloadFailed, a TriggerMessage gets the current status
 // (Idle when none runs), statuses kept while offline go out after the next registration,
-// RequireSignedFirmware makes the agent ignore it.
+// RequireSignedFirmware makes the agent ignore it, a ChangeAvailability of the station while the
+// update holds it Inoperative is Scheduled and applies after the update.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useAgentFixture } from '../../../helpers/action-fixture.js';
+import { startCharging, useAgentFixture } from '../../../helpers/action-fixture.js';
 import { TempDirs } from '../../../helpers/temp-dirs.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { standInBundle } from '../../../firmware/fixtures.js';
@@ -81,6 +82,25 @@ describe('UpdateFirmware (OCPP 1.6 §5.19)', () => {
     await waitFor(() => statuses(h).length === 3, 30_000, 'the kept statuses');
     expect(statuses(h)).toEqual(['Downloading', 'Downloading', 'DownloadFailed']);
     expect(h.csms.callsOf('BootNotification').length).toBeGreaterThan(boots);
+  }, 60_000);
+
+  it('a station ChangeAvailability while the update holds it is Scheduled; the last one asked for applies after', async () => {
+    const h = await fx.start();
+    const transactionId = await startCharging(h);
+    await h.call('UpdateFirmware', { location: http.url('good.tar.gz'), retrieveDate: new Date().toISOString(), retries: 0 });
+    // Downloaded, then waiting for the transaction with the station Inoperative.
+    await waitFor(() => h.agent.station.availability({ scope: 'station' }) === 'Inoperative', 20_000, 'the update to hold the station');
+    expect(statuses(h)).toEqual(['Downloading', 'Downloaded']);
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Operative' })).toEqual({ status: 'Scheduled' });
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' })).toEqual({ status: 'Scheduled' });
+    // Still held: no new transaction may start before the install.
+    expect(h.agent.station.availability({ scope: 'station' })).toBe('Inoperative');
+    expect(await h.call('RemoteStopTransaction', { transactionId })).toEqual({ status: 'Accepted' });
+    await waitFor(() => statuses(h).includes('InstallationFailed'), 20_000, 'InstallationFailed');
+    // Before the update the station was Operative; the CSMS asked for Inoperative last.
+    expect(h.agent.station.availability({ scope: 'station' })).toBe('Inoperative');
+    expect(await h.call('ChangeAvailability', { connectorId: 0, type: 'Operative' })).toEqual({ status: 'Accepted' });
+    expect(h.csms.strictFailures).toEqual([]);
   }, 60_000);
 
   it('RequireSignedFirmware: ignored, nothing downloaded', async () => {
