@@ -31,8 +31,7 @@ import { startLeds } from './composition/leds.js';
 import { startAgentOperations } from './composition/operations.js';
 import { shutdownSequence } from './composition/shutdown.js';
 import { buildLogUploads } from './composition/diagnostics-upload.js';
-import { buildFirmware } from './composition/firmware.js';
-import type { FirmwareUpdateManager } from './firmware/update-manager.js';
+import { buildFirmware, type FirmwareHandling } from './composition/firmware.js';
 import { invalidFrameWatcher, startSecurityEvents, stopSecurityTimers, watchSecurityConfiguration } from './composition/security.js';
 import type { SecurityParts } from './composition/store.js';
 
@@ -91,7 +90,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock, securityLog: security.log }, log);
   const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
   const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security: security.events, restart: () => opts.onResetRequested?.('Soft'), caFile: cfg.csms.caFile };
-  const firmwareFor = (s: OcppSession): FirmwareUpdateManager => buildFirmware(firmwareDeps, s, log);
+  const firmwareFor = (s: OcppSession): FirmwareHandling => buildFirmware(firmwareDeps, s, log);
   const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging, security, firmware: firmwareFor };
   const { session, firmware } = startSession(cfg, parts, opts, log);
   station.recover(transactionStore, bootId);

@@ -1,23 +1,15 @@
-// Part of the composition root: diagnostics and log uploads (GetDiagnostics, GetLog) over the
-// running agent's parts: the log ring, the configuration, the database summary, the outbox
-// depth, the controller's identity and the durable security log.
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+// Part of the composition root: diagnostics and log uploads (GetDiagnostics, GetLog). No upload
+// is needed before the BootNotification, so the service (diagnostics-upload-service.ts: the
+// archive, the FTP/HTTP(S) transports, basic-ftp, the database summary) is loaded on the first
+// request; until then nothing runs, nothing is cancelled, and the answers wait for the load only.
 import type { Logger } from 'pino';
 import type { ControllerInfo } from '../../hal/controller/types.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Clock } from '../platform/clock.js';
-import { errorText } from '../platform/errors.js';
-import { childLogger, logRingOf } from '../platform/logger.js';
 import type { SecurityLogReader } from '../security/security-events.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import type { AgentDatabase } from '../store/database.js';
-import { summarizeDatabase } from '../store/database-summary.js';
-import type { ArchiveSources } from '../diagnostics/log-archive.js';
-import { LogUploads } from '../diagnostics/log-upload.js';
-
-/** A security log that holds nothing: for tools and tests that run without the store. */
-export const EMPTY_SECURITY_LOG: SecurityLogReader = { entries: () => [] };
+import type { LogUploads, RunningUpload, StartResult, UploadListener, UploadRequest, UploadService } from '../diagnostics/log-upload.js';
 
 export interface UploadParts {
   database: AgentDatabase;
@@ -29,47 +21,17 @@ export interface UploadParts {
   securityLog?: SecurityLogReader;
 }
 
-export function archiveSources(cfg: AgentConfig, parts: UploadParts, log: Logger): ArchiveSources {
-  const ring = logRingOf(log);
+/** The upload service, built on its first request. */
+export function buildLogUploads(cfg: AgentConfig, parts: UploadParts, log: Logger): UploadService {
+  let service: LogUploads | null = null;
+  let loading: Promise<LogUploads> | null = null;
+  // One promise: requests arriving while it loads start in their order.
+  const load = (): Promise<LogUploads> =>
+    (loading ??= import('./diagnostics-upload-service.js').then((m) => (service = m.createLogUploads(cfg, parts, log))));
   return {
-    logLines: () => ring?.tail() ?? [],
-    logTimeOffsetMs: () => parts.clock.offsetMs,
-    agentConfig: () => cfg,
-    ocppConfiguration: () => parts.config.list().known,
-    databaseSummary: () => summarizeDatabase(parts.database),
-    outboxDepth: () => parts.messenger.queueDepth,
-    identity: () => {
-      const info = parts.controller.info;
-      return {
-        firmwareVersion: cfg.identity.firmwareVersion,
-        serialNumber: cfg.identity.serialNumber,
-        controller: info ? { firmwareVersion: info.firmwareVersion, serialNumber: info.serialNumber, protocolVersion: info.protocolVersion } : null,
-        connectorCount: parts.station.evseIds().length,
-      };
-    },
-    securityLog: parts.securityLog ?? EMPTY_SECURITY_LOG,
-    secretValues: () => [parts.config.get('AuthorizationKey'), cfg.csms.basicAuthPassword ?? ''].filter((s) => s !== ''),
+    start: (req: UploadRequest, listener: UploadListener): StartResult | Promise<StartResult> =>
+      service !== null ? service.start(req, listener) : load().then((s) => s.start(req, listener)),
+    current: (): RunningUpload | null => service?.current() ?? null,
+    stop: (): void => service?.stop(),
   };
-}
-
-export function buildLogUploads(cfg: AgentConfig, parts: UploadParts, log: Logger): LogUploads {
-  const uploadLog = childLogger(log, 'upload');
-  return new LogUploads({
-    clock: parts.clock,
-    log: uploadLog,
-    sources: archiveSources(cfg, parts, log),
-    chargePointId: cfg.chargePointId,
-    ...trustedCas(cfg, uploadLog),
-  });
-}
-
-/** https uploads trust what the CSMS connection trusts: Node's CAs plus the configured one. */
-function trustedCas(cfg: AgentConfig, log: Logger): { ca?: (string | Buffer)[] } {
-  if (!cfg.csms.caFile) return {};
-  try {
-    return { ca: [...rootCertificates, readFileSync(cfg.csms.caFile)] };
-  } catch (err) {
-    log.warn({ caFile: cfg.csms.caFile, err: errorText(err) }, 'https uploads: the CA file cannot be read, using the system CAs');
-    return {};
-  }
 }

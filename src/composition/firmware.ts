@@ -3,74 +3,52 @@
 // (ocpp/v16/firmware-status.ts). At the first accepted BootNotification (the database migrations
 // ran at start) a release on trial marks itself healthy, then the outcome of the last update is
 // reported once, by whichever release runs.
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+// The manager, with the download, bundle, install and signature code (firmware-manager.ts), is
+// loaded only when it has something to do: an update request, an update a restart interrupted
+// (its state file), or an install outcome to report. Until then it would answer Idle and hold
+// nothing, which is what this file answers.
 import type { Logger } from 'pino';
 import { childLogger } from '../platform/logger.js';
 import { errorText } from '../platform/errors.js';
-import type { Clock } from '../platform/clock.js';
-import type { ChargingStation } from '../domain/station/charging-station.js';
-import { STATION } from '../domain/model/evse.js';
-import { verifyBundle } from '../firmware/bundle.js';
-import { downloadFile } from '../firmware/download.js';
 import { launcherContext, markReleaseHealthy, takeUpdateOutcome, type UpdateOutcome } from '../firmware/health.js';
-import { installBundle } from '../firmware/install.js';
-import { FirmwareUpdateManager } from '../firmware/update-manager.js';
-import { CertificateStore } from '../security/certificate-store.js';
-import type { SecurityEventSink } from '../security/security-events.js';
-import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
+import { UpdateStateFile } from '../firmware/update-state.js';
+import type { Availability, FirmwareRequestResult, FirmwareTriggerStatus, FirmwareUpdateManager, FirmwareUpdateRequest } from '../firmware/update-manager.js';
 import { FirmwareStatusReporter, triggeredFirmwareMessage } from '../ocpp/v16/firmware-status.js';
 import type { OcppSession } from '../ocpp/v16/session.js';
+import type { FirmwareDeps, LauncherContext } from './firmware-manager.js';
 
-export interface FirmwareDeps {
-  dataDir: string;
-  station: ChargingStation;
-  config: ConfigurationStore;
-  clock: Clock;
-  security: SecurityEventSink;
-  /** Stops the agent; the launcher (or systemd) starts the new `current`. */
-  restart: () => void;
-  /** csms.caFile: trusted by https downloads too, as by the CSMS connection and the uploads. */
-  caFile?: string | null;
+export type { FirmwareDeps } from './firmware-manager.js';
+
+/** What the session, the handlers and the shutdown use of the update manager. */
+export interface FirmwareHandling {
+  request(req: FirmwareUpdateRequest): Promise<FirmwareRequestResult>;
+  holdAvailability(availability: Availability): boolean;
+  /** At start, once the station recovered its transactions: an interrupted update goes on. */
+  resume(): void;
+  stop(): void;
 }
 
 /**
- * The update manager for a session (called by startSession before the handlers are registered).
+ * The firmware handling for a session (called by startSession before the handlers are registered).
  * The caller resumes it once the station recovered its transactions.
  */
-export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger): FirmwareUpdateManager {
+export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger): FirmwareHandling {
   const flog = childLogger(log, 'firmware');
   const launcher = launcherContext();
   const reporter = new FirmwareStatusReporter(session.outgoing);
-  const certificates = new CertificateStore({ dataDir: d.dataDir, logger: flog });
-  const manager = new FirmwareUpdateManager({
-    dataDir: d.dataDir,
-    clock: d.clock,
-    // Read at each download: a CentralSystemRootCertificate installed meanwhile counts.
-    download: (location, dest, opts) => downloadFile(location, dest, { ...opts, ca: firmwareCas(d.caFile ?? null, certificates, flog) }),
-    installer: {
-      verify: async (path) => (await verifyBundle(path)).manifest.version,
-      install: async (path) => {
-        if (launcher === null) throw new Error('the agent was not started by the launcher: there is no install root to install into');
-        return (await installBundle(path, { installRoot: launcher.installRoot })).version;
-      },
-      runningVersion: () => launcher?.version ?? null,
-    },
-    site: {
-      activeTransactions: () => d.station.activeTransactions().length,
-      onTransactionEnded: (listener) => d.station.subscribe({ transactionEnded: () => listener() }),
-      stationAvailability: () => d.station.availability(STATION) ?? 'Operative',
-      setStationAvailability: (availability) => void d.station.setAvailability(STATION, availability),
-      drainTransactionMessages: () => session.drain(),
-    },
-    status: reporter,
-    security: d.security,
-    manufacturerRoots: () => certificates.roots('ManufacturerRootCertificate'),
-    requireSigned: () => d.config.getBoolean('RequireSignedFirmware'),
-    restart: d.restart,
-    log: flog,
-  });
-  session.setFirmwareStatusSource(() => triggeredFirmwareMessage(manager.triggerStatus()));
+  const stateFile = new UpdateStateFile(d.dataDir);
+  // An update a restart interrupted: the manager is loaded now, before it is needed.
+  const interrupted = stateFile.read();
+  let manager: FirmwareUpdateManager | null = null;
+  let resumed = false;
+  let stopped = false;
+  let loading: Promise<FirmwareUpdateManager> | null = null;
+  // One promise, so what waits for the manager runs in the order it asked (resume, registered, requests).
+  const load = (): Promise<FirmwareUpdateManager> =>
+    (loading ??= import('./firmware-manager.js').then((m) => (manager = m.createFirmwareManager(d, session, reporter, launcher, flog))));
+  if (interrupted !== null) void load().catch((err: unknown) => flog.error({ err: errorText(err) }, 'cannot load the firmware update code'));
+
+  session.setFirmwareStatusSource(() => triggeredFirmwareMessage(manager !== null && (resumed || interrupted === null) ? manager.triggerStatus() : idleOr(interrupted)));
   let first = true;
   session.onAccepted(() => {
     if (!first) {
@@ -79,30 +57,59 @@ export function buildFirmware(d: FirmwareDeps, session: OcppSession, log: Logger
     }
     first = false;
     const outcome = healthGate(launcher, flog);
-    void reporter.flush().then(() => manager.registered(outcome));
+    void reporter.flush().then(async () => {
+      // Without an update of its own nor an outcome to report, the manager would do nothing here.
+      if (interrupted === null && outcome === null && loading === null) return;
+      await (await load()).registered(outcome);
+    }).catch((err: unknown) => flog.error({ err: errorText(err) }, 'cannot report the firmware update outcome'));
   });
-  return manager;
+  return {
+    request: async (req) => {
+      const m = await load();
+      const result = m.request(req);
+      // The shutdown came while the code loaded: as if it had come just after the request.
+      if (stopped) m.stop();
+      return result;
+    },
+    holdAvailability: (availability) => {
+      if (manager !== null && (resumed || interrupted === null)) return manager.holdAvailability(availability);
+      // The interrupted update is not resumed yet: its state file keeps the change for its end.
+      if (interrupted === null || interrupted.availabilityBefore === null) return false;
+      interrupted.availabilityBefore = availability;
+      try {
+        stateFile.write(interrupted);
+      } catch (err) {
+        flog.warn({ err: errorText(err) }, 'cannot save the firmware update state');
+      }
+      flog.info({ availability }, 'availability change kept until the firmware update ends');
+      return true;
+    },
+    resume: () => {
+      if (interrupted === null) return;
+      void load().then(
+        (m) => {
+          if (stopped) return;
+          m.resume();
+          resumed = true;
+        },
+        (err: unknown) => flog.error({ err: errorText(err) }, 'cannot resume the firmware update'),
+      );
+    },
+    stop: () => {
+      stopped = true;
+      manager?.stop();
+    },
+  };
 }
 
-/**
- * The CAs an https firmware location must chain to: the system's, csms.caFile and the installed
- * CentralSystemRootCertificates (the CSMS's own PKI often serves the files too).
- */
-export function firmwareCas(caFile: string | null, certificates: Pick<CertificateStore, 'roots'>, log: Logger): (string | Buffer)[] {
-  const cas: (string | Buffer)[] = [...rootCertificates];
-  if (caFile) {
-    try {
-      cas.push(readFileSync(caFile));
-    } catch (err) {
-      log.warn({ caFile, err: errorText(err) }, 'https downloads: the CA file cannot be read, not trusted');
-    }
-  }
-  for (const root of certificates.roots('CentralSystemRootCertificate')) cas.push(root.toString());
-  return cas;
+/** What the manager would say of the interrupted update before it resumes it: its last status. */
+function idleOr(s: ReturnType<UpdateStateFile['read']>): FirmwareTriggerStatus {
+  if (s === null) return { status: 'Idle', signed: false, requestId: null };
+  return { status: s.status, signed: s.request.signature !== null, requestId: s.request.requestId };
 }
 
 /** Ends this release's trial (migrations ran, the CSMS accepted it) and takes the last update's outcome. */
-function healthGate(launcher: { installRoot: string; version: string } | null, log: Logger): UpdateOutcome | null {
+function healthGate(launcher: LauncherContext, log: Logger): UpdateOutcome | null {
   if (launcher === null) return null;
   try {
     if (markReleaseHealthy(launcher.installRoot, launcher.version)) log.info({ version: launcher.version }, 'release marked healthy: its trial is over');

@@ -22,7 +22,7 @@ import type { TimeCorrector } from '../ocpp/outbox/time-correction.js';
 import { transactionAnswerHooks } from '../ocpp/v16/transaction-answers.js';
 import { TransactionMessenger } from '../ocpp/v16/transaction-messages.js';
 import type { SqliteTransactionStore } from '../store/transaction-store.js';
-import type { LogUploads } from '../diagnostics/log-upload.js';
+import type { UploadService } from '../diagnostics/log-upload.js';
 import type { ProfileSwitching } from './security-profile.js';
 import { currentChargePointCertificate, type SecurityParts } from './store.js';
 import { CertificateRenewal } from '../ocpp/v16/certificate-renewal.js';
@@ -86,7 +86,7 @@ export interface SessionDeps extends OcppLink {
   authorization: { service: AuthorizationService; localList: LocalAuthorizationList; cache: AuthorizationCache };
   reservations: ReservationBook;
   /** GetDiagnostics and GetLog uploads (composition/diagnostics-upload.ts). */
-  uploads?: LogUploads;
+  uploads?: UploadService;
   smartCharging?: SmartCharging;
   /** Builds the firmware update handling over the session (before the handlers are registered). */
   firmware: (session: OcppSession) => HandlerContext['firmware'] & { stop(): void; resume(): void };

@@ -46,6 +46,13 @@ export interface AttemptFailure {
   retryInMs: number | null;
 }
 
+/** What the 1.6 handlers use: LogUploads, or the composition's stand-in that loads it on the first start. */
+export interface UploadService {
+  start(req: UploadRequest, listener: UploadListener): StartResult | Promise<StartResult>;
+  current(): RunningUpload | null;
+  stop(): void;
+}
+
 export type Transfer = (target: UploadTarget, fileName: string, data: Buffer, opts: TransferOptions) => Promise<void>;
 
 export interface LogUploadDeps {

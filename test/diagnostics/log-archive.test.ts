@@ -10,7 +10,7 @@ import { ConfigurationStore } from '../../src/ocpp/v16/configuration-store.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
 import { summarizeDatabase } from '../../src/store/database-summary.js';
 import { buildLogArchive, linesInWindow, redactConfig, type ArchiveSources } from '../../src/diagnostics/log-archive.js';
-import { archiveSources } from '../../src/composition/diagnostics-upload.js';
+import { archiveSources } from '../../src/composition/diagnostics-upload-service.js';
 import type { SecurityLogEntry, SecurityLogReader } from '../../src/security/security-events.js';
 import { TempDatabases } from '../helpers/temp-agent-db.js';
 import { TempDirs } from '../helpers/temp-dirs.js';

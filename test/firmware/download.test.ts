@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DownloadError, downloadFile } from '../../src/firmware/download.js';
 import { createServer } from 'node:https';
-import { firmwareCas } from '../../src/composition/firmware.js';
+import { firmwareCas } from '../../src/composition/firmware-manager.js';
 import { CertificateStore } from '../../src/security/certificate-store.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { TempDirs } from '../helpers/temp-dirs.js';

@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import type { AgentLogger } from '../../platform/logger.js';
 import { errorText } from '../../platform/errors.js';
 import type { CertificateStore } from '../../security/certificate-store.js';
-import { createCsr, type CsrKeyType } from '../../security/csr.js';
+import type { CsrKeyType } from '../../security/csr.js';
 import type { ConfigurationStore } from './configuration-store.js';
 import type { RpcCaller } from './outgoing/context.js';
 import { sendSignCertificate } from './outgoing/SignCertificate.js';
@@ -146,6 +146,8 @@ export class CertificateRenewal {
     this.stats.requests++;
     let csrPem: string;
     try {
+      // Loaded on the first CSR: key generation and DER encoding are not needed to start.
+      const { createCsr } = await import('../../security/csr.js');
       const csr = await createCsr({ commonName: this.settings.chargePointId, organization: this.deps.config.get('CpoName'), keyType: this.settings.keyType });
       this.deps.certificates.savePendingKey(csr.keyPem);
       csrPem = csr.csrPem;

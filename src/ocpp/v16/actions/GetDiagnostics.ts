@@ -6,10 +6,10 @@
 import { diagnosticsStatusSender } from '../outgoing/DiagnosticsStatusNotification.js';
 import type { IncomingHandler } from './context.js';
 
-export const GetDiagnostics: IncomingHandler<'GetDiagnostics'> = (req, { uploads, session }) => {
+export const GetDiagnostics: IncomingHandler<'GetDiagnostics'> = async (req, { uploads, session }) => {
   const send = diagnosticsStatusSender(session.outgoing);
   if (!uploads) return {};
-  const result = uploads.start(
+  const result = await uploads.start(
     {
       kind: 'diagnostics',
       location: req.location,

@@ -17,10 +17,10 @@ const FAILURE_STATUS: Record<UploadFailure, UploadLogStatusEnumType> = {
   failed: 'UploadFailure',
 };
 
-export const GetLog: IncomingHandler<'GetLog'> = (req, { uploads, session }) => {
+export const GetLog: IncomingHandler<'GetLog'> = async (req, { uploads, session }) => {
   if (!uploads) return { status: 'Rejected' };
   const send = logStatusSender(session.outgoing, req.requestId);
-  const result = uploads.start(
+  const result = await uploads.start(
     {
       kind: req.logType === 'SecurityLog' ? 'security' : 'diagnostics',
       location: req.log.remoteLocation,

@@ -12,8 +12,8 @@ const iso = (text: string | undefined): string | null => {
   return new Date(Number.isNaN(at) ? 0 : at).toISOString();
 };
 
-export const SignedUpdateFirmware: IncomingHandler<'SignedUpdateFirmware'> = (req, { firmware }) => ({
-  status: firmware.request({
+export const SignedUpdateFirmware: IncomingHandler<'SignedUpdateFirmware'> = async (req, { firmware }) => ({
+  status: await firmware.request({
     requestId: req.requestId,
     location: req.firmware.location,
     retrieveAt: iso(req.firmware.retrieveDateTime)!,

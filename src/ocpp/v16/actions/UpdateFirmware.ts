@@ -9,9 +9,9 @@ import type { IncomingHandler } from './context.js';
 export const DEFAULT_FIRMWARE_RETRIES = 2;
 export const DEFAULT_FIRMWARE_RETRY_INTERVAL_S = 60;
 
-export const UpdateFirmware: IncomingHandler<'UpdateFirmware'> = (req, { firmware }) => {
+export const UpdateFirmware: IncomingHandler<'UpdateFirmware'> = async (req, { firmware }) => {
   const at = Date.parse(req.retrieveDate);
-  firmware.request({
+  await firmware.request({
     requestId: null,
     location: req.location,
     retrieveAt: new Date(Number.isNaN(at) ? 0 : at).toISOString(),

@@ -7,7 +7,7 @@ import type { SmartCharging } from '../../../domain/smart-charging/smart-chargin
 import type { ConfigurationStore } from '../configuration-store.js';
 import type { OcppSession } from '../session.js';
 import type { CsmsAction, RequestOf, ResponseOf } from './types.js';
-import type { LogUploads } from '../../../diagnostics/log-upload.js';
+import type { UploadService } from '../../../diagnostics/log-upload.js';
 import type { FirmwareRequestResult, FirmwareUpdateRequest } from '../../../firmware/update-manager.js';
 import type { CertificateStore } from '../../../security/certificate-store.js';
 import type { SecurityEventSink } from '../../../security/security-events.js';
@@ -41,12 +41,13 @@ export interface HandlerContext {
   /** Reservation profile (ReserveNow, CancelReservation). */
   reservations: ReservationBook;
   /** Diagnostics and log uploads (GetDiagnostics, GetLog); absent: nothing can be uploaded. */
-  uploads?: LogUploads;
+  uploads?: UploadService;
   /** Smart Charging profile (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule); absent = not offered. */
   smartCharging?: SmartCharging;
   /** Firmware Management (UpdateFirmware, SignedUpdateFirmware): src/firmware/update-manager.ts. */
   firmware: {
-    request(req: FirmwareUpdateRequest): FirmwareRequestResult;
+    /** May resolve later: the update code is loaded on the first request (composition/firmware.ts). */
+    request(req: FirmwareUpdateRequest): FirmwareRequestResult | Promise<FirmwareRequestResult>;
     /** ChangeAvailability of the station while an update holds it Inoperative: kept for its end (true). */
     holdAvailability(availability: 'Operative' | 'Inoperative'): boolean;
   };

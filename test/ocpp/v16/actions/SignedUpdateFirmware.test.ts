@@ -71,4 +71,27 @@ describe('SignedUpdateFirmware (security whitepaper)', () => {
     );
     expect(h.csms.strictFailures).toEqual([]);
   });
+
+  it('an update waiting for its retrieve time survives a restart: a trigger names it, a new request replaces it (AcceptedCanceled)', async () => {
+    const h = await fx.start();
+    expect(new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert)).toEqual({ status: 'Accepted' });
+    const signature = await signFile(join(served, 'good.tar.gz'), signer.key);
+    const later = { location: http.url('good.tar.gz'), retrieveDateTime: new Date(Date.now() + 3600_000).toISOString(), signingCertificate: signer.cert, signature };
+    expect(await h.call('SignedUpdateFirmware', { requestId: 9, retries: 0, firmware: later })).toEqual({ status: 'Accepted' });
+    await waitFor(() => signedStatuses(h).length === 1, 10_000, 'DownloadScheduled');
+    expect(signedStatuses(h)).toEqual([{ status: 'DownloadScheduled', requestId: 9 }]);
+
+    await h.restart();
+    expect(await h.call('ExtendedTriggerMessage', { requestedMessage: 'FirmwareStatusNotification' })).toEqual({ status: 'Accepted' });
+    await waitFor(() => signedStatuses(h).length >= 2, 10_000, 'the triggered status');
+    expect(signedStatuses(h)[1]).toEqual({ status: 'DownloadScheduled', requestId: 9 });
+
+    const now = { ...later, retrieveDateTime: new Date().toISOString() };
+    expect(await h.call('SignedUpdateFirmware', { requestId: 10, retries: 0, firmware: now })).toEqual({ status: 'AcceptedCanceled' });
+    await waitFor(() => signedStatuses(h).some((p) => (p as { status: string }).status === 'InstallationFailed'), 20_000, 'the end of the update');
+    expect(signedStatuses(h).filter((p) => (p as { requestId: number }).requestId === 10)).toEqual(
+      ['Downloading', 'Downloaded', 'SignatureVerified', 'Installing', 'InstallationFailed'].map((status) => ({ status, requestId: 10 })),
+    );
+    expect(h.csms.strictFailures).toEqual([]);
+  });
 });
