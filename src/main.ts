@@ -89,7 +89,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions): Promise<
   const station = buildStation(cfg, { controller, authorizer: authorization.service, reservations, journal: messenger, database, config, clock }, log);
   const uploads = buildLogUploads(cfg, { database, config, messenger, station, controller, clock, securityLog: security.log }, log);
   const smartCharging = buildSmartCharging(cfg, { station, controller, csms, config, database, clock }, log);
-  const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security: security.events, restart: () => opts.onResetRequested?.('Soft'), caFile: cfg.csms.caFile };
+  const firmwareDeps = { dataDir: cfg.dataDir, station, config, clock, security: security.events, restart: () => opts.onResetRequested?.('Soft'), caFile: cfg.csms.caFile, certificates: security.certificates };
   const firmwareFor = (s: OcppSession): FirmwareHandling => buildFirmware(firmwareDeps, s, log);
   const parts = { csms, remoteAuthorizer, messenger, station, controller, config, clock, authorization, reservations, uploads, smartCharging, security, firmware: firmwareFor };
   const { session, firmware } = startSession(cfg, parts, opts, log);

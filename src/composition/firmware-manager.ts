@@ -13,7 +13,7 @@ import { verifyBundle } from '../firmware/bundle.js';
 import { downloadFile } from '../firmware/download.js';
 import { installBundle } from '../firmware/install.js';
 import { FirmwareUpdateManager } from '../firmware/update-manager.js';
-import { CertificateStore } from '../security/certificate-store.js';
+import type { CertificateStore } from '../security/certificate-store.js';
 import type { SecurityEventSink } from '../security/security-events.js';
 import type { ConfigurationStore } from '../ocpp/v16/configuration-store.js';
 import type { FirmwareStatusReporter } from '../ocpp/v16/firmware-status.js';
@@ -29,6 +29,8 @@ export interface FirmwareDeps {
   restart: () => void;
   /** csms.caFile: trusted by https downloads too, as by the CSMS connection and the uploads. */
   caFile?: string | null;
+  /** The agent's one certificate store: ManufacturerRootCertificates, and CSMS roots for https. */
+  certificates: Pick<CertificateStore, 'roots'>;
 }
 
 /** The running installation as the launcher set it up (null without a launcher). */
@@ -36,7 +38,7 @@ export type LauncherContext = { installRoot: string; version: string } | null;
 
 /** The update manager for a session; its statuses go out through the session's reporter. */
 export function createFirmwareManager(d: FirmwareDeps, session: OcppSession, reporter: FirmwareStatusReporter, launcher: LauncherContext, flog: Logger): FirmwareUpdateManager {
-  const certificates = new CertificateStore({ dataDir: d.dataDir, logger: flog });
+  const certificates = d.certificates;
   return new FirmwareUpdateManager({
     dataDir: d.dataDir,
     clock: d.clock,

@@ -181,6 +181,15 @@ export class FirmwareUpdateManager {
    * The first accepted registration after start, with the launcher's outcome of the last
    * install (health.ts takeUpdateOutcome): the release running now reports how it ended.
    */
+  /**
+   * The launcher brought the previous release back: the firmware changed twice, which the CSMS
+   * hears as FirmwareUpdated naming the release that failed and the one that runs.
+   */
+  private reportRollback(outcome: UpdateOutcome, running: string | null): void {
+    const info = `release ${outcome.version} rolled back (${outcome.reason}); release ${running ?? 'previous'} runs`;
+    this.d.security.report('FirmwareUpdated', info.slice(0, 255));
+  }
+
   async registered(outcome: UpdateOutcome | null): Promise<void> {
     if (this.registeredOnce) return;
     this.registeredOnce = true;
@@ -190,11 +199,13 @@ export class FirmwareUpdateManager {
       const installed = outcome !== null ? outcome.outcome === 'Installed' : s.version !== null && running === s.version;
       const why = outcome?.reason ?? (installed ? `release ${running} runs` : 'the installation did not complete');
       if (installed) this.d.security.report('FirmwareUpdated', `release ${running ?? s.version} installed`);
+      else if (outcome !== null) this.reportRollback(outcome, running);
       this.d.log.info({ version: s.version, running, reason: why }, installed ? 'firmware update installed' : 'firmware update failed');
       await this.finish(s, installed ? 'Installed' : 'InstallationFailed');
     } else if (outcome !== null) {
       // An update whose own state is gone (installed by hand, a data dir reset): still said once.
       if (outcome.outcome === 'Installed') this.d.security.report('FirmwareUpdated', `release ${outcome.version} installed`);
+      else this.reportRollback(outcome, this.d.installer.runningVersion());
       this.lastEnded = { status: outcome.outcome, signed: false, requestId: null };
       await this.d.status.report(outcome.outcome, { signed: false, requestId: null });
     }

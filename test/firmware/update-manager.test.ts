@@ -155,7 +155,7 @@ describe('firmware update manager', () => {
     expect(readdirSync(join(r.dataDir, 'firmware'))).toEqual([]);
   });
 
-  it('the release the launcher came back to reports InstallationFailed', async () => {
+  it('the release the launcher came back to reports InstallationFailed, and the rollback as FirmwareUpdated', async () => {
     const r = rig();
     r.manager.request(plain(http.url('good.tar.gz')));
     await waitFor(() => ended(r), 20_000, 'the install');
@@ -163,7 +163,7 @@ describe('firmware update manager', () => {
     back.manager.resume();
     await back.manager.registered({ version: '1.1.0', outcome: 'InstallationFailed', reason: 'not marked healthy after 3 starts', at: new Date().toISOString() });
     expect(back.statuses).toEqual(['InstallationFailed']);
-    expect(back.events).toEqual([]);
+    expect(back.events).toEqual(['FirmwareUpdated']);
     expect(back.site.availability).toBe('Operative');
   });
 
