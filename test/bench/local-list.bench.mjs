@@ -15,6 +15,7 @@ const { SqliteAuthCacheRepo } = await import(join(dist, 'src/store/auth-cache-re
 const { LocalAuthorizationList } = await import(join(dist, 'src/domain/authorization/local-list.js'));
 const { AuthorizationCache } = await import(join(dist, 'src/domain/authorization/authorization-cache.js'));
 const { AuthorizationService } = await import(join(dist, 'src/domain/authorization/authorizer.js'));
+const { idToken } = await import(join(dist, 'src/domain/model/id-token.js'));
 const { SendLocalList } = await import(join(dist, 'src/ocpp/v16/actions/SendLocalList.js'));
 const { SystemClock } = await import(join(dist, 'src/platform/clock.js'));
 const { WsTransport } = await import(join(dist, 'src/ocpp/transport/ws-transport.js'));
@@ -146,7 +147,7 @@ try {
 
   // The decision order offline: list lookup, then cache (what a card at the reader costs when the CSMS is down).
   const service = new AuthorizationService({
-    remote: async () => 'offline',
+    remote: { authorizeRemote: async () => 'offline' },
     list,
     cache,
     settings: { localPreAuthorize: () => false, localAuthorizeOffline: () => true, allowOfflineTxForUnknownId: () => false, authorizationCacheEnabled: () => true },
@@ -155,7 +156,7 @@ try {
   const decisions = [];
   for (let i = 0; i < 2_000; i++) {
     const t0 = performance.now();
-    await service.decide(i % 2 === 0 ? tag(i % ENTRIES) : `CA${(i % 1_000).toString(16).padStart(6, '0')}`);
+    await service.decide(idToken(i % 2 === 0 ? tag(i % ENTRIES) : `CA${(i % 1_000).toString(16).padStart(6, '0')}`, 'ISO14443'));
     decisions.push(performance.now() - t0);
   }
   decisions.sort((a, b) => a - b);
