@@ -49,7 +49,7 @@ try {
   const messenger = new TransactionMessenger(rpc, store, settings, clock, quiet, {}, { bootId: 'bench-boot', time, maxQueuedMessages: MESSAGES + 10 });
   let queued = 0;
   for (let t = 0; queued < MESSAGES; t++) {
-    const tx = { localId: `tx-${t}`, connector: 1, idTag: 'BENCH', startedAt: clock.now(), meterStartWh: 0 };
+    const tx = { localId: `tx-${t}`, evseId: 1, idToken: { value: 'BENCH', type: 'ISO14443' }, startedAt: clock.now(), meterStartWh: 0 };
     messenger.started(tx);
     queued++;
     for (let i = 0; i < PER_TX - 2 && queued < MESSAGES - 1; i++, queued++) {
@@ -58,7 +58,7 @@ try {
       messenger.meter(tx, [{ timestamp: clock.now().toISOString(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }]);
     }
     messenger.flush();
-    messenger.stopped({ ...tx, stoppedAt: clock.now(), meterStopWh: 1, stopReason: 'Local' }, []);
+    messenger.stopped({ ...tx, stoppedAt: clock.now(), meterStopWh: 1, stopReason: 'LocalStop' }, []);
     queued++;
   }
   clock.setOffsetFrom(new Date());

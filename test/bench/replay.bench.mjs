@@ -46,7 +46,7 @@ function fillOutbox(store) {
   for (let t = 0; made < MESSAGES; t++) {
     const n = Math.min(PER_TX, MESSAGES - made);
     const startAt = t0 + t * 86_400_000;
-    const tx = { localId: `bench-${t}`, connector: 1, idTag: `BENCH${t}`, startedAt: new Date(startAt), meterStartWh: t * 100_000 };
+    const tx = { localId: `bench-${t}`, evseId: 1, idToken: { value: `BENCH${t}`, type: 'ISO14443' }, startedAt: new Date(startAt), meterStartWh: t * 100_000 };
     store.write({ messages: [entry('StartTransaction', tx.localId, {}, startAt)], opened: { tx, bootId: null } }, 'fsync');
     const meters = [];
     for (let i = 1; i <= n - 2; i++) {
