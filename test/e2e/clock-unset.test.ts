@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DevCsms, type ReceivedCall } from '../../src/devtools/dev-csms.js';
 import { AgentDatabase } from '../../src/store/database.js';
 import { SqliteConfigurationRepo } from '../../src/store/configuration-repo.js';
+import { spawnInGroup, stopGroup } from '../helpers/process-group.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -37,8 +38,8 @@ function exitOf(child: ChildProcess): Promise<void> {
 }
 
 /** A child process whose output is kept line by line. */
-function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; lines: string[] } {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, group = false): { child: ChildProcess; lines: string[] } {
+  const child = (group ? spawnInGroup : spawn)(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   let partial = '';
   const collect = (s: string): void => {
@@ -110,7 +111,8 @@ class Rig {
     writeOffset(this.timeFile, systemTime);
     const env = { ...process.env, FAKETIME_TIMESTAMP_FILE: this.timeFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
     const args = ['-m', '-f', '+0', 'env', '-u', 'FAKETIME', process.execPath, CLI, 'run', '--config', join(this.root, 'config.json')];
-    this.agent = spawnLogged('faketime', args, env);
+    // In its own process group: faketime forks, so only a signal to the group reaches the agent.
+    this.agent = spawnLogged('faketime', args, env, true);
     await waitFor(() => this.alive() && this.agent!.lines.some((l) => l.includes('"controller link up"')), LONG, 'controller link up');
   }
 
@@ -186,12 +188,12 @@ class Rig {
   }
 
   async close(): Promise<void> {
-    for (const p of [this.agent, this.sim]) {
-      if (!p) continue;
-      if (p === this.sim) p.child.stdin!.end();
-      else p.child.kill('SIGTERM');
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), 5_000);
-      await exitOf(p.child);
+    if (this.agent) await stopGroup(this.agent.child);
+    const sim = this.sim;
+    if (sim) {
+      sim.child.stdin!.end();
+      const timer = setTimeout(() => sim.child.kill('SIGKILL'), 5_000);
+      await exitOf(sim.child);
       clearTimeout(timer);
     }
     await this.csms.stop().catch(() => undefined);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DevCsms } from '../../src/devtools/dev-csms.js';
 import { TestPki } from '../helpers/test-pki.js';
+import { spawnInGroup, stopGroup } from '../helpers/process-group.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -62,15 +63,11 @@ describe('TLS with the system clock at 1970', () => {
       }),
     );
     const env = { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
-    const child: ChildProcess = spawn('faketime', ['1970-01-02 00:00:00', process.execPath, CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child: ChildProcess = spawnInGroup('faketime', ['1970-01-02 00:00:00', process.execPath, CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const lines: string[] = [];
     for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-    });
+    // The group: faketime forks, and a signal to it alone would leave the agent running.
+    cleanups.push(() => stopGroup(child));
 
     await waitFor(() => csms.callsOf('BootNotification').length > 0, 30_000, `BootNotification over wss (agent output:\n${lines.slice(-10).join('\n')})`).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${lines.slice(-15).join('\n')}`);
