@@ -79,7 +79,10 @@ const sfsn = (): Array<Record<string, unknown>> => csms.callsOf('SignedFirmwareS
 const boots = (): string[] => csms.callsOf('BootNotification').map((c) => String(c.params['firmwareVersion']));
 const current = (): string => readlinkSync(join(root, 'current'));
 const releases = (): string[] => readdirSync(join(root, 'releases')).filter((n) => !n.startsWith('.'));
-const now = (): string => new Date().toISOString();
+// A retrieve time already passed, by a margin: the agent's clock is the CSMS's time as it learnt
+// it, a few milliseconds behind ours under load, and a retrieve time "now" could still lie ahead
+// of it (a signed update then reports DownloadScheduled first, rightly).
+const due = (): string => new Date(Date.now() - 60_000).toISOString();
 
 async function registeredAs(version: string, bootsBefore: number): Promise<void> {
   await waitFor(() => boots().slice(bootsBefore).includes(version), LONG, `BootNotification of ${version}\n${output.slice(-3000)}`);
@@ -172,10 +175,10 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
   it('a truncated download and a wrong checksum: DownloadFailed, nothing installed', async () => {
     let mark = fsn().length;
     http.truncateNext();
-    await csms.call(CP, 'UpdateFirmware', { location: http.url('charger-agent-90.1.0.tar.gz'), retrieveDate: now(), retries: 0 });
+    await csms.call(CP, 'UpdateFirmware', { location: http.url('charger-agent-90.1.0.tar.gz'), retrieveDate: due(), retries: 0 });
     await statusesSince(mark, 'DownloadFailed', ['Downloading', 'DownloadFailed']);
     mark = fsn().length;
-    await csms.call(CP, 'UpdateFirmware', { location: http.url('checksum.tar.gz'), retrieveDate: now(), retries: 0 });
+    await csms.call(CP, 'UpdateFirmware', { location: http.url('checksum.tar.gz'), retrieveDate: due(), retries: 0 });
     await statusesSince(mark, 'DownloadFailed', ['Downloading', 'DownloadFailed']);
     expect(releases()).toEqual([BASE]);
     expect(current()).toBe(`releases/${BASE}`);
@@ -185,7 +188,7 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
   it('a release that fails at start: the old version comes back and reports InstallationFailed', async () => {
     const mark = fsn().length;
     const bootsBefore = boots().length;
-    await csms.call(CP, 'UpdateFirmware', { location: http.url(`charger-agent-${BASE}-broken.tar.gz`), retrieveDate: now(), retries: 0 });
+    await csms.call(CP, 'UpdateFirmware', { location: http.url(`charger-agent-${BASE}-broken.tar.gz`), retrieveDate: due(), retries: 0 });
     await statusesSince(mark, 'InstallationFailed', ['Downloading', 'Downloaded', 'Installing', 'InstallationFailed']);
     expect(boots().slice(bootsBefore)).toEqual([BASE]);
     expect(current()).toBe(`releases/${BASE}`);
@@ -195,7 +198,7 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
   it('an update over HTTP: Downloading, Downloaded, Installing, the restart, BootNotification with the new version, Installed', async () => {
     const mark = fsn().length;
     const bootsBefore = boots().length;
-    await csms.call(CP, 'UpdateFirmware', { location: http.url('charger-agent-90.1.0.tar.gz'), retrieveDate: now(), retries: 1, retryInterval: 5 });
+    await csms.call(CP, 'UpdateFirmware', { location: http.url('charger-agent-90.1.0.tar.gz'), retrieveDate: due(), retries: 1, retryInterval: 5 });
     await statusesSince(mark, 'Installed', ['Downloading', 'Downloaded', 'Installing', 'Installed']);
     expect(boots().slice(bootsBefore)).toEqual(['90.1.0']);
     expect(current()).toBe('releases/90.1.0');
@@ -216,7 +219,7 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
       csms.received.slice(callsBefore).filter((c) => c.action === 'StatusNotification' && c.params['connectorId'] === connectorId).map((c) => String(c.params['status'])).at(-1);
     sim.stdin!.write('charge 1\n');
     await waitFor(() => status(1) === 'Charging', LONG, 'Charging');
-    await csms.call(CP, 'UpdateFirmware', { location: ftp.url('charger-agent-90.2.0.tar.gz'), retrieveDate: now(), retries: 0 });
+    await csms.call(CP, 'UpdateFirmware', { location: ftp.url('charger-agent-90.2.0.tar.gz'), retrieveDate: due(), retries: 0 });
     await waitFor(() => fsn().slice(mark).includes('Downloaded'), LONG, 'Downloaded');
     // The free connector goes Unavailable, the busy one charges on; nothing is installed yet.
     await waitFor(() => status(2) === 'Unavailable', LONG, 'connector 2 Unavailable');
@@ -240,7 +243,7 @@ describe('firmware update contract (install.sh --destdir, the launcher in the fo
     const signingCertificate = readFileSync(`${file}.cert.pem`, 'utf8');
     const forged = Buffer.from(signature, 'base64');
     forged[8] = forged[8]! ^ 0x01;
-    const firmware = { location: http.url('charger-agent-90.3.0.tar.gz'), retrieveDateTime: now(), signingCertificate };
+    const firmware = { location: http.url('charger-agent-90.3.0.tar.gz'), retrieveDateTime: due(), signingCertificate };
     let mark = sfsn().length;
     expect(await csms.call(CP, 'SignedUpdateFirmware', { requestId: 11, retries: 0, firmware: { ...firmware, signature: forged.toString('base64') } })).toEqual({ status: 'Accepted' });
     await waitFor(() => sfsn().slice(mark).some((p) => p['status'] === 'InvalidSignature'), LONG, 'InvalidSignature');

@@ -44,7 +44,7 @@ describe('SignedUpdateFirmware (security whitepaper)', () => {
   it('no ManufacturerRootCertificate: InvalidCertificate, nothing downloaded', async () => {
     const h = await fx.start();
     const before = http.requests.length;
-    const firmware = { location: http.url('good.tar.gz'), retrieveDateTime: new Date().toISOString(), signingCertificate: signer.cert, signature: 'AAAA' };
+    const firmware = { location: http.url('good.tar.gz'), retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature: 'AAAA' };
     expect(await h.call('SignedUpdateFirmware', { requestId: 1, firmware })).toEqual({ status: 'InvalidCertificate' });
     await new Promise((r) => setTimeout(r, 300));
     expect(http.requests.length).toBe(before);
@@ -55,7 +55,7 @@ describe('SignedUpdateFirmware (security whitepaper)', () => {
     const h = await fx.start();
     expect(new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert)).toEqual({ status: 'Accepted' });
     const signature = await signFile(join(served, 'good.tar.gz'), signer.key);
-    const firmware = { location: http.url('good.tar.gz'), retrieveDateTime: new Date().toISOString(), signingCertificate: signer.cert, signature };
+    const firmware = { location: http.url('good.tar.gz'), retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature };
     expect(await h.call('SignedUpdateFirmware', { requestId: 7, retries: 0, firmware })).toEqual({ status: 'Accepted' });
     await waitFor(() => signedStatuses(h).some((p) => (p as { status: string }).status === 'InstallationFailed'), 20_000, 'the end of the update');
     expect(signedStatuses(h)).toEqual(
@@ -86,7 +86,7 @@ describe('SignedUpdateFirmware (security whitepaper)', () => {
     await waitFor(() => signedStatuses(h).length >= 2, 10_000, 'the triggered status');
     expect(signedStatuses(h)[1]).toEqual({ status: 'DownloadScheduled', requestId: 9 });
 
-    const now = { ...later, retrieveDateTime: new Date().toISOString() };
+    const now = { ...later, retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */ };
     expect(await h.call('SignedUpdateFirmware', { requestId: 10, retries: 0, firmware: now })).toEqual({ status: 'AcceptedCanceled' });
     await waitFor(() => signedStatuses(h).some((p) => (p as { status: string }).status === 'InstallationFailed'), 20_000, 'the end of the update');
     expect(signedStatuses(h).filter((p) => (p as { requestId: number }).requestId === 10)).toEqual(

@@ -30,7 +30,7 @@ describe('SignedFirmwareStatusNotification (security whitepaper)', () => {
       const signer = pki.issue('Firmware Signer', root);
       const h = await fx.start();
       new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert);
-      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date().toISOString(), signingCertificate: signer.cert, signature: 'AAAA' };
+      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature: 'AAAA' };
       expect(await h.call('SignedUpdateFirmware', { requestId: 5, retries: 0, firmware })).toEqual({ status: 'Accepted' });
       await waitFor(() => h.csms.callsOf('SignedFirmwareStatusNotification').length >= 2, 20_000, 'DownloadFailed');
       expect(h.csms.callsOf('SignedFirmwareStatusNotification').map((c) => c.params)).toEqual([
@@ -56,7 +56,7 @@ describe('SignedFirmwareStatusNotification (security whitepaper)', () => {
       const signer = pki.issue('Firmware Signer', root);
       const h = await fx.start();
       new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert);
-      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date().toISOString(), signingCertificate: signer.cert, signature: 'AAAA' };
+      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature: 'AAAA' };
       expect(await h.call('SignedUpdateFirmware', { requestId: 21, retries: 5, retryInterval: 3600, firmware })).toEqual({ status: 'Accepted' });
       await waitFor(() => h.csms.callsOf('SignedFirmwareStatusNotification').length === 1, 20_000, 'Downloading');
       let m = h.mark();
