@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run release`: makes the production tree a charger runs, from a source checkout.
 //   1. installs the development dependencies when node_modules is missing (the compiler is one);
-//   2. compiles src/ and hal/ into <out>/dist, without source maps;
+//   2. compiles src/ and hal/ into <out>/dist, without source maps, and bundles the start path
+//      (scripts/build-start.mjs);
 //   3. copies the checkout's node_modules and prunes it to the production dependencies
 //      (offline, no install scripts: the native modules are already built for this machine);
 //   4. removes what a running agent never loads: native build intermediates and sources,
@@ -134,6 +135,7 @@ function main() {
   say(`compiling into ${out}/dist`);
   run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(out, 'dist'), '--sourceMap', 'false'], ROOT);
   run(process.execPath, [join(ROOT, 'scripts/build-info.mjs'), join(out, 'dist')], ROOT); // certificate clock floor
+  run(process.execPath, [join(ROOT, 'scripts/build-start.mjs'), join(out, 'dist')], ROOT); // the start path in a few files
 
   for (const item of ITEMS) {
     const from = join(ROOT, item);

@@ -100,6 +100,17 @@ describe('npm run release', () => {
     expect(sqlite.status).toBe(0);
   });
 
+  it('runs the bundled start path, every chunk of which loads from the production node_modules', () => {
+    expect(readFileSync(join(release, 'dist/src/cli.js'), 'utf8')).toMatch(/^(#!.*\n)?\/\/ Built by scripts\/build-start\.mjs/);
+    const { files } = JSON.parse(readFileSync(join(release, 'dist/start-bundle.json'), 'utf8')) as { files: { file: string }[] };
+    expect(files.length).toBeGreaterThan(5);
+    // Importing a chunk runs its modules' top level only; a package the release lacks fails here.
+    const loadAll = `for (const f of ${JSON.stringify(files.map((f) => `./dist/${f.file}`))}) await import(f); console.log('loaded');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', loadAll], { cwd: release, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('loaded');
+  });
+
   it('dev-csms says it needs the development dependencies, without a stack trace', () => {
     const r = spawnSync(process.execPath, ['dist/src/cli.js', 'dev-csms', '--port', '0'], { cwd: release, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
