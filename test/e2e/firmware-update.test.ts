@@ -61,8 +61,14 @@ function tree(release: string, version: string, broken = false): string {
   cpSync(release, dir, { recursive: true, verbatimSymlinks: true });
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version }, null, 2));
-  // The patch: `charger-agent run` loads main.js, which now throws, so the agent exits 1 at every start.
-  if (broken) appendFileSync(join(dir, 'dist/src/main.js'), "\nthrow new Error('this build is broken on purpose');\n");
+  // The patch: `charger-agent run` loads the chunk holding main.js (dist/start-bundle.json says
+  // which), which now throws, so the agent exits 1 at every start.
+  if (broken) {
+    const { files } = JSON.parse(readFileSync(join(dir, 'dist/start-bundle.json'), 'utf8')) as { files: { file: string; modules: string[] }[] };
+    const main = files.find((f) => f.modules.includes('src/main.js'));
+    if (main === undefined) throw new Error('no bundle file holds src/main.js');
+    appendFileSync(join(dir, 'dist', main.file), "\nthrow new Error('this build is broken on purpose');\n");
+  }
   return dir;
 }
 
