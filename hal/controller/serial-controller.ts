@@ -1,7 +1,8 @@
 // Driver for the charge controller over a serial line (controller-serial.md): the port and
-// its reopen loop, PING keep-alive, link-down detection, and resynchronisation ($INFO +
-// $STATUS, wanted ENABLEs re-applied) on link recovery. Sequence numbers, ACK/NAK and
-// resends are the command channel's (command-channel.ts).
+// its reopen loop, PING keep-alive, link-down detection, and event frames into typed events.
+// Sequence numbers, ACK/NAK and resends are the command channel's (command-channel.ts); the
+// link state and its resynchronisation on recovery ($INFO + $STATUS, wanted ENABLEs
+// re-applied) are link-sync.ts's.
 // No polling tick: every deadline (resend, keep-alive, silence, reopen) has its own
 // timer armed for the moment it is due, so an idle linked driver wakes for the PING
 // each second plus a silence check every few seconds.
@@ -17,16 +18,9 @@ import { LineFramer } from './protocol/line-framer.js';
 import { LazyDeadline } from './lazy-deadline.js';
 import { mainThreadBinding } from './main-thread-io.js';
 import { CommandChannel } from './command-channel.js';
+import { LinkSync } from './link-sync.js';
 import { checkPeriod, MeterPeriodPolicy } from './meter-period.js';
-import {
-  ControllerLinkError,
-  ControllerNakError,
-  type ChargeController,
-  type ChargeControllerEvents,
-  type ControllerCounters,
-  type ControllerInfo,
-  type LinkDownReason,
-} from './types.js';
+import { ControllerLinkError, type ChargeController, type ChargeControllerEvents, type ControllerCounters, type ControllerInfo, type LinkDownReason } from './types.js';
 
 export interface SerialControllerOptions {
   path: string;
@@ -54,8 +48,6 @@ export interface SerialControllerOptions {
   mainThreadIo?: boolean;
 }
 
-type LinkState = 'down' | 'syncing' | 'up';
-
 /** Keep-alive margin, so a slightly late timer still keeps gaps within keepAliveMs. */
 const KEEPALIVE_MARGIN_MS = 50;
 export { SEQ_MAX } from './command-channel.js';
@@ -78,19 +70,10 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   private readonly meterPeriod: MeterPeriodPolicy;
   private openFailuresLogged = 0;
 
-  private linkState: LinkState = 'down';
   private lastFrameAt = 0;
   private lastSentAt = 0;
   private readonly commands: CommandChannel;
-
-  /** What each connector should be doing: amps offered, or null for disabled. */
-  private readonly wanted = new Map<number, number | null>();
-  private lastHelloUptime: number | null = null;
-  private currentInfo: ControllerInfo | null = null;
-  private resetSeen = false;
-  /** An INFO was sent: the next HELLO answers it. Any other HELLO announces a controller boot. */
-  private expectingHello = false;
-  private resyncRunning = false;
+  private readonly sync: LinkSync;
 
   private readonly stats = {
     framesReceived: 0,
@@ -119,7 +102,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.commands = new CommandChannel(
       {
         canSend: () => this.port?.isOpen === true,
-        priorityOnly: () => this.linkState === 'syncing',
+        priorityOnly: () => this.sync.state === 'syncing',
         write: (line) => this.write(line),
         gaveUp: () => this.linkDown('no-answer'),
       },
@@ -127,6 +110,21 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       this.log,
       this.opts.ackTimeoutMs,
       this.opts.maxSends,
+    );
+    this.sync = new LinkSync(
+      {
+        command: (name, build, priority) => this.command(name, build, priority),
+        meterResyncStep: () => this.meterPeriod.resyncStep(),
+        up: (info, reset) => {
+          if (info) {
+            this.emit('linkUp', info);
+            if (reset) this.emit('controllerReset', info);
+          }
+          this.meterPeriod.linkUp();
+          this.commands.pump();
+        },
+      },
+      this.log,
     );
     const { keepAliveMs, silenceTimeoutMs } = this.opts;
     const keepAlivePeriod = Math.max(1, keepAliveMs - Math.min(KEEPALIVE_MARGIN_MS, keepAliveMs / 10));
@@ -136,8 +134,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.meterPeriod = new MeterPeriodPolicy(
       { idleMeterMs: this.opts.idleMeterMs, activeMeterMs: this.opts.activeMeterMs },
       {
-        linkUp: () => this.linkState === 'up',
-        connectorCount: () => this.currentInfo?.connectorCount ?? 0,
+        linkUp: () => this.sync.state === 'up',
+        connectorCount: () => this.sync.info?.connectorCount ?? 0,
         sendPeriod: (value, priority) =>
           this.command('CONFIG METER_MS', (seq) => encodeFrame({ type: 'CONFIG', seq, key: 'METER_MS', value: String(value()) }), priority),
         readMeter: (connector) => this.readMeter(connector),
@@ -148,11 +146,11 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   }
 
   get isLinkUp(): boolean {
-    return this.linkState === 'up';
+    return this.sync.state === 'up';
   }
 
   get info(): ControllerInfo | null {
-    return this.currentInfo;
+    return this.sync.info;
   }
 
   async start(): Promise<void> {
@@ -172,8 +170,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (this.reopenTimer) this.timers.clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     this.commands.failAll(new ControllerLinkError('stop', 'controller driver stopped'));
-    const wasUp = this.linkState !== 'down';
-    this.linkState = 'down';
+    const wasUp = this.sync.stopped();
     await this.closePort();
     if (wasUp) this.emit('linkDown', 'stopped');
   }
@@ -183,12 +180,12 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       return Promise.reject(new RangeError(`enable: amps must be 0 or 6..80, got ${amps}`));
     }
     const rounded = Number(formatAmps(amps));
-    this.wanted.set(connector, rounded);
+    this.sync.want(connector, rounded);
     return this.command(`ENABLE ${connector}`, (seq) => encodeFrame({ type: 'ENABLE', seq, connector, amps: rounded }));
   }
 
   disable(connector: number): Promise<void> {
-    this.wanted.set(connector, null);
+    this.sync.want(connector, null);
     return this.command(`DISABLE ${connector}`, (seq) => encodeFrame({ type: 'DISABLE', seq, connector }));
   }
 
@@ -240,7 +237,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     if (!this.started || this.stopping) {
       return Promise.reject(new ControllerLinkError(name, 'controller driver not started'));
     }
-    if (this.linkState === 'down' && !priority) {
+    if (this.sync.state === 'down' && !priority) {
       return Promise.reject(new ControllerLinkError(name, 'controller link is down (wanted state kept for resync)'));
     }
     return this.commands.enqueue(name, build, priority);
@@ -265,25 +262,23 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
   }
 
   private onSilence(): void {
-    if (this.linkState !== 'down') this.linkDown('silence');
+    if (this.sync.state !== 'down') this.linkDown('silence');
     else this.cyclePort('silence');
   }
 
   private sendPing(): void {
     // While down, a PING is the probe that brings the first frame back; allowed as priority.
-    this.command('PING', (seq) => encodeFrame({ type: 'PING', seq }), this.linkState !== 'up').catch(() => {
+    this.command('PING', (seq) => encodeFrame({ type: 'PING', seq }), this.sync.state !== 'up').catch(() => {
       /* link-down handling already reported it */
     });
   }
 
   private linkDown(reason: LinkDownReason): void {
     if (this.stopping) return;
-    const wasDown = this.linkState === 'down';
-    this.linkState = 'down';
-    this.resyncRunning = false;
+    const wasUp = this.sync.lost();
     this.meterPeriod.linkLost();
     this.commands.failAll(new ControllerLinkError('link', `controller link down (${reason})`));
-    if (!wasDown) {
+    if (wasUp) {
       this.stats.linkDowns++;
       this.log.warn({ reason }, 'controller link down');
       this.emit('linkDown', reason);
@@ -373,7 +368,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
     this.stats.framesReceived++;
     this.lastFrameAt = this.timers.now();
     const frame = res.frame as EventFrame;
-    if (this.linkState === 'down') this.beginResync();
+    this.sync.frameReceived();
     this.dispatch(frame);
   }
 
@@ -384,7 +379,7 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
       case 'NAK':
         return this.commands.complete(f.seq, f.reason);
       case 'HELLO':
-        return this.onHello(f);
+        return this.sync.hello(f);
       case 'CP':
         this.emit('pilot', f.connector, f.state);
         return this.meterPeriod.pilot(f.connector, f.state);
@@ -409,96 +404,8 @@ export class SerialController extends TypedEmitter<ChargeControllerEvents> imple
         return this.emit('fault', f.connector, f.code);
       case 'FAULTCLR':
         this.emit('faultCleared', f.connector, f.code);
-        // The controller keeps its fallback limit until the next ENABLE (§Link health).
-        if (f.connector === 0 && f.code === 'AGENT_WATCHDOG' && this.linkState === 'up') {
-          // Nobody awaits these: a link loss or stop() before the ACK must be logged, not left an
-          // unhandled rejection (which ends the agent process); the next resync re-applies them.
-          Promise.all(this.reapplyWanted(false)).catch((err: Error) => this.log.warn({ err: err.message }, 're-enable after the controller watchdog failed'));
-        }
+        if (f.connector === 0 && f.code === 'AGENT_WATCHDOG') this.sync.watchdogCleared();
         return;
     }
-  }
-
-  private onHello(f: Extract<EventFrame, { type: 'HELLO' }>): void {
-    // §Events HELLO: sent at boot and after INFO; an unrequested one, or a lower uptime, is a reboot.
-    const rebooted = !this.expectingHello || (this.lastHelloUptime !== null && f.uptimeSeconds < this.lastHelloUptime);
-    const firstSeen = this.lastHelloUptime === null;
-    this.expectingHello = false;
-    this.lastHelloUptime = f.uptimeSeconds;
-    this.currentInfo = {
-      protocolVersion: f.proto,
-      firmwareVersion: f.firmware,
-      connectorCount: f.connectors,
-      serialNumber: f.serial,
-      capabilities: f.caps,
-      uptimeSeconds: f.uptimeSeconds,
-    };
-    if (f.proto !== 1) this.log.warn({ proto: f.proto }, 'controller speaks an unknown protocol version');
-    if (rebooted) {
-      this.log.warn({ uptime: f.uptimeSeconds }, 'controller rebooted');
-      this.resetSeen = true;
-    }
-    // A reboot noticed while the link stayed up: the controller has every connector disabled now.
-    if ((rebooted || firstSeen) && this.linkState === 'up') this.beginResync(false);
-  }
-
-  /** §Link health: on the first frame after link down, INFO and STATUS before anything else; then wanted ENABLEs. */
-  private beginResync(withInfo = true): void {
-    if (this.resyncRunning) return;
-    this.resyncRunning = true;
-    this.linkState = 'syncing';
-    const steps: Promise<void>[] = [];
-    if (withInfo) {
-      steps.push(
-        this.command(
-          'INFO',
-          (seq) => {
-            this.expectingHello = true;
-            return encodeFrame({ type: 'INFO', seq });
-          },
-          true,
-        ),
-      );
-    }
-    steps.push(this.command('STATUS', (seq) => encodeFrame({ type: 'STATUS', seq }), true));
-    steps.push(...this.reapplyWanted(true));
-    const meterStep = this.meterPeriod.resyncStep();
-    if (meterStep) steps.push(meterStep);
-    Promise.all(steps).then(
-      () => {
-        if (!this.resyncRunning) return;
-        this.resyncRunning = false;
-        this.linkState = 'up';
-        const info = this.currentInfo;
-        this.log.info({ info }, 'controller link up');
-        if (info) {
-          this.emit('linkUp', info);
-          if (this.resetSeen) {
-            this.resetSeen = false;
-            this.emit('controllerReset', info);
-          }
-        }
-        this.meterPeriod.linkUp();
-        this.commands.pump();
-      },
-      (err: Error) => {
-        this.resyncRunning = false;
-        this.log.warn({ err: err.message }, 'resynchronisation failed');
-      },
-    );
-  }
-
-  private reapplyWanted(priority: boolean): Promise<void>[] {
-    const out: Promise<void>[] = [];
-    for (const [connector, amps] of this.wanted) {
-      const build =
-        amps === null
-          ? (seq: number) => encodeFrame({ type: 'DISABLE', seq, connector } satisfies CommandFrame)
-          : (seq: number) => encodeFrame({ type: 'ENABLE', seq, connector, amps } satisfies CommandFrame);
-      const p = this.command(`${amps === null ? 'DISABLE' : 'ENABLE'} ${connector} (resync)`, build, priority);
-      // A NAK (e.g. FAULTED) must not abort the resync: the fault is reported by its own event.
-      out.push(p.catch((err: Error) => (err instanceof ControllerNakError ? undefined : Promise.reject(err))));
-    }
-    return out;
   }
 }

@@ -24,6 +24,7 @@ import type { UpdateOutcome } from '../launcher/state.js';
 import type { Downloader, DownloadOptions } from './download.js';
 import { checkFileSignature, checkSigningCertificate, FirmwareSignatureError } from './signature.js';
 import { UpdateStateFile, type FirmwareUpdateRequest, type FirmwareUpdateStatus, type PersistedUpdate } from './update-state.js';
+import { FirmwareStatusReports, type FirmwareStatusSink, type FirmwareTriggerStatus } from './update-status.js';
 
 export type { FirmwareUpdateRequest, FirmwareUpdateStatus } from './update-state.js';
 
@@ -47,18 +48,6 @@ export interface FirmwareInstaller {
   install(bundlePath: string): Promise<string>;
   /** The release running now (null without a launcher). */
   runningVersion(): string | null;
-}
-
-export interface FirmwareStatusSink {
-  /** Resolves once sent (or given up); offline, the adapter keeps it for the next registration. */
-  report(status: FirmwareUpdateStatus, update: { signed: boolean; requestId: number | null }): Promise<void>;
-}
-
-/** A triggered notification's content: the status and the update it belongs to. */
-export interface FirmwareTriggerStatus {
-  status: FirmwareUpdateStatus | 'Idle';
-  signed: boolean;
-  requestId: number | null;
 }
 
 export type FirmwareRequestResult = 'Accepted' | 'AcceptedCanceled' | 'Rejected' | 'InvalidCertificate';
@@ -92,11 +81,11 @@ export class FirmwareUpdateManager {
   private generation = 0;
   private readonly timers = new Set<TimerHandle>();
   private registeredOnce = false;
-  /** The final status of the last update that ended since the start (for a triggered notification). */
-  private lastEnded: FirmwareTriggerStatus | null = null;
+  private readonly reports: FirmwareStatusReports;
 
   constructor(private readonly d: FirmwareManagerDeps) {
     this.file = new UpdateStateFile(d.dataDir);
+    this.reports = new FirmwareStatusReports(d);
   }
 
   /** At start: picks up an update a restart interrupted (one being installed waits for registered()). */
@@ -115,17 +104,9 @@ export class FirmwareUpdateManager {
     return this.current?.status ?? 'Idle';
   }
 
-  /**
-   * What a triggered status notification says, and for which update: the one running; else a
-   * signed update that ended since the start other than Installed (the whitepaper: its last
-   * status, with its requestId, Idle only after Installed); else Idle (signed when the last was).
-   */
+  /** What a triggered status notification says, and for which update (update-status.ts). */
   triggerStatus(): FirmwareTriggerStatus {
-    const s = this.current;
-    if (s !== null) return { status: s.status, signed: s.request.signature !== null, requestId: s.request.requestId };
-    const last = this.lastEnded;
-    if (last !== null && last.signed && last.status !== 'Installed') return last;
-    return { status: 'Idle', signed: last?.signed ?? false, requestId: null };
+    return this.reports.trigger(this.current);
   }
 
   /**
@@ -181,33 +162,14 @@ export class FirmwareUpdateManager {
    * The first accepted registration after start, with the launcher's outcome of the last
    * install (health.ts takeUpdateOutcome): the release running now reports how it ended.
    */
-  /**
-   * The launcher brought the previous release back: the firmware changed twice, which the CSMS
-   * hears as FirmwareUpdated naming the release that failed and the one that runs.
-   */
-  private reportRollback(outcome: UpdateOutcome, running: string | null): void {
-    const info = `release ${outcome.version} rolled back (${outcome.reason}); release ${running ?? 'previous'} runs`;
-    this.d.security.report('FirmwareUpdated', info.slice(0, 255));
-  }
-
   async registered(outcome: UpdateOutcome | null): Promise<void> {
     if (this.registeredOnce) return;
     this.registeredOnce = true;
     const s = this.current;
     if (s !== null && s.phase === 'installing') {
-      const running = this.d.installer.runningVersion();
-      const installed = outcome !== null ? outcome.outcome === 'Installed' : s.version !== null && running === s.version;
-      const why = outcome?.reason ?? (installed ? `release ${running} runs` : 'the installation did not complete');
-      if (installed) this.d.security.report('FirmwareUpdated', `release ${running ?? s.version} installed`);
-      else if (outcome !== null) this.reportRollback(outcome, running);
-      this.d.log.info({ version: s.version, running, reason: why }, installed ? 'firmware update installed' : 'firmware update failed');
-      await this.finish(s, installed ? 'Installed' : 'InstallationFailed');
+      await this.finish(s, this.reports.installOutcome(s, outcome, this.d.installer.runningVersion()));
     } else if (outcome !== null) {
-      // An update whose own state is gone (installed by hand, a data dir reset): still said once.
-      if (outcome.outcome === 'Installed') this.d.security.report('FirmwareUpdated', `release ${outcome.version} installed`);
-      else this.reportRollback(outcome, this.d.installer.runningVersion());
-      this.lastEnded = { status: outcome.outcome, signed: false, requestId: null };
-      await this.d.status.report(outcome.outcome, { signed: false, requestId: null });
+      await this.reports.strayOutcome(outcome, this.d.installer.runningVersion());
     }
   }
 
@@ -342,19 +304,17 @@ export class FirmwareUpdateManager {
     if (this.current === s) {
       this.current = null;
       this.file.clear();
-      this.lastEnded = { status, signed: s.request.signature !== null, requestId: s.request.requestId };
+      this.reports.keepEnded(s, status);
     }
-    await this.bounded(this.d.status.report(status, { signed: s.request.signature !== null, requestId: s.request.requestId }), REPORT_WAIT_MS);
+    await this.bounded(this.reports.sendEnded(s, status), REPORT_WAIT_MS);
   }
 
   private restoreAvailability(s: PersistedUpdate): void {
     if (s.availabilityBefore !== null && this.d.site.stationAvailability() !== s.availabilityBefore) this.d.site.setStationAvailability(s.availabilityBefore);
   }
 
-  private async report(s: PersistedUpdate, status: FirmwareUpdateStatus): Promise<void> {
-    s.status = status;
-    this.persist();
-    await this.d.status.report(status, { signed: s.request.signature !== null, requestId: s.request.requestId });
+  private report(s: PersistedUpdate, status: FirmwareUpdateStatus): Promise<void> {
+    return this.reports.step(s, status, () => this.persist());
   }
 
   private persist(): void {

@@ -2,9 +2,9 @@
 // (small, replaced atomically): a scheduled download still happens after a reboot, one cut by a
 // restart starts again, and the release started after the install knows which update to report.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFileAtomicSync } from '../launcher/durable.js';
+import { JsonStateFile } from '../security/json-state-file.js';
 
 /** The protocol-neutral statuses (the 1.6 security whitepaper's list; plain 1.6 sends a subset). */
 export type FirmwareUpdateStatus =
@@ -49,13 +49,31 @@ export interface PersistedUpdate {
   bundle: string;
 }
 
+/** The file's content as a PersistedUpdate, defaults filled in; null when it is not one. */
+function validateUpdate(json: unknown): PersistedUpdate | null {
+  const raw = json as Partial<PersistedUpdate>;
+  const r = raw.request;
+  if (!r || typeof r.location !== 'string' || typeof r.retrieveAt !== 'string') return null;
+  if (raw.phase !== 'scheduled' && raw.phase !== 'downloaded' && raw.phase !== 'installing') return null;
+  return {
+    request: { ...r, installAt: r.installAt ?? null, requestId: r.requestId ?? null, signature: r.signature ?? null, retries: Number(r.retries) || 0, retryIntervalS: Number(r.retryIntervalS) || 0 },
+    phase: raw.phase,
+    status: raw.status ?? 'Downloading',
+    availabilityBefore: raw.availabilityBefore ?? null,
+    version: raw.version ?? null,
+    bundle: typeof raw.bundle === 'string' && /^update-[0-9a-f]+\.bundle$/.test(raw.bundle) ? raw.bundle : UpdateStateFile.bundleName(),
+  };
+}
+
 export class UpdateStateFile {
   readonly dir: string;
   readonly path: string;
+  private readonly file: JsonStateFile<PersistedUpdate>;
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'firmware');
     this.path = join(this.dir, 'update.json');
+    this.file = new JsonStateFile(this.path, { mode: 0o600, dirMode: 0o700 });
   }
 
   /** A fresh name for a request's download. */
@@ -69,39 +87,18 @@ export class UpdateStateFile {
   }
 
   read(): PersistedUpdate | null {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      return null;
-    }
     // Written atomically, so a bad file is damage: forget it rather than act on it.
-    try {
-      const raw = JSON.parse(text) as Partial<PersistedUpdate>;
-      const r = raw.request;
-      if (!r || typeof r.location !== 'string' || typeof r.retrieveAt !== 'string') return null;
-      if (raw.phase !== 'scheduled' && raw.phase !== 'downloaded' && raw.phase !== 'installing') return null;
-      return {
-        request: { ...r, installAt: r.installAt ?? null, requestId: r.requestId ?? null, signature: r.signature ?? null, retries: Number(r.retries) || 0, retryIntervalS: Number(r.retryIntervalS) || 0 },
-        phase: raw.phase,
-        status: raw.status ?? 'Downloading',
-        availabilityBefore: raw.availabilityBefore ?? null,
-        version: raw.version ?? null,
-        bundle: typeof raw.bundle === 'string' && /^update-[0-9a-f]+\.bundle$/.test(raw.bundle) ? raw.bundle : UpdateStateFile.bundleName(),
-      };
-    } catch {
-      return null;
-    }
+    const r = this.file.read(validateUpdate);
+    return r.kind === 'ok' ? r.value : null;
   }
 
   write(state: PersistedUpdate): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileAtomicSync(this.path, `${JSON.stringify(state)}\n`, 0o600);
+    this.file.write(state);
   }
 
   /** The update is over: its state and every download go. */
   clear(): void {
-    rmSync(this.path, { force: true });
+    this.file.remove();
     let names: string[] = [];
     try {
       names = readdirSync(this.dir);

@@ -1,8 +1,7 @@
 // The settings a security profile switch falls back to, kept in the data dir until the new settings
 // connect (a restart mid-switch must still fall back). Mode 0600, written atomically: it may hold
 // the previous AuthorizationKey, like the database beside it.
-import { readFileSync } from 'node:fs';
-import { removeFileDurably, writeFileAtomic } from './atomic-file.js';
+import { JsonStateFile } from './json-state-file.js';
 import type { AgentLogger } from '../platform/logger.js';
 
 export interface PreviousSettings {
@@ -14,35 +13,38 @@ function isProfile(v: unknown): v is PreviousSettings['profile'] {
   return v === 0 || v === 1 || v === 2 || v === 3;
 }
 
+/** The record's content, or null when it is not one. */
+function validate(json: unknown): PreviousSettings | null {
+  const v = json as { profile?: unknown; storedKey?: unknown };
+  return isProfile(v.profile) && typeof v.storedKey === 'string' ? { profile: v.profile, storedKey: v.storedKey } : null;
+}
+
 export class PendingSwitchFile {
+  private readonly file: JsonStateFile<PreviousSettings>;
+
   constructor(
     private readonly path: string,
     private readonly log: AgentLogger,
-  ) {}
+  ) {
+    this.file = new JsonStateFile(path, { mode: 0o600 });
+  }
 
   load(): PreviousSettings | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      return undefined;
+    const r = this.file.read(validate);
+    if (r.kind === 'ok') return r.value;
+    // An unreadable record is treated as no switch in progress.
+    if (r.kind === 'damaged') {
+      this.log.warn({ path: this.path }, 'unreadable security switch record ignored');
+      this.file.remove();
     }
-    try {
-      const v = JSON.parse(text) as { profile?: unknown; storedKey?: unknown };
-      if (isProfile(v.profile) && typeof v.storedKey === 'string') return { profile: v.profile, storedKey: v.storedKey };
-    } catch {
-      // not JSON: treated as no switch in progress, below
-    }
-    this.log.warn({ path: this.path }, 'unreadable security switch record ignored');
-    removeFileDurably(this.path);
     return undefined;
   }
 
   save(previous: PreviousSettings): void {
-    writeFileAtomic(this.path, JSON.stringify(previous), 0o600);
+    this.file.write(previous);
   }
 
   clear(): void {
-    removeFileDurably(this.path);
+    this.file.remove();
   }
 }

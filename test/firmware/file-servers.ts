@@ -1,11 +1,10 @@
 // Real servers for firmware downloads in tests: an HTTP server (node:http) over a directory that
 // can fail the next requests, cut a body short, or redirect; and an anonymous read-only FTP server
 // (pyftpdlib, run with Debian's python3) over a directory.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { waitFor } from '../helpers/wait.js';
+import { startFtpServer } from '../helpers/upload-servers.js';
 
 export interface HttpFiles {
   url(name: string): string;
@@ -73,27 +72,9 @@ export interface FtpFiles {
 
 /** pyftpdlib, anonymous and read-only, on a free port of 127.0.0.1. */
 export async function serveFtp(dir: string): Promise<FtpFiles> {
-  const child: ChildProcess = spawn('/usr/bin/python3', ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', '0', '-d', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  let port = 0;
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`pyftpdlib exited: ${out}`);
-      port = Number(/starting FTP server on 127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0);
-      return port > 0;
-    },
-    15_000,
-    'the FTP server',
-  );
+  const server = await startFtpServer(dir);
   return {
-    url: (name) => `ftp://127.0.0.1:${port}/${name}`,
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    url: (name) => `ftp://127.0.0.1:${server.port}/${name}`,
+    close: () => server.stop(),
   };
 }

@@ -1,11 +1,14 @@
 // Real servers for the upload tests: pyftpdlib (Debian's python3) as a child process, and a
 // node:http server that parses the multipart/form-data POST it receives. Plus `untar`, which
-// opens an archive with the system's tar (an implementation independent of ours).
+// opens an archive with the system's tar (an implementation independent of ours). UploadServers
+// starts them for a test and stops them after it, with an HTTP server that never answers and one
+// that answers when released.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TempDirs } from './temp-dirs.js';
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
@@ -21,20 +24,26 @@ export interface FtpServer {
   stop(): Promise<void>;
 }
 
-/** pyftpdlib on 127.0.0.1 with one user; `writable: false` makes every STOR a 550. */
-export async function startFtpServer(dir: string, opts: { user: string; password: string; writable?: boolean; port?: number }): Promise<FtpServer> {
-  const port = opts.port ?? (await freePort());
-  const args = ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-d', dir, '-u', opts.user, '-P', opts.password];
-  if (opts.writable ?? true) args.push('-w');
+/**
+ * pyftpdlib on 127.0.0.1: with one user (`writable: false` makes every STOR a 550), or anonymous and
+ * read-only without one. On a free port it picks itself unless `port` is given.
+ */
+export async function startFtpServer(dir: string, opts: { user?: string; password?: string; writable?: boolean; port?: number } = {}): Promise<FtpServer> {
+  const args = ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(opts.port ?? 0), '-d', dir];
+  if (opts.user !== undefined) {
+    args.push('-u', opts.user, '-P', opts.password ?? '');
+    if (opts.writable ?? true) args.push('-w');
+  }
   const child: ChildProcess = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  await new Promise<void>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`pyftpdlib did not start:\n${output}`)), 15_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (output.includes('starting FTP server on')) {
+      const m = /starting FTP server on 127\.0\.0\.1:(\d+)/.exec(output);
+      if (m) {
         clearTimeout(timer);
-        resolve();
+        resolve(Number(m[1]));
       }
     };
     child.stdout!.on('data', onData);
@@ -125,6 +134,100 @@ export async function startHttpUploadServer(statuses: number[] = [200]): Promise
     },
     stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
+}
+
+export interface StalledServer {
+  url: string;
+  /** Requests received (none is ever answered). */
+  requests(): number;
+  /** Cuts every open connection: the upload in progress fails. */
+  dropConnections(): void;
+}
+
+/** An HTTP server that takes requests and never answers them (an upload that hangs). */
+async function startStalledServer(): Promise<StalledServer & { stop(): Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer(() => void requests++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    requests: () => requests,
+    dropConnections: () => server.closeAllConnections(),
+    stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+export interface GatedServer {
+  url: string;
+  requests(): number;
+  /** Answers the held requests, and every later one at once, with 200. */
+  release(): void;
+  /** Resolves once an answer went out. */
+  answered: Promise<void>;
+}
+
+/** An HTTP upload server that answers 200 only when released. */
+async function startGatedServer(): Promise<GatedServer & { stop(): Promise<void> }> {
+  let requests = 0;
+  let open = false;
+  const held: Array<() => void> = [];
+  let done: () => void = () => undefined;
+  const answered = new Promise<void>((r) => (done = r));
+  const server: Server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      const answer = (): void => void res.end('ok', done);
+      if (open) answer();
+      else held.push(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const release = (): void => {
+    open = true;
+    for (const answer of held.splice(0)) answer();
+  };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    requests: () => requests,
+    release,
+    answered,
+    stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+/** The upload servers a test starts, each stopped by stopAll() (call it in afterEach). FTP dirs come from `dirs`. */
+export class UploadServers {
+  private readonly stoppers: (() => Promise<void>)[] = [];
+
+  constructor(private readonly dirs: TempDirs) {}
+
+  /** pyftpdlib with one user, writable unless told otherwise. */
+  async ftp(user: string, password: string, writable = true): Promise<FtpServer> {
+    return this.keep(await startFtpServer(this.dirs.make('ca-ftp-'), { user, password, writable }));
+  }
+
+  /** The multipart HTTP server, answering each POST with the next of `statuses`. */
+  async http(statuses: number[] = [200]): Promise<HttpUploadServer> {
+    return this.keep(await startHttpUploadServer(statuses));
+  }
+
+  async stalled(): Promise<StalledServer> {
+    return this.keep(await startStalledServer());
+  }
+
+  async gated(): Promise<GatedServer> {
+    return this.keep(await startGatedServer());
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stoppers.splice(0)) await stop();
+  }
+
+  private keep<S extends { stop(): Promise<void> }>(server: S): S {
+    this.stoppers.push(() => server.stop());
+    return server;
+  }
 }
 
 /** Unpacks a tar.gz with the system's tar into `dir`; returns file path (relative) -> text. */

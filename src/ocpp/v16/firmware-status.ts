@@ -4,7 +4,8 @@
 // requestId in SignedFirmwareStatusNotification. Sent at once when registered; otherwise kept
 // (in order, a few at most) and sent after the next accepted BootNotification, which is how the
 // final status reaches the CSMS after the restart into the new release.
-import type { FirmwareStatusSink, FirmwareTriggerStatus, FirmwareUpdateStatus } from '../../firmware/update-manager.js';
+import type { FirmwareUpdateStatus } from '../../firmware/update-manager.js';
+import type { FirmwareStatusSink, FirmwareTriggerStatus } from '../../firmware/update-status.js';
 import { errorText } from '../../platform/errors.js';
 import type { FirmwareStatus } from './generated/types.js';
 import type { OutgoingContext, TriggeredFirmwareStatus } from './outgoing/context.js';

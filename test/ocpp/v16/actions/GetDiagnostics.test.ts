@@ -7,37 +7,23 @@
 // CSMS is unreachable is sent once the charger is Accepted again.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import type { Harness } from '../../../helpers/agent-harness.js';
 import { TempDirs } from '../../../helpers/temp-dirs.js';
 import { waitFor } from '../../../helpers/wait.js';
-import { startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from '../../../helpers/upload-servers.js';
+import { UploadServers, untar } from '../../../helpers/upload-servers.js';
 
 const fx = useAgentFixture();
 const dirs = new TempDirs();
-const stoppers: (() => Promise<void>)[] = [];
+const servers = new UploadServers(dirs);
 afterEach(async () => {
-  for (const s of stoppers.splice(0)) await s();
+  await servers.stopAll();
   dirs.removeAll();
 });
 
 const FTP_PASSWORD = 'ftp-Diag-5521';
 const AUTH_KEY = 'fedcba9876543210fedcba9876543210';
-
-async function ftp(): Promise<FtpServer> {
-  const server = await startFtpServer(dirs.make('ca-ftp-'), { user: 'diag', password: FTP_PASSWORD });
-  stoppers.push(() => server.stop());
-  return server;
-}
-
-async function http(statuses: number[]): Promise<HttpUploadServer> {
-  const server = await startHttpUploadServer(statuses);
-  stoppers.push(() => server.stop());
-  return server;
-}
 
 function statuses(h: Harness, mark: number): string[] {
   return h.callsSince(mark, 'DiagnosticsStatusNotification').map((c) => String(c.params.status));
@@ -48,7 +34,7 @@ const waitStatuses = (h: Harness, mark: number, want: string[]): Promise<void> =
 
 describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
   it('FTP: answers the file name, Uploading then Uploaded; the archive holds the window and no secret', async () => {
-    const server = await ftp();
+    const server = await servers.ftp('diag', FTP_PASSWORD);
     const h = await fx.start({ agentLogger: true, ocppConfig: { AuthorizationKey: AUTH_KEY } });
     const from = new Date(Date.now() + 1);
     await new Promise((r) => setTimeout(r, 5));
@@ -84,7 +70,7 @@ describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
   });
 
   it('HTTP: a refused first attempt is retried after retryInterval; the statuses stay Uploading, Uploaded', async () => {
-    const server = await http([503, 200]);
+    const server = await servers.http([503, 200]);
     const h = await fx.start();
     const m = h.mark();
     const answer = await h.call('GetDiagnostics', { location: `${server.url}/upload`, retries: 2, retryInterval: 1 });
@@ -95,7 +81,7 @@ describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
   });
 
   it('a server that keeps refusing: UploadFailed after the retries', async () => {
-    const server = await http([500]);
+    const server = await servers.http([500]);
     const h = await fx.start();
     const m = h.mark();
     await h.call('GetDiagnostics', { location: server.url, retries: 1, retryInterval: 1 });
@@ -115,18 +101,14 @@ describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
   });
 
   it('TriggerMessage: Uploading while an upload runs, Idle once it ended', async () => {
-    let requests = 0;
-    const stalled: Server = createServer(() => void requests++);
-    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
-    const close = (): Promise<void> => new Promise<void>((r) => (stalled.closeAllConnections(), stalled.close(() => r())));
-    stoppers.push(close);
+    const stalled = await servers.stalled();
     const h = await fx.start();
     const m = h.mark();
-    await h.call('GetDiagnostics', { location: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/`, retries: 0 });
-    await waitFor(() => requests === 1, 20_000, 'the upload to reach the server');
+    await h.call('GetDiagnostics', { location: stalled.url, retries: 0 });
+    await waitFor(() => stalled.requests() === 1, 20_000, 'the upload to reach the server');
     await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' });
     await waitStatuses(h, m, ['Uploading', 'Uploading']);
-    stalled.closeAllConnections(); // the upload fails
+    stalled.dropConnections(); // the upload fails
     await waitStatuses(h, m, ['Uploading', 'Uploading', 'UploadFailed']);
     await h.call('TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' });
     await waitStatuses(h, m, ['Uploading', 'Uploading', 'UploadFailed', 'Idle']);
@@ -135,7 +117,7 @@ describe('GetDiagnostics (OCPP 1.6 §5.9)', () => {
   });
 
   it('the final status, due while the CSMS is unreachable, is sent after the next accepted BootNotification', async () => {
-    const server = await http([500, 200]);
+    const server = await servers.http([500, 200]);
     const h = await fx.start();
     const m = h.mark();
     await h.call('GetDiagnostics', { location: `${server.url}/upload`, retries: 1, retryInterval: 5 });

@@ -5,69 +5,22 @@
 // status that falls due while the CSMS is unreachable sent once the charger is Accepted again.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { useAgentFixture } from '../../../helpers/action-fixture.js';
 import { parsedFrames, type Harness } from '../../../helpers/agent-harness.js';
 import { TempDirs } from '../../../helpers/temp-dirs.js';
 import { waitFor } from '../../../helpers/wait.js';
-import { freePort, startFtpServer, startHttpUploadServer, untar, type FtpServer, type HttpUploadServer } from '../../../helpers/upload-servers.js';
+import { freePort, UploadServers, untar } from '../../../helpers/upload-servers.js';
 
 const fx = useAgentFixture();
 const dirs = new TempDirs();
-const stoppers: (() => Promise<void>)[] = [];
+const servers = new UploadServers(dirs);
 afterEach(async () => {
-  for (const s of stoppers.splice(0)) await s();
+  await servers.stopAll();
   dirs.removeAll();
 });
 
 const FTP_PASSWORD = 'ftp-Log-6610';
-
-async function ftp(writable = true): Promise<FtpServer> {
-  const server = await startFtpServer(dirs.make('ca-ftp-'), { user: 'logs', password: FTP_PASSWORD, writable });
-  stoppers.push(() => server.stop());
-  return server;
-}
-
-async function http(statuses: number[] = [200]): Promise<HttpUploadServer> {
-  const server = await startHttpUploadServer(statuses);
-  stoppers.push(() => server.stop());
-  return server;
-}
-
-async function stalledServer(): Promise<{ url: string; requests: () => number }> {
-  let requests = 0;
-  const server: Server = createServer(() => void requests++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  stoppers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => requests };
-}
-
-/** An HTTP upload server that answers 200 only when released; `answered` once it did. */
-async function gatedServer(): Promise<{ url: string; requests: () => number; release: () => void; answered: Promise<void> }> {
-  let requests = 0;
-  let open = false;
-  const held: Array<() => void> = [];
-  let done: () => void = () => undefined;
-  const answered = new Promise<void>((r) => (done = r));
-  const server: Server = createServer((req, res) => {
-    requests++;
-    req.resume();
-    req.on('end', () => {
-      const answer = (): void => void res.end('ok', done);
-      if (open) answer();
-      else held.push(answer);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  stoppers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
-  const release = (): void => {
-    open = true;
-    for (const answer of held.splice(0)) answer();
-  };
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests: () => requests, release, answered };
-}
 
 function notes(h: Harness, mark: number): { status: string; requestId?: number }[] {
   return h.callsSince(mark, 'LogStatusNotification').map((c) => c.params as { status: string; requestId?: number });
@@ -78,7 +31,7 @@ const waitNotes = (h: Harness, mark: number, count: number): Promise<void> =>
 
 describe('GetLog (security whitepaper)', () => {
   it('SecurityLog over HTTP: Accepted with the file name, Uploading then Uploaded with the requestId', async () => {
-    const server = await http();
+    const server = await servers.http();
     const h = await fx.start();
     const m = h.mark();
     const answer = await h.call('GetLog', { logType: 'SecurityLog', requestId: 41, log: { remoteLocation: `${server.url}/security` } });
@@ -107,7 +60,7 @@ describe('GetLog (security whitepaper)', () => {
   });
 
   it('DiagnosticsLog over FTP, oldest..latest timestamps: the diagnostics archive', async () => {
-    const server = await ftp();
+    const server = await servers.ftp('logs', FTP_PASSWORD);
     const h = await fx.start({ agentLogger: true });
     const m = h.mark();
     const oldest = new Date(Date.now() - 3_600_000).toISOString();
@@ -124,12 +77,12 @@ describe('GetLog (security whitepaper)', () => {
   });
 
   it('failures carry the whitepaper status: PermissionDenied, NotSupportedOperation, BadMessage, UploadFailure', async () => {
-    const readOnly = await ftp(false);
+    const readOnly = await servers.ftp('logs', FTP_PASSWORD, false);
     const h = await fx.start();
     const cases: [string, string][] = [
       [`ftp://logs:${FTP_PASSWORD}@127.0.0.1:${readOnly.port}/`, 'PermissionDenied'],
-      [(await http([405])).url, 'NotSupportedOperation'],
-      [(await http([400])).url, 'BadMessage'],
+      [(await servers.http([405])).url, 'NotSupportedOperation'],
+      [(await servers.http([400])).url, 'BadMessage'],
       [`http://127.0.0.1:${await freePort()}/`, 'UploadFailure'],
     ];
     let requestId = 100;
@@ -146,8 +99,8 @@ describe('GetLog (security whitepaper)', () => {
   });
 
   it('a new request while one runs: AcceptedCanceled, the old one reports nothing more', async () => {
-    const stalled = await stalledServer();
-    const server = await http();
+    const stalled = await servers.stalled();
+    const server = await servers.http();
     const h = await fx.start();
     const m = h.mark();
     expect((await h.call('GetLog', { logType: 'DiagnosticsLog', requestId: 1, retries: 0, log: { remoteLocation: stalled.url } })).status).toBe('Accepted');
@@ -166,7 +119,7 @@ describe('GetLog (security whitepaper)', () => {
   });
 
   it('a location that cannot be used: Rejected, nothing sent, nothing cancelled', async () => {
-    const stalled = await stalledServer();
+    const stalled = await servers.stalled();
     const h = await fx.start();
     const m = h.mark();
     expect((await h.call('GetLog', { logType: 'SecurityLog', requestId: 9, log: { remoteLocation: stalled.url } })).status).toBe('Accepted');
@@ -180,7 +133,7 @@ describe('GetLog (security whitepaper)', () => {
   });
 
   it('a status that falls due while the CSMS is unreachable is sent once the charger is Accepted again', async () => {
-    const gated = await gatedServer();
+    const gated = await servers.gated();
     const h = await fx.start();
     const m = h.mark();
     expect((await h.call('GetLog', { logType: 'DiagnosticsLog', requestId: 61, retries: 0, log: { remoteLocation: gated.url } })).status).toBe('Accepted');
