@@ -28,6 +28,7 @@ const dist = resolve(process.argv[2] ?? join(ROOT, 'dist'));
 const outDir = join(dist, 'src');
 const entry = join(outDir, 'cli.js');
 const CHUNK = /^chunk-.*\.js(\.map)?$/;
+const V8_FLAGS = 'platform/v8-flags.js';
 
 function fail(message) {
   process.stderr.write(`build-start: error: ${message}\n`);
@@ -53,6 +54,23 @@ const keepModuleUrls = {
   },
 };
 
+/**
+ * The V8 flags (no TurboFan, see src/platform/v8-flags.ts) must be set before any other module
+ * loads, as cli.ts imports them first; the bundler puts its chunk imports ahead of an external
+ * one, so the entry's first import is made the flags module again.
+ */
+const flagsFirst = {
+  name: 'v8-flags-first',
+  renderChunk(code, chunk) {
+    if (!chunk.isEntry) return null;
+    const line = `import "./${V8_FLAGS}";\n`;
+    const first = code.search(/^import /m);
+    if (!code.includes(line) || first < 0) throw new Error(`the entry does not import ./${V8_FLAGS}`);
+    const rest = code.replace(line, '');
+    return { code: `${rest.slice(0, first)}${line}${rest.slice(first)}`, map: null };
+  },
+};
+
 const warnings = [];
 const bundle = await rolldown({
   input: { cli: entry },
@@ -60,8 +78,9 @@ const bundle = await rolldown({
   // Module comments in the output name paths from here (src/...), the same on every build host.
   cwd: dist,
   // Bare specifiers are packages (and node: built-ins): loaded from node_modules at run time.
-  external: (id) => !id.startsWith('.') && !id.startsWith('/'),
-  plugins: [keepModuleUrls],
+  // The V8 flags module stays tsc's own file, imported first (see below).
+  external: (id) => (!id.startsWith('.') && !id.startsWith('/')) || id.endsWith(V8_FLAGS),
+  plugins: [keepModuleUrls, flagsFirst],
   onLog(level, log) {
     if (level === 'warn') warnings.push(log.message);
   },

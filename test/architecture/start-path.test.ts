@@ -115,6 +115,13 @@ describe('the bundled start path (dist/src/cli.js and its chunks, dist/start-bun
     expect(startModules.size).toBeGreaterThan(100);
   });
 
+  it('sets the V8 flags before any other module runs: the entry imports them first, and they import only node:v8', () => {
+    // ES modules evaluate in the order of their import statements, depth first.
+    const firstImports = (file: string) => [...readFileSync(join(DIST, file), 'utf8').matchAll(/^import\s(?:[^;]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    expect(firstImports('src/cli.js')[0]).toBe('./platform/v8-flags.js');
+    expect(firstImports('src/platform/v8-flags.js')).toEqual(['node:v8']);
+  });
+
   it('keeps the lazy parts in chunks of their own', () => {
     expect(LATE.filter((m) => startModules.has(m))).toEqual([]);
     for (const m of ['src/composition/firmware-manager.js', 'src/composition/diagnostics-upload-service.js', 'src/security/csr.js', 'src/devtools/demo.js']) {
