@@ -133,11 +133,27 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stopping: { signal: NodeJS.Signals | null } = { signal: null };
-  // Between runs a stop request ends the launcher; the other signals are for the agent only.
+  let wake: (() => void) | null = null;
+  // Between runs a stop request ends the launcher at once (a back-off wait included); the other
+  // signals are for the agent only.
   const early = (sig: NodeJS.Signals): void => {
-    if (sig === 'SIGTERM' || sig === 'SIGINT') stopping.signal = sig;
+    if (sig !== 'SIGTERM' && sig !== 'SIGINT') return;
+    stopping.signal = sig;
+    wake?.();
   };
   for (const sig of SIGNALS) process.on(sig, early);
+  const backOff = (ms: number): Promise<void> =>
+    new Promise((resolveWait) => {
+      const timer = setTimeout(() => {
+        wake = null;
+        resolveWait();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = null;
+        resolveWait();
+      };
+    });
   let delay = opts.restartDelayMs;
   for (;;) {
     let plan: StartPlan | null;
@@ -148,9 +164,10 @@ async function main(argv: string[]): Promise<number> {
       say(`${plan ? 'update state not handled' : 'cannot start'}: ${(err as Error).message}${plan ? `; starting ${plan.version} as it is` : ''}`);
     }
     if (plan === null) {
-      if (!opts.foreground) return 1;
-      await new Promise((r) => setTimeout(r, delay));
+      if (!opts.foreground || stopping.signal !== null) return 1;
+      await backOff(delay);
       delay = Math.min(delay * 2, 30_000);
+      if (stopping.signal !== null) return 1;
       continue;
     }
     if (stopping.signal !== null) return 0;
@@ -171,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     // A run that lasted a while resets the back-off; a crash loop slows down to 30 s.
     if (Date.now() - started > 60_000) delay = opts.restartDelayMs;
     say(`agent exited with code ${code}; restarting in ${delay} ms`);
-    await new Promise((r) => setTimeout(r, delay));
+    await backOff(delay);
     delay = Math.min(delay * 2, 30_000);
     if (stopping.signal !== null) return code;
   }

@@ -6,7 +6,7 @@
 // rollback cut short is finished at the next start; signals reach the agent.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { installBundle } from '../../src/firmware/install.js';
@@ -167,13 +167,30 @@ describe('launcher', () => {
     expect(run.stderr()).toMatch(/update state not handled: .*EISDIR.*; starting 1\.0\.0 as it is/);
   });
 
-  it('with no release at all: says so and exits 1 (under systemd)', async () => {
+  it('with no release at all: says so and exits 1 (under systemd); in the foreground a stop request ends any back-off wait at once', async () => {
     const root = temp.make('fw-root-');
     installLauncher(root);
     mkdirSync(join(root, 'releases'));
     const run = startLauncher(root, AGENT_ARGS, { INVOCATION_ID: 'test' });
     expect(await run.exit).toEqual({ code: 1, signal: null });
     expect(run.stderr()).toMatch(/cannot start: no bootable release under/);
+    // In the foreground it waits for a release with a growing back-off, and a stop request
+    // (an installer's Ctrl-C, systemctl stop) ends that wait at once.
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const waiting = startLauncher(root, ['--foreground', '--restart-delay', '60000', ...AGENT_ARGS], {});
+      await waitFor(() => /cannot start: no bootable release under/.test(waiting.stderr()), 15_000, 'the launcher to find no release');
+      waiting.child.kill(sig);
+      expect(await waiting.exit).toEqual({ code: 1, signal: null });
+    }
+    // Also while it waits to restart an agent that exited: the back-off is cut short.
+    const failing = join(root, 'releases/1.0.0');
+    makeStandInTree(failing, '1.0.0', 'fail');
+    symlinkSync('releases/1.0.0', join(root, 'current'));
+    const log = join(temp.make('fw-log-'), 'log');
+    const restarting = startLauncher(root, ['--foreground', '--restart-delay', '60000', ...AGENT_ARGS], { STANDIN_LOG: log });
+    await waitFor(() => /restarting in 60000 ms/.test(restarting.stderr()), 15_000, 'the agent to exit and the back-off to start');
+    restarting.child.kill('SIGTERM');
+    expect((await restarting.exit).signal).toBeNull();
     const bad = startLauncher(root, ['--trial-timeout', 'soon', ...AGENT_ARGS], {});
     expect(await bad.exit).toEqual({ code: 2, signal: null });
     expect(bad.stderr()).toMatch(/--trial-timeout needs a positive number\nusage: launcher\.js/);
