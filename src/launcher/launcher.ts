@@ -3,10 +3,13 @@
 // the trial of a newly installed release (see trial.ts). Under systemd it exits with the
 // agent's code and lets Restart=always start it again; in the foreground (--foreground, or
 // not under systemd) it restarts the agent itself after a small back-off.
+// Under systemd with no trial running (every start but the first ones after an update), the
+// agent runs in the launcher's own process: a second Node process would cost its start-up
+// (about 0.5 s on a Cortex-A7-class board) and its memory for nothing to supervise.
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readState, releaseDir } from './state.js';
 import { fallbackPlan, planStart, rollBack, stillOnTrial, type StartPlan } from './trial.js';
 
@@ -71,6 +74,43 @@ interface RunResult {
   code: number;
   /** The trial ran out of time (the agent was stopped for it). */
   timedOut: boolean;
+}
+
+/**
+ * The module a release runs in the launcher's process, from its package.json
+ * (`"launcher": { "inProcess": "dist/src/cli.js" }`: that module exports `main(argv)` and does
+ * nothing on import). Null for a release that does not say so: it is started as a child.
+ */
+function inProcessEntry(releaseRoot: string): string | null {
+  try {
+    const pkg = JSON.parse(readFileSync(join(releaseRoot, 'package.json'), 'utf8')) as { launcher?: { inProcess?: unknown } };
+    const entry = pkg.launcher?.inProcess;
+    if (typeof entry !== 'string' || !/^[\w./-]+\.js$/.test(entry) || entry.split('/').includes('..')) return null;
+    return join(releaseRoot, entry);
+  } catch {
+    return null;
+  }
+}
+
+/** The agent in this process; resolves with its exit code. Null when the release cannot run so. */
+async function runInProcess(opts: Options, plan: StartPlan): Promise<number | null> {
+  const entry = inProcessEntry(releaseDir(opts.root, plan.version));
+  if (entry === null) return null;
+  let agent: { main?: unknown };
+  try {
+    agent = (await import(pathToFileURL(entry).href)) as { main?: unknown };
+  } catch (err) {
+    say(`cannot load ${entry}: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  }
+  if (typeof agent.main !== 'function') {
+    say(`${entry} exports no main(argv): starting it as a child`);
+    return null;
+  }
+  process.env['CHARGER_AGENT_INSTALL_ROOT'] = opts.root;
+  process.env['CHARGER_AGENT_RELEASE'] = plan.version;
+  // WATCHDOG_PID names this process, which is now the agent's: it stays.
+  return (agent.main as (argv: string[]) => Promise<number>)(opts.agentArgs);
 }
 
 /** One run of the agent; resolves with its exit code (128+signal when killed). */
@@ -171,6 +211,13 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     if (stopping.signal !== null) return 0;
+    if (!opts.foreground && !plan.trial) {
+      // The agent's own handlers take the signals from here.
+      for (const sig of SIGNALS) process.off(sig, early);
+      const code = await runInProcess(opts, plan);
+      if (code !== null) return code;
+      for (const sig of SIGNALS) process.on(sig, early);
+    }
     const started = Date.now();
     const { code, timedOut } = await runOnce(opts, plan, stopping);
     if (timedOut) {

@@ -4,7 +4,7 @@
 // measured, and the simulator shares a clock with the bundled CSMS), the dev CSMS here too.
 // Also: /proc readings, and a CPU quota (cgroup) for the slow-board start-up figure.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -139,6 +139,27 @@ export function makeCpuQuota(percent) {
     };
   }
   return null;
+}
+
+/**
+ * An install root whose current release is this checkout's build (links to dist/,
+ * node_modules/ and hal/), and an argv wrapper that starts the agent as the systemd unit does:
+ * the launcher, with systemd's INVOCATION_ID in its environment. `remove()` deletes the root.
+ */
+export function unitStart() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-root-'));
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  const release = join(dir, 'releases', version);
+  mkdirSync(release, { recursive: true });
+  for (const item of ['dist', 'node_modules', 'hal']) symlinkSync(join(root, item), join(release, item));
+  copyFileSync(join(root, 'package.json'), join(release, 'package.json'));
+  symlinkSync(`releases/${version}`, join(dir, 'current'));
+  const launcher = join(root, 'dist/src/launcher/launcher.js');
+  return {
+    // `env` execs the launcher: the pid the rig sees stays the launcher's (the agent's, in-process).
+    wrap: (argv) => ['env', '-u', 'NOTIFY_SOCKET', 'INVOCATION_ID=bench', argv[0], launcher, '--root', dir, ...argv.slice(2)],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Simulator (this process, real pty), dev CSMS (this process) and a config file for the agent. */

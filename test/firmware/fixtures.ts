@@ -47,11 +47,31 @@ setInterval(() => {}, 1000);
 `;
 }
 
+/**
+ * A stand-in that can run in the launcher's process, as the real cli.js: it exports main(argv),
+ * does nothing on import, and logs its pid with each start; main resolves 0 on SIGTERM.
+ */
+function standInInProcessCli(): string {
+  return `import { appendFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+export function main(argv) {
+  const log = (event) => appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ event, version: process.env.CHARGER_AGENT_RELEASE, root: process.env.CHARGER_AGENT_INSTALL_ROOT, pid: process.pid, argv, watchdogPid: process.env.WATCHDOG_PID ?? null }) + '\\n');
+  log('start');
+  const keepAlive = setInterval(() => {}, 1000);
+  return new Promise((resolve) => process.once('SIGTERM', () => { log('stop'); clearInterval(keepAlive); resolve(0); }));
+}
+// Started as a program (a trial start), it runs main itself.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2)).then((code) => process.exit(code));
+`;
+}
+
 /** A production-like tree: package.json, dist/src/cli.js, a node_modules with a .bin symlink. */
-export function makeStandInTree(dir: string, version: string, mode: StandInMode): string {
+export function makeStandInTree(dir: string, version: string, mode: StandInMode | 'in-process'): string {
   mkdirSync(join(dir, 'dist/src'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'charger-agent', version, type: 'module' }));
-  writeFileSync(join(dir, 'dist/src/cli.js'), standInCli(mode));
+  // 'in-process': it says, as the real package.json does, that it can run in the launcher's process.
+  const launcher = mode === 'in-process' ? { launcher: { inProcess: 'dist/src/cli.js' } } : {};
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'charger-agent', version, type: 'module', ...launcher }));
+  writeFileSync(join(dir, 'dist/src/cli.js'), mode === 'in-process' ? standInInProcessCli() : standInCli(mode));
   mkdirSync(join(dir, 'node_modules/tool/bin'), { recursive: true });
   mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/tool/bin/tool.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
@@ -60,7 +80,7 @@ export function makeStandInTree(dir: string, version: string, mode: StandInMode)
   return dir;
 }
 
-export async function standInBundle(temp: TempDirs, version: string, mode: StandInMode): Promise<string> {
+export async function standInBundle(temp: TempDirs, version: string, mode: StandInMode | 'in-process'): Promise<string> {
   const tree = makeStandInTree(join(temp.make('fw-tree-'), 'release'), version, mode);
   const out = join(temp.make('fw-bundle-'), `charger-agent-${version}.tar.gz`);
   await makeBundle({ from: tree, version, out });
@@ -131,9 +151,12 @@ export async function craftBundle(out: string, manifest: Record<string, unknown>
 export interface StandInEvent {
   event: 'start' | 'stop' | 'mark-failed';
   version: string;
-  mode: StandInMode;
+  mode?: StandInMode;
   argv: string[];
   watchdogPid: string | null;
+  /** The in-process stand-in's: its process and the install root it was given. */
+  pid?: number;
+  root?: string;
 }
 
 export function readLog(log: string): StandInEvent[] {

@@ -167,6 +167,30 @@ describe('launcher', () => {
     expect(run.stderr()).toMatch(/update state not handled: .*EISDIR.*; starting 1\.0\.0 as it is/);
   });
 
+  it('under systemd with no trial, runs the agent in its own process (no second Node start); a trial start is still a supervised child', async () => {
+    const root = layOutRoot(temp, '1.0.0', 'healthy');
+    rmSync(join(root, 'releases/1.0.0'), { recursive: true });
+    makeStandInTree(join(root, 'releases/1.0.0'), '1.0.0', 'in-process');
+    const log = join(temp.make('fw-log-'), 'log');
+    const env = { STANDIN_LOG: log, INVOCATION_ID: 'test', WATCHDOG_PID: 'launcher' };
+    let run = startLauncher(root, AGENT_ARGS, env);
+    await waitFor(() => readLog(log).length > 0, 15_000, 'the agent to start');
+    expect(readLog(log)[0]).toMatchObject({ event: 'start', version: '1.0.0', root, pid: run.child.pid, argv: AGENT_ARGS, watchdogPid: 'launcher' });
+    // The agent's own SIGTERM handling stops it; its exit code is the launcher's.
+    expect(await stop(run)).toEqual({ code: 0, signal: null });
+    expect(readLog(log).map((e) => e.event)).toEqual(['start', 'stop']);
+
+    // An update on trial runs as a child the launcher watches, then in-process once healthy.
+    await installBundle(await standInBundle(temp, '1.1.0', 'in-process'), { installRoot: root });
+    run = startLauncher(root, AGENT_ARGS, env);
+    await waitFor(() => readLog(log).length > 2, 15_000, 'the update to start');
+    const trialStart = readLog(log)[2]!;
+    expect(trialStart).toMatchObject({ event: 'start', version: '1.1.0' });
+    expect(trialStart.pid).not.toBe(run.child.pid);
+    expect(trialStart.watchdogPid).toBeNull();
+    expect(await stop(run)).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('with no release at all: says so and exits 1 (under systemd); in the foreground a stop request ends any back-off wait at once', async () => {
     const root = temp.make('fw-root-');
     installLauncher(root);
