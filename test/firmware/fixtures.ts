@@ -56,9 +56,11 @@ function standInInProcessCli(): string {
 import { fileURLToPath } from 'node:url';
 export function main(argv) {
   const log = (event) => appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ event, version: process.env.CHARGER_AGENT_RELEASE, root: process.env.CHARGER_AGENT_INSTALL_ROOT, pid: process.pid, argv, watchdogPid: process.env.WATCHDOG_PID ?? null }) + '\\n');
-  log('start');
   const keepAlive = setInterval(() => {}, 1000);
-  return new Promise((resolve) => process.once('SIGTERM', () => { log('stop'); clearInterval(keepAlive); resolve(0); }));
+  // The handler is in place before the start is logged: a test stops it once it sees the start.
+  const stopped = new Promise((resolve) => process.once('SIGTERM', () => { log('stop'); clearInterval(keepAlive); resolve(0); }));
+  log('start');
+  return stopped;
 }
 // Started as a program (a trial start), it runs main itself.
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2)).then((code) => process.exit(code));
