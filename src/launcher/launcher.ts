@@ -92,8 +92,13 @@ function inProcessEntry(releaseRoot: string): string | null {
   }
 }
 
-/** The agent in this process; resolves with its exit code. Null when the release cannot run so. */
-async function runInProcess(opts: Options, plan: StartPlan): Promise<number | null> {
+type AgentMain = (argv: string[]) => Promise<number>;
+
+/**
+ * The release's `main(argv)`, loaded into this process; null when the release cannot run so
+ * (it is started as a child then), an exit code when its entry fails to load.
+ */
+async function loadInProcess(opts: Options, plan: StartPlan): Promise<AgentMain | number | null> {
   const entry = inProcessEntry(releaseDir(opts.root, plan.version));
   if (entry === null) return null;
   let agent: { main?: unknown };
@@ -107,10 +112,11 @@ async function runInProcess(opts: Options, plan: StartPlan): Promise<number | nu
     say(`${entry} exports no main(argv): starting it as a child`);
     return null;
   }
+  say(`starting ${plan.version} in this process`);
   process.env['CHARGER_AGENT_INSTALL_ROOT'] = opts.root;
   process.env['CHARGER_AGENT_RELEASE'] = plan.version;
   // WATCHDOG_PID names this process, which is now the agent's: it stays.
-  return (agent.main as (argv: string[]) => Promise<number>)(opts.agentArgs);
+  return agent.main as AgentMain;
 }
 
 /** One run of the agent; resolves with its exit code (128+signal when killed). */
@@ -212,11 +218,18 @@ async function main(argv: string[]): Promise<number> {
     }
     if (stopping.signal !== null) return 0;
     if (!opts.foreground && !plan.trial) {
-      // The agent's own handlers take the signals from here.
-      for (const sig of SIGNALS) process.off(sig, early);
-      const code = await runInProcess(opts, plan);
-      if (code !== null) return code;
-      for (const sig of SIGNALS) process.on(sig, early);
+      const agentMain = await loadInProcess(opts, plan);
+      if (typeof agentMain === 'number') return agentMain;
+      if (agentMain !== null) {
+        // A stop asked for while the release loaded: it is not started.
+        if (stopping.signal !== null) return 0;
+        // The stop handlers stay: with none, a SIGTERM arriving before the agent's own handlers
+        // are in place would kill the process outright. Signals reach JavaScript only between
+        // tasks, and main() installs the agent's handlers before its first await, so any stop
+        // from here on is seen by the agent. The other signals are the agent's alone.
+        for (const sig of SIGNALS) if (sig !== 'SIGTERM' && sig !== 'SIGINT') process.off(sig, early);
+        return agentMain(opts.agentArgs);
+      }
     }
     const started = Date.now();
     const { code, timedOut } = await runOnce(opts, plan, stopping);

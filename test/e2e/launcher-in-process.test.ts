@@ -74,5 +74,18 @@ describe('the launcher under systemd with the real release', () => {
     } finally {
       if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
     }
-  }, 60_000);
+
+    // systemctl stop while it is still starting: the launcher's handlers hold until the agent's
+    // own take over, so a stop is never the default SIGTERM death (code null, signal SIGTERM).
+    for (const afterMs of [0, 20, 60, 150]) {
+      const early = spawn(process.execPath, [join(root, 'bin/launcher.js'), 'run', '--config', config], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      early.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => early.on('exit', (code, signal) => r({ code, signal })));
+      await waitFor(() => err.includes(`launcher: starting ${version} in this process`), 30_000, `the in-process start\n${err}`);
+      await new Promise((r) => setTimeout(r, afterMs));
+      early.kill('SIGTERM');
+      expect(await done, `SIGTERM ${afterMs} ms after the start line\n${err}`).toEqual({ code: 0, signal: null });
+    }
+  }, 90_000);
 });
