@@ -12,7 +12,7 @@ import { DevCsms } from '../../src/devtools/dev-csms.js';
 import { DiagClient } from '../../src/diagnostics/client.js';
 import type { Json } from '../../src/diagnostics/protocol.js';
 import { profile16 } from '../helpers/smart-charging.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, waitForListening } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -32,12 +32,22 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
+/** Each agent started, with what it printed and how it ended: a failing test says what the agent did. */
+const agents: Array<{ child: ChildProcess; output: string }> = [];
+function agentsReport(): string {
+  return agents.map((a, i) => `agent ${i + 1}: exit ${a.child.exitCode ?? '-'} signal ${a.child.signalCode ?? '-'}\n${a.output.slice(-3000)}`).join('\n');
+}
+
 async function ask(socket: string, cmd: string, args: Record<string, Json> = {}): Promise<Record<string, unknown>> {
-  const { client } = await DiagClient.connect(socket);
   try {
-    return (await client.request(cmd, args)) as Record<string, unknown>;
-  } finally {
-    client.close();
+    const { client } = await DiagClient.connect(socket);
+    try {
+      return (await client.request(cmd, args)) as Record<string, unknown>;
+    } finally {
+      client.close();
+    }
+  } catch (err) {
+    throw new Error(`diag ${cmd}: ${(err as Error).message}\n${agentsReport()}`);
   }
 }
 
@@ -64,13 +74,17 @@ describe('smart charging: kill -9 of the agent process', () => {
     );
     const start = async (): Promise<ChildProcess> => {
       const boots = csms.callsOf('BootNotification').length;
-      const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const agent = { child, output: '' };
+      agents.push(agent);
+      child.stdout!.on('data', (c: Buffer) => (agent.output += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (agent.output += c.toString()));
       cleanups.push(async () => {
         child.kill('SIGKILL');
         await exited(child);
       });
       await waitFor(() => csms.callsOf('BootNotification').length > boots && csms.isConnected(CP), 30_000, 'the agent booted');
-      await waitFor(() => existsSync(socket), 30_000, 'the diagnostics socket');
+      await waitForListening(socket, 30_000, 'the diagnostics socket');
       return child;
     };
 

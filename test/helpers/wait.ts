@@ -1,5 +1,6 @@
 // Waiting helpers for tests over real pty, sockets and processes: poll or await
 // an event with a generous deadline, never assert on elapsed time.
+import { createConnection } from 'node:net';
 import type { ChargeController, ChargeControllerEvents } from '../../hal/controller/types.js';
 
 export async function waitFor(cond: () => boolean, timeoutMs = 8_000, what = 'condition'): Promise<void> {
@@ -7,6 +8,31 @@ export async function waitFor(cond: () => boolean, timeoutMs = 8_000, what = 'co
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Waits until a Unix socket accepts a connection. The file alone is not enough: it exists from
+ * bind() on, and a loaded machine can hold the server between bind() and listen(), when a
+ * connect is refused.
+ */
+export async function waitForListening(path: string, timeoutMs = 8_000, what = path): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const probe = createConnection(path);
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => {
+        probe.destroy();
+        resolve(false);
+      });
+    });
+    if (accepted) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} to accept connections`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
