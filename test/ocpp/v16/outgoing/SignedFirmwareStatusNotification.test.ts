@@ -15,6 +15,20 @@ import { waitFor } from '../../../helpers/wait.js';
 
 const fx = useAgentFixture();
 
+/**
+ * The agent with a ManufacturerRootCertificate installed, and a signed update's firmware field
+ * (signed under that root) whose file cannot be fetched, already due.
+ */
+async function startWithSigner(pki: TestPki) {
+  const root = pki.root('Manufacturer Root');
+  const signer = pki.issue('Firmware Signer', root);
+  const h = await fx.start();
+  new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert);
+  // Already due, by a margin over the agent clock's lag.
+  const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date(Date.now() - 60_000).toISOString(), signingCertificate: signer.cert, signature: 'AAAA' };
+  return { h, firmware };
+}
+
 describe('SignedFirmwareStatusNotification (security whitepaper)', () => {
   it('the request carries the status and the requestId; the registry sends it only with an update', () => {
     expect(signedFirmwareStatusNotificationRequest('SignatureVerified', 3)).toEqual({ status: 'SignatureVerified', requestId: 3 });
@@ -26,11 +40,7 @@ describe('SignedFirmwareStatusNotification (security whitepaper)', () => {
   it('a signed update whose file cannot be fetched: Downloading, DownloadFailed', async () => {
     const pki = new TestPki();
     try {
-      const root = pki.root('Manufacturer Root');
-      const signer = pki.issue('Firmware Signer', root);
-      const h = await fx.start();
-      new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert);
-      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature: 'AAAA' };
+      const { h, firmware } = await startWithSigner(pki);
       expect(await h.call('SignedUpdateFirmware', { requestId: 5, retries: 0, firmware })).toEqual({ status: 'Accepted' });
       await waitFor(() => h.csms.callsOf('SignedFirmwareStatusNotification').length >= 2, 20_000, 'DownloadFailed');
       expect(h.csms.callsOf('SignedFirmwareStatusNotification').map((c) => c.params)).toEqual([
@@ -52,11 +62,7 @@ describe('SignedFirmwareStatusNotification (security whitepaper)', () => {
   it('triggered while a signed update runs: SignedFirmwareStatusNotification with its requestId, by either trigger', async () => {
     const pki = new TestPki();
     try {
-      const root = pki.root('Manufacturer Root');
-      const signer = pki.issue('Firmware Signer', root);
-      const h = await fx.start();
-      new CertificateStore({ dataDir: h.dataDir }).install('ManufacturerRootCertificate', root.cert);
-      const firmware = { location: 'http://127.0.0.1:9/none.tar.gz', retrieveDateTime: new Date(Date.now() - 60_000).toISOString() /* already due, by a margin over the agent clock's lag */, signingCertificate: signer.cert, signature: 'AAAA' };
+      const { h, firmware } = await startWithSigner(pki);
       expect(await h.call('SignedUpdateFirmware', { requestId: 21, retries: 5, retryInterval: 3600, firmware })).toEqual({ status: 'Accepted' });
       await waitFor(() => h.csms.callsOf('SignedFirmwareStatusNotification').length === 1, 20_000, 'Downloading');
       let m = h.mark();
